@@ -1,0 +1,61 @@
+"""``kiosk run``: the daemon."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import signal
+import sys
+from types import FrameType
+
+from kiosk import feedback, hardware
+from kiosk.cli.common import load_config
+from kiosk.daemon import Daemon
+from kiosk.notify import Notifier
+from kiosk.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "run",
+        help="run the scanning daemon",
+        description="Read scanners, decide a verdict per scan, store it, give feedback.",
+    )
+    p.add_argument(
+        "--simulate",
+        action="store_true",
+        help="simulated hardware; read barcodes from standard input, one per line",
+    )
+    p.add_argument(
+        "--json",
+        action="store_true",
+        help="print one JSON object per scan on standard output, after it is stored",
+    )
+    p.set_defaults(func=cmd_run)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    cfg = load_config(args)
+    if not args.verbose:
+        logging.getLogger().setLevel(cfg.log_level.upper())
+    simulate = hardware.simulated(cfg, args.simulate)
+    with Store.open(cfg.state_path) as store:
+        sources = hardware.build_sources(cfg, simulate=simulate)
+        buttons: list[Daemon] = []  # the daemon, once built: buttons may fire early
+        fb = feedback.build(
+            cfg, simulate=simulate, on_button=lambda name: [d.button(name) for d in buttons]
+        )
+        daemon = Daemon(
+            cfg, store, sources, fb, out=sys.stdout if args.json else None, notify=Notifier()
+        )
+        buttons.append(daemon)
+
+        def on_signal(signum: int, _frame: FrameType | None) -> None:
+            log.info("signal %d: stopping", signum)
+            daemon.stop()
+
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+        return daemon.run()

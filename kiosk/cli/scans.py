@@ -1,0 +1,30 @@
+"""``kiosk scans``: list stored scans."""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from kiosk.cli.common import load_config, print_json
+from kiosk.store import Store
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("scans", help="list stored scans", description="List the stored scans.")
+    p.add_argument("--json", action="store_true", help="one JSON object per scan")
+    p.add_argument("--all", action="store_true", help="include scans taken back with undo")
+    p.set_defaults(func=cmd_scans)
+
+
+def cmd_scans(args: argparse.Namespace) -> int:
+    cfg = load_config(args)
+    with Store.open_readonly(cfg.state_path) as store:
+        scans = store.scans(include_voided=args.all)
+    for s in scans:
+        if args.json:
+            print_json(s.to_dict())
+        else:
+            when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(s.ts))
+            flags = " (undone)" if s.voided else ""
+            print(f"{s.seq:6d} {when} {s.verdict:<14} {s.code} {s.sync or '-'}{flags}")
+    return 0

@@ -1,0 +1,42 @@
+"""``kiosk status``: counts per verdict, unsynced scans, catalogue size."""
+
+from __future__ import annotations
+
+import argparse
+
+from kiosk.cli.common import load_config, print_json
+from kiosk.store import Store
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "status", help="summarise the store", description="Counts per verdict and sync state."
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=cmd_status)
+
+
+def cmd_status(args: argparse.Namespace) -> int:
+    cfg = load_config(args)
+    with Store.open_readonly(cfg.state_path) as store:
+        info = {
+            "state_dir": str(cfg.state_path),
+            "catalog": store.catalog_info(),
+            "counts": store.counts(),
+            "unsynced": len(store.pending_sync()),
+            "state": store.state(),
+        }
+    if args.json:
+        print_json(info)
+        return 0
+    print(f"state directory: {info['state_dir']}")
+    cat = info["catalog"]
+    print(f"catalogue: {cat['count']} items (source: {cat.get('source') or 'none'})")
+    state = info["state"]
+    print(f"location: {state.get('location') or '-'}   shelf run: {state.get('run', 1)}")
+    total = sum(info["counts"].values())
+    print(f"scans: {total}")
+    for verdict, n in sorted(info["counts"].items(), key=lambda kv: -kv[1]):
+        print(f"  {verdict:<15}{n:>7}")
+    print(f"not yet synced: {info['unsynced']}")
+    return 0

@@ -1,0 +1,265 @@
+"""Configuration: one TOML file, validated at start.
+
+Each section is a frozen dataclass whose defaults are the embedded defaults
+(so ``kiosk demo`` and ``kiosk run --simulate`` need no file at all). Unknown
+keys and wrong types stop the program with a message naming ``section.key``:
+a typo in the stacks must not silently fall back to a default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kiosk.exc import ConfigError
+
+DEFAULT_PATH = Path("/etc/kiosk/kiosk.toml")
+DEFAULT_STATE_DIR = Path("/var/lib/kiosk")
+
+
+@dataclass(frozen=True)
+class StockTake:
+    name: str = ""
+    location: str = ""
+    excluded_statuses: list[str] = field(default_factory=lambda: ["Repair", "No Loan", "Missing"])
+    item_code_pattern: str = r"^[A-Za-z0-9_.\-]{3,32}$"
+    command_prefix: str = "KIOSK:"
+    misshelf_check: bool = True
+    misshelf_max_gap: int = 3
+
+
+@dataclass(frozen=True)
+class Scanner:
+    backend: str = "auto"
+    devices: list[str] = field(default_factory=lambda: ["auto"])
+    grab: bool = True
+    layout: str = "us"
+    terminators: list[str] = field(default_factory=lambda: ["enter", "kpenter"])
+    timeout_ms: int = 300
+    on_timeout: str = "flush"
+    prefix: str = ""
+    suffix: str = ""
+    aim: str = "strip"
+    max_length: int = 64
+
+
+@dataclass(frozen=True)
+class Buzzer:
+    pin: str = "GPIO18"
+    kind: str = "active"
+    active_high: bool = True
+    volume: float = 1.0
+    mute: bool = False
+    #: Sound overrides, "verdict = spec" (see kiosk/feedback/patterns.py), e.g. "ok = 30@2700~0.2".
+    patterns: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Leds:
+    green: str = "GPIO23"
+    yellow: str = "GPIO24"
+    red: str = "GPIO25"
+    active_high: bool = True
+    #: Light overrides, "verdict = spec" (see kiosk/feedback/patterns.py), e.g. "ok = 100:g".
+    patterns: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Buttons:
+    mute: str = "GPIO5"
+    sync: str = "GPIO6"
+    shutdown: str = "GPIO13"
+    pull_up: bool = True
+    bounce_ms: int = 30
+    shutdown_hold_s: float = 3.0
+
+
+@dataclass(frozen=True)
+class Display:
+    driver: str = "ssd1306"
+    interface: str = "i2c"
+    i2c_port: int = 1
+    i2c_address: int = 0x3C
+    spi_port: int = 0
+    spi_device: int = 0
+    spi_dc: str = "GPIO24"
+    spi_reset: str = "GPIO25"
+    rotate: int = 0
+    contrast: int = 255
+    language: str = "en"
+    dim_after_s: float = 60.0
+    blank_after_s: float = 600.0
+
+
+@dataclass(frozen=True)
+class Slims:
+    url: str = ""
+    username: str = ""
+    credentials_file: str = "/etc/kiosk/credentials.toml"
+    verify_tls: bool = True
+    ca_bundle: str = ""
+    timeout_s: float = 15.0
+    retries: int = 4
+    sync_mode: str = "auto"
+    upload_chunk: int = 2000
+
+
+@dataclass(frozen=True)
+class Report:
+    language: str = "en"
+
+
+@dataclass(frozen=True)
+class Config:
+    state_dir: str = str(DEFAULT_STATE_DIR)
+    hardware: str = "auto"
+    log_level: str = "info"
+    stocktake: StockTake = field(default_factory=StockTake)
+    scanner: Scanner = field(default_factory=Scanner)
+    buzzer: Buzzer = field(default_factory=Buzzer)
+    leds: Leds = field(default_factory=Leds)
+    buttons: Buttons = field(default_factory=Buttons)
+    display: Display = field(default_factory=Display)
+    slims: Slims = field(default_factory=Slims)
+    report: Report = field(default_factory=Report)
+
+    @property
+    def state_path(self) -> Path:
+        return Path(self.state_dir)
+
+
+#: Allowed values for string keys that name a choice.
+CHOICES: dict[str, tuple[str, ...]] = {
+    "hardware": ("auto", "real", "simulated"),
+    "log_level": ("debug", "info", "warning", "error"),
+    "scanner.backend": ("auto", "evdev", "stdin"),
+    "scanner.on_timeout": ("flush", "discard"),
+    "scanner.aim": ("strip", "keep", "require"),
+    "buzzer.kind": ("active", "passive", "none"),
+    "display.driver": ("ssd1306", "sh1106", "none"),
+    "display.interface": ("i2c", "spi"),
+    "display.language": ("en", "id"),
+    "report.language": ("en", "id"),
+    "slims.sync_mode": ("auto", "item", "upload", "file"),
+}
+
+RANGES: dict[str, tuple[float, float]] = {
+    "buzzer.volume": (0.0, 1.0),
+    "display.contrast": (0, 255),
+    "display.i2c_address": (0x03, 0x77),
+    "scanner.timeout_ms": (10, 60_000),
+    "stocktake.misshelf_max_gap": (0, 50),
+    "scanner.max_length": (1, 4096),
+    "slims.retries": (0, 20),
+    "slims.upload_chunk": (1, 100_000),
+}
+
+
+def load(
+    path: Path | str | None = None,
+    *,
+    state_dir: Path | str | None = None,
+    env: typing.Mapping[str, str] | None = None,
+) -> Config:
+    """Load the configuration.
+
+    The file is ``path``, else ``$KIOSK_CONFIG``, else ``/etc/kiosk/kiosk.toml``
+    if it exists, else embedded defaults. The state directory is ``state_dir``,
+    else ``$KIOSK_STATE_DIR``, else the file's ``state_dir``.
+    """
+    env = os.environ if env is None else env
+    explicit = path if path is not None else env.get("KIOSK_CONFIG") or None
+    data: dict[str, Any] = {}
+    if explicit is not None:
+        data = read_toml(Path(explicit))
+    elif DEFAULT_PATH.is_file():
+        data = read_toml(DEFAULT_PATH)
+    cfg = from_dict(data)
+    override = state_dir if state_dir is not None else env.get("KIOSK_STATE_DIR") or None
+    if override is not None:
+        cfg = dataclasses.replace(cfg, state_dir=str(override))
+    return cfg
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError:
+        raise ConfigError(f"config file {path} does not exist") from None
+    except PermissionError:
+        raise ConfigError(f"config file {path} is not readable by this user") from None
+    except IsADirectoryError:
+        raise ConfigError(f"config file {path} is a directory") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"config file {path} is not valid TOML: {e}") from None
+
+
+def from_dict(data: typing.Mapping[str, Any]) -> Config:
+    """Build a :class:`Config` from parsed TOML, checking every key and type."""
+    return _build(Config, data, "")
+
+
+def _build(cls: type[Any], data: typing.Mapping[str, Any], prefix: str) -> Any:
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - names)
+    if unknown:
+        where = f"[{prefix.rstrip('.')}]" if prefix else "the top level"
+        raise ConfigError(
+            f"unknown config key {prefix}{unknown[0]!s} in {where}; "
+            f"known keys: {', '.join(sorted(names))}"
+        )
+    kwargs: dict[str, Any] = {}
+    for name, value in data.items():
+        key = prefix + name
+        hint = hints[name]
+        if dataclasses.is_dataclass(hint):
+            if not isinstance(value, dict):
+                raise ConfigError(f"config key {key} must be a [{key}] table")
+            kwargs[name] = _build(typing.cast(type, hint), value, key + ".")
+        else:
+            kwargs[name] = _check(key, hint, value)
+    return cls(**kwargs)
+
+
+def _check(key: str, hint: Any, value: Any) -> Any:
+    origin = typing.get_origin(hint)
+    if origin is list:
+        (inner,) = typing.get_args(hint)
+        if not isinstance(value, list):
+            raise ConfigError(f"config key {key} must be a list of {inner.__name__}")
+        return [_check(f"{key}[{i}]", inner, v) for i, v in enumerate(value)]
+    if origin in (typing.Union, types.UnionType):
+        raise AssertionError("unions are not used in config")  # pragma: no cover
+    ok = isinstance(value, hint) and not (hint is int and isinstance(value, bool))
+    if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        value, ok = float(value), True
+    if not ok:
+        raise ConfigError(
+            f"config key {key} must be {_TYPE_WORDS.get(hint, hint.__name__)}, "
+            f"got {type(value).__name__} {value!r}"
+        )
+    base = key.split("[")[0]
+    if base in CHOICES and value not in CHOICES[base]:
+        raise ConfigError(
+            f"config key {key} must be one of {', '.join(CHOICES[base])}; got {value!r}"
+        )
+    if base in RANGES:
+        lo, hi = RANGES[base]
+        if not lo <= value <= hi:
+            raise ConfigError(f"config key {key} must be between {lo} and {hi}; got {value!r}")
+    return value
+
+
+_TYPE_WORDS = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
+
+
+def as_dict(cfg: Config) -> dict[str, Any]:
+    return dataclasses.asdict(cfg)

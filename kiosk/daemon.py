@@ -1,0 +1,228 @@
+"""The scan loop: barcodes in, verdicts stored, feedback out.
+
+Every source delivers into one queue and a single thread (the caller of
+:meth:`Daemon.run`) decides, stores and signals, so the store has one writer
+and verdicts keep the order the barcodes arrived in. The rule that matters
+most: a scan is stored durably *before* it is printed or signalled.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TextIO
+
+from kiosk import __version__
+from kiosk.config import Config
+from kiosk.engine import Decision, Engine
+from kiosk.exc import StoreError, StoreFull
+from kiosk.feedback import Feedback, Status
+from kiosk.models import Barcode, Scan, Verdict
+from kiosk.scanner import Source
+from kiosk.store import Store
+
+log = logging.getLogger(__name__)
+
+#: How often the loop wakes without input, to feed the watchdog.
+TICK_S = 1.0
+
+
+@dataclass(frozen=True)
+class _Event:
+    kind: str  # "barcode" | "problem" | "finished" | "button" | "stop"
+    barcode: Barcode | None = None
+    text: str = ""
+
+
+class Daemon:
+    """Wires sources → engine → store → feedback for one run of the cart."""
+
+    def __init__(
+        self,
+        cfg: Config,
+        store: Store,
+        sources: Sequence[Source],
+        feedback: Feedback,
+        *,
+        out: TextIO | None = None,
+        on_sync: Callable[[], None] | None = None,
+        notify: Callable[[str], None] | None = None,
+    ) -> None:
+        self.cfg = cfg
+        self.store = store
+        self.sources = list(sources)
+        self.feedback = feedback
+        self.out = out
+        self.on_sync = on_sync
+        self.notify = notify or (lambda _msg: None)
+        self._queue: queue.Queue[_Event] = queue.Queue()
+        self._live = {s.name for s in self.sources}
+        self._stop = threading.Event()
+        self._store_problems: set[str] = set()
+
+        state = store.state()
+        self.counts: Counter[str] = Counter(store.counts())
+        self.unsynced = store.pending_count()
+        self._history = [s for s in store.recent(100) if s.verdict is not Verdict.COMMAND]
+        self.engine = Engine(
+            store.catalog(),
+            cfg.stocktake,
+            location=str(state.get("location", cfg.stocktake.location)),
+            run=int(state.get("run", 1)),
+            found=store.scanned_codes(),
+        )
+
+    # -- Sink protocol (called from source threads) ------------------------------
+    def barcode(self, barcode: Barcode) -> None:
+        self._queue.put(_Event("barcode", barcode))
+
+    def problem(self, message: str) -> None:
+        self._queue.put(_Event("problem", text=message))
+
+    def finished(self, source: str) -> None:
+        self._queue.put(_Event("finished", text=source))
+
+    def button(self, name: str) -> None:
+        """A cart button was pressed (called from gpiozero's thread)."""
+        self._queue.put(_Event("button", text=name))
+
+    def stop(self) -> None:
+        """Ask the loop to end (safe from signal handlers and other threads)."""
+        self._stop.set()
+        self._queue.put(_Event("stop"))
+
+    # -- loop --------------------------------------------------------------------------
+    def run(self) -> int:
+        self.feedback.starting(__version__)
+        for source in self.sources:
+            source.start(self)
+        self.feedback.status(self.status())
+        self.notify("READY=1")
+        log.info("ready: %d catalogue items, %d scans stored", len(self.engine.catalog), self.total)
+        try:
+            while not self._stop.is_set():
+                self.notify("WATCHDOG=1")
+                try:
+                    event = self._queue.get(timeout=TICK_S)
+                except queue.Empty:
+                    continue
+                if event.kind == "barcode" and event.barcode is not None:
+                    self.handle(event.barcode)
+                elif event.kind == "problem":
+                    log.warning("%s", event.text)
+                elif event.kind == "button":
+                    self._button(event.text)
+                elif event.kind == "finished":
+                    self._live.discard(event.text)
+                    if not self._live:
+                        log.info("all scanner input ended")
+                        break
+        finally:
+            self.notify("STOPPING=1")
+            for source in self.sources:
+                source.stop()
+            self.feedback.close()
+        return 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def status(self) -> Status:
+        return Status(
+            stocktake=self.store.state().get("stocktake", self.cfg.stocktake.name),
+            location=self.engine.location,
+            run=self.engine.run,
+            counts=dict(self.counts),
+            scanned=self.total,
+            unsynced=self.unsynced,
+            catalog_size=len(self.engine.catalog),
+            paused=self.engine.paused,
+        )
+
+    # -- one barcode ------------------------------------------------------------------------
+    def handle(self, barcode: Barcode) -> Scan | None:
+        """Decide, store, then signal one barcode; returns the stored scan."""
+        decision = self.engine.decide(barcode.text)
+        if self.engine.paused and decision.command not in ("resume", "pause"):
+            self.feedback.problem("paused", "scanning is paused; scan RESUME to go on")
+            return None
+        try:
+            scan = self.store.add_scan(
+                code=decision.code,
+                verdict=decision.verdict,
+                scanner=barcode.scanner,
+                ts=barcode.ts,
+                location=self.engine.location,
+                run=self.engine.run,
+                detail=decision.detail,
+            )
+        except StoreError as e:
+            self._not_stored(barcode, decision, e)
+            return None
+        while self._store_problems:
+            self.feedback.resolve(self._store_problems.pop())
+        self.engine.apply(scan)
+        self.counts[str(scan.verdict)] += 1
+        if scan.verdict.counts_as_found:
+            self.unsynced += 1
+        if scan.verdict is Verdict.COMMAND:
+            self._command(scan)
+        else:
+            self._history.append(scan)
+        self._emit(scan)
+        self.feedback.scan(scan, decision.item, self.status())
+        return scan
+
+    def _not_stored(self, barcode: Barcode, decision: Decision, err: StoreError) -> None:
+        kind = "low_disk" if isinstance(err, StoreFull) else "store"
+        self._store_problems.add(kind)
+        log.error("scan of %s NOT stored: %s", barcode.text, err)
+        self.feedback.problem(kind, str(err))
+        unstored = Scan(0, decision.code, Verdict.ERROR, barcode.scanner, barcode.ts)
+        self.feedback.scan(unstored, decision.item, self.status())
+
+    def _emit(self, scan: Scan) -> None:
+        if self.out is None:
+            return
+        self.out.write(json.dumps(scan.to_dict(), ensure_ascii=False) + "\n")
+        self.out.flush()
+
+    def _command(self, scan: Scan) -> None:
+        name = scan.detail.get("command")
+        if name == "undo":
+            self._undo()
+        elif name in ("run", "location"):
+            self.engine.run = self.store.start_run(self.engine.location)
+        elif name == "sync":
+            self._sync()
+
+    def _undo(self) -> None:
+        if not self._history:
+            log.info("undo: nothing to take back")
+            return
+        last = self._history.pop()
+        self.store.void(last.seq)
+        self.engine.undo(last)
+        self.counts[str(last.verdict)] -= 1
+        if last.verdict.counts_as_found and last.sync is None:
+            self.unsynced -= 1
+        log.info("undo: scan %d (%s) taken back", last.seq, last.code)
+
+    def _sync(self) -> None:
+        if self.on_sync is None:
+            log.info("sync requested, but no uploader is configured")
+        else:
+            self.on_sync()
+
+    def _button(self, name: str) -> None:
+        if name == "sync":
+            self._sync()
+        elif name == "shutdown":
+            log.info("shutdown button held: stopping")
+            self.stop()

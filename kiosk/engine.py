@@ -1,0 +1,161 @@
+"""The stock-take engine: one verdict per barcode, from the offline catalogue.
+
+It knows no hardware, HTTP or screen. ``decide`` is side-effect free so a
+verdict can be computed, stored durably, and only then committed to the
+engine's state with ``apply``; if storing fails, the engine has not moved.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from kiosk.config import StockTake
+from kiosk.models import Item, Scan, Verdict
+from kiosk.shelf import Misshelf, ShelfOrder, ShelfRun
+
+#: Commands a command barcode may carry after the configured prefix.
+COMMANDS = ("undo", "run", "location", "sync", "nolabel", "pause", "resume")
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the engine concluded about one barcode, before it is stored."""
+
+    code: str
+    verdict: Verdict
+    item: Item | None = None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def command(self) -> str | None:
+        return self.detail.get("command") if self.verdict is Verdict.COMMAND else None
+
+
+class Engine:
+    """Decides verdicts and keeps the per-stock-take memory they need."""
+
+    def __init__(
+        self,
+        catalog: Mapping[str, Item],
+        cfg: StockTake,
+        *,
+        location: str = "",
+        run: int = 1,
+        found: Iterable[str] = (),
+    ) -> None:
+        self.catalog = catalog
+        self.cfg = cfg
+        self.location = location
+        self.run = run
+        self.paused = False
+        self._found = set(found)
+        self._pattern = re.compile(cfg.item_code_pattern)
+        self._excluded = {s.casefold() for s in cfg.excluded_statuses}
+        self._shelves: dict[str, ShelfRun] = {}
+        self._orders: dict[str, ShelfOrder] = {}
+
+    # -- deciding -------------------------------------------------------------
+    def decide(self, code: str) -> Decision:
+        command = self._parse_command(code)
+        if command is not None:
+            return command
+        if not self._pattern.fullmatch(code):
+            return Decision(code, Verdict.INVALID, detail={"reason": "not a plausible item code"})
+        item = self.catalog.get(code)
+        if code in self._found:
+            return Decision(code, Verdict.DUPLICATE, item, _describe(item))
+        if item is None:
+            return Decision(code, Verdict.UNKNOWN)
+        detail = _describe(item)
+        if item.status.casefold() in self._excluded:
+            return Decision(code, Verdict.EXCLUDED, item, detail | {"status": item.status})
+        if item.on_loan:
+            return Decision(code, Verdict.ON_LOAN, item, detail)
+        if self.location and item.location != self.location:
+            return Decision(
+                code, Verdict.WRONG_LOCATION, item, detail | {"expected_location": item.location}
+            )
+        if self.cfg.misshelf_check:
+            misshelf = self._shelf(item).check(code)
+            if misshelf is not None:
+                return Decision(code, Verdict.MISSHELVED, item, detail | self._where(misshelf))
+        return Decision(code, Verdict.OK, item, detail)
+
+    def _where(self, m: Misshelf) -> dict[str, Any]:
+        """Where a misshelved book belongs, by code and call number (for screen and report)."""
+        out: dict[str, Any] = {"belongs_after": m.belongs_after, "belongs_before": m.belongs_before}
+        for key in ("belongs_after", "belongs_before"):
+            neighbour = self.catalog.get(out[key] or "")
+            out[f"{key}_call"] = neighbour.call_number if neighbour else None
+        if m.found_after:
+            out["found_after"] = m.found_after
+        return out
+
+    def _parse_command(self, code: str) -> Decision | None:
+        prefix = self.cfg.command_prefix
+        if not prefix or not code.upper().startswith(prefix.upper()):
+            return None
+        body = code[len(prefix) :]
+        name, _, arg = body.partition(":")
+        name = name.strip().lower()
+        if name not in COMMANDS or (name == "location" and not arg.strip()):
+            return Decision(code, Verdict.INVALID, detail={"reason": f"unknown command {body!r}"})
+        detail: dict[str, Any] = {"command": name}
+        if arg.strip():
+            detail["arg"] = arg.strip()
+        return Decision(code, Verdict.COMMAND, detail=detail)
+
+    # -- remembering ------------------------------------------------------------
+    def apply(self, scan: Scan) -> None:
+        """Commit a stored scan to the engine's memory."""
+        if scan.verdict.counts_as_found:
+            self._found.add(scan.code)
+        item = self.catalog.get(scan.code)
+        if item is not None and scan.verdict in (Verdict.OK, Verdict.MISSHELVED):
+            self._shelf(item).accept(scan.code)
+        elif item is not None and scan.verdict.counts_as_found:
+            # Found elsewhere: no longer a book its own shelf should expect.
+            self._shelf(item).mark_seen(scan.code)
+        if scan.verdict is Verdict.COMMAND:
+            self._apply_command(scan.detail)
+
+    def _apply_command(self, detail: Mapping[str, Any]) -> None:
+        name = detail.get("command")
+        if name in ("run", "location"):
+            if name == "location":
+                self.location = str(detail["arg"])
+            self.run += 1
+            for shelf in self._shelves.values():
+                shelf.new_run()
+        elif name in ("pause", "resume"):
+            self.paused = name == "pause"
+
+    def undo(self, scan: Scan) -> None:
+        """Forget a scan that the librarian took back."""
+        if scan.verdict.counts_as_found:
+            self._found.discard(scan.code)
+        item = self.catalog.get(scan.code)
+        if item is not None and scan.verdict in (Verdict.OK, Verdict.MISSHELVED):
+            self._shelf(item).undo(scan.code)
+
+    def _shelf(self, item: Item) -> ShelfRun:
+        """The shelf walk of the item's location, built on first use."""
+        shelf = self._shelves.get(item.location)
+        if shelf is None:
+            if not self._shelves:
+                orders = ShelfOrder.by_location(self.catalog.values())
+                self._orders = orders
+            order = self._orders.get(item.location) or ShelfOrder([], location=item.location)
+            shelf = self._shelves[item.location] = ShelfRun(
+                order, seen=self._found, max_gap=self.cfg.misshelf_max_gap
+            )
+        return shelf
+
+
+def _describe(item: Item | None) -> dict[str, Any]:
+    if item is None:
+        return {}
+    return {"call_number": item.call_number, "title": item.title, "location": item.location}

@@ -1,0 +1,44 @@
+"""`kiosk demo`: the whole job on simulated hardware, as a librarian would run it."""
+
+from __future__ import annotations
+
+import json
+from html.parser import HTMLParser
+from pathlib import Path
+
+from kiosk.models import Verdict
+from tests.conftest import kiosk
+
+
+def test_demo_produces_upload_file_report_and_frames(tmp_path: Path, kiosk_env: dict[str, str]) -> None:
+    """The demo exits 0, exercises every verdict, and its upload file holds exactly the found items."""
+    out = tmp_path / "demo"
+    res = kiosk("demo", "--out", str(out), env=kiosk_env, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert f"outputs in {out}" in res.stdout
+
+    listed = kiosk("--state-dir", str(out / "state"), "scans", "--json", env=kiosk_env)
+    scans = [json.loads(line) for line in listed.stdout.splitlines()]
+    item_verdicts = {v for v in Verdict if v not in (Verdict.ERROR,)}
+    assert {s["verdict"] for s in scans} == {str(v) for v in item_verdicts}
+
+    report = json.loads((out / "report.json").read_text())
+    upload = (out / "stocktake-upload.txt").read_text().split()
+    assert sorted(upload) == sorted(report["found"])
+    assert len(report["missing"]) > 0
+    assert len(report["misshelved"]) == 1
+
+    parser = HTMLParser()
+    parser.feed((out / "report.html").read_text())
+    assert list((out / "frames").glob("*-misshelved.png"))
+    assert "buzzer ok" in res.stderr  # the buzzer's pattern, shown as a log line
+
+
+def test_demo_runs_twice_in_the_same_folder(tmp_path: Path, kiosk_env: dict[str, str]) -> None:
+    """Running the demo again starts from a clean slate instead of counting duplicates."""
+    out = tmp_path / "demo"
+    first = kiosk("demo", "--out", str(out), env=kiosk_env, timeout=120)
+    second = kiosk("demo", "--out", str(out), env=kiosk_env, timeout=120)
+    assert first.returncode == second.returncode == 0
+    verdicts = [line for line in second.stdout.splitlines() if line.startswith("verdicts:")]
+    assert verdicts == [line for line in first.stdout.splitlines() if line.startswith("verdicts:")]

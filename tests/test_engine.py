@@ -1,0 +1,90 @@
+"""The engine's verdicts, one per situation a librarian meets."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+
+from kiosk.config import StockTake
+from kiosk.engine import Engine
+from kiosk.models import Scan, Verdict
+from tests.conftest import shelf_items
+
+_seq = itertools.count(1)
+
+
+def engine(**kw: object) -> Engine:
+    catalog = {it.code: it for it in shelf_items()}
+    return Engine(catalog, StockTake(), **kw)  # type: ignore[arg-type]
+
+
+def scan(e: Engine, code: str) -> Scan:
+    """Decide and commit one barcode, as the daemon does after storing it."""
+    d = e.decide(code)
+    s = Scan(next(_seq), d.code, d.verdict, "t", 0.0, e.location, e.run, d.detail)
+    e.apply(s)
+    return s
+
+
+@pytest.mark.parametrize(
+    ("code", "verdict"),
+    [
+        ("B0001", Verdict.OK),
+        ("B9999", Verdict.UNKNOWN),
+        ("B0101", Verdict.ON_LOAN),
+        ("B0102", Verdict.EXCLUDED),
+        ("B0100", Verdict.WRONG_LOCATION),
+        ("x!", Verdict.INVALID),
+        ("", Verdict.INVALID),
+        ("KIOSK:undo", Verdict.COMMAND),
+        ("KIOSK:frobnicate", Verdict.INVALID),
+    ],
+)
+def test_first_scan_verdicts(code: str, verdict: Verdict) -> None:
+    """Each kind of barcode gets its own verdict on the cart at Rak Umum."""
+    assert engine(location="Rak Umum").decide(code).verdict is verdict
+
+
+def test_second_scan_of_a_found_item_is_a_duplicate() -> None:
+    """Scanning the same book twice says duplicate the second time."""
+    e = engine()
+    assert scan(e, "B0001").verdict is Verdict.OK
+    assert scan(e, "B0001").verdict is Verdict.DUPLICATE
+
+
+def test_items_found_before_a_restart_are_duplicates() -> None:
+    """A book found yesterday is a duplicate today (the store seeds the engine)."""
+    assert engine(found=["B0003"]).decide("B0003").verdict is Verdict.DUPLICATE
+
+
+def test_undo_forgets_the_scan() -> None:
+    """After undo, the same book can be scanned again without a duplicate alarm."""
+    e = engine()
+    s = scan(e, "B0001")
+    e.undo(s)
+    assert e.decide("B0001").verdict is Verdict.OK
+
+
+def test_no_location_check_until_a_location_is_set() -> None:
+    """Without a current location, a novel is not flagged as out of place."""
+    assert engine().decide("B0100").verdict is Verdict.OK
+
+
+def test_location_command_sets_location() -> None:
+    """Scanning a location command makes items from elsewhere wrong_location."""
+    e = engine()
+    assert scan(e, "KIOSK:location:Fiksi").detail == {"command": "location", "arg": "Fiksi"}
+    assert e.decide("B0001").verdict is Verdict.WRONG_LOCATION
+    assert e.decide("B0100").verdict is Verdict.OK
+
+
+def test_misshelved_book_in_a_shelf_run() -> None:
+    """A book from the far end of the shelf, scanned among the first books, is misshelved."""
+    e = engine(location="Rak Umum")
+    for code in ("B0001", "B0002", "B0003"):
+        assert scan(e, code).verdict is Verdict.OK
+    out = scan(e, "B0011")
+    assert out.verdict is Verdict.MISSHELVED
+    assert out.detail["belongs_after"] == "B0010"
+    assert scan(e, "B0004").verdict is Verdict.OK
