@@ -1,0 +1,417 @@
+"""The offline store: catalogue, stock takes, shelf runs and scans, in TinyDB.
+
+One process owns the store at a time (an ``flock`` on ``kiosk.lock`` in the
+state directory): the daemon while it runs, or a CLI command that changes
+data. Read-only openers (``kiosk status``, ``kiosk report``) take no lock and
+see the state as of their opening.
+
+Two TinyDB databases keep different rhythms apart, both on
+:class:`~kiosk.storage.JournalStorage` (snapshot + fsynced journal, see that
+module): ``catalog`` is replaced wholesale and atomically by a pull or import;
+``scans`` grows by one journal record per scan, on disk before
+:meth:`Store.add_scan` returns, i.e. before the cart says "OK".
+
+Tables in ``scans``: ``meta`` (document 1: schema version, creation time and
+the cart's state: stock take, location, shelf run), ``sessions`` (stock
+takes), ``runs`` (shelf runs) and ``scans`` (document id = scan ``seq``, with
+verdict, session, run and sync outcome). Tables in ``catalog``: ``items`` and
+``meta`` (source, time, count).
+
+Everything the scan loop asks per scan (counts, last scan, codes already
+found, scans awaiting sync) is kept as small in-memory indexes updated after
+each durable write, so no call on the hot path walks all scans.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Self
+
+from tinydb.table import Document, Table
+
+from kiosk.exc import StoreError, StoreLocked
+from kiosk.models import Item, Scan, Verdict
+from kiosk.storage import KioskDB, Rows, open_db
+
+#: Version of the record layout; bump it and add a step to ``_MIGRATIONS``.
+SCHEMA_VERSION = 1
+
+_FOUND = frozenset(str(v) for v in Verdict if v.counts_as_found)
+
+
+class Store:
+    """Records of one cart: what the catalogue says and what was scanned."""
+
+    def __init__(self, state_dir: Path, *, readonly: bool = False) -> None:
+        self.state_dir = Path(state_dir)
+        self.readonly = readonly
+        self._lock_fd: int | None = None
+        if not readonly:
+            _prepare_dir(self.state_dir)
+            self._lock_fd = _lock(self.state_dir / "kiosk.lock")
+        elif not self.state_dir.is_dir():
+            raise StoreError(
+                f"state directory {self.state_dir} does not exist (nothing stored yet)"
+            )
+        self._dbs: list[KioskDB] = []
+        try:
+            self._scans_db = self._open("scans.json")
+            self._catalog_db = self._open("catalog.json")
+            self._scans = self._scans_db.table("scans", cache_size=0)
+            self._meta = self._scans_db.table("meta", cache_size=0)
+            self._sessions = self._scans_db.table("sessions", cache_size=0)
+            self._runs = self._scans_db.table("runs", cache_size=0)
+            self._items = self._catalog_db.table("items", cache_size=0)
+            self._catalog: dict[str, Item] | None = None
+            self._state: dict[str, Any] = {}
+            if not readonly:
+                self._check_schema()
+            meta: Mapping[str, Any] = self._meta.get(doc_id=1) or {}
+            self._state = dict(meta.get("state", {}))
+            self._index()
+        except BaseException:
+            self.close()
+            raise
+
+    def _open(self, name: str) -> KioskDB:
+        db = open_db(self.state_dir / name, readonly=self.readonly)
+        self._dbs.append(db)
+        return db
+
+    # -- life cycle ---------------------------------------------------------
+    @classmethod
+    def open(cls, state_dir: Path | str) -> Self:
+        """Open for writing; fails with :class:`StoreLocked` if the daemon owns it."""
+        return cls(Path(state_dir))
+
+    @classmethod
+    def open_readonly(cls, state_dir: Path | str) -> Self:
+        """Open without the lock, for reading while the daemon may be running."""
+        return cls(Path(state_dir), readonly=True)
+
+    def close(self) -> None:
+        for db in self._dbs:
+            db.close()
+        self._dbs = []
+        self._unlock()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _unlock(self) -> None:
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+    def compact(self) -> None:
+        """Fold the scan journal into a new snapshot; call when the cart is idle."""
+        self._scans_db.storage.compact()
+
+    def _check_schema(self) -> None:
+        meta = self._meta.get(doc_id=1)
+        if meta is None:
+            self._meta.insert(Document({"schema": SCHEMA_VERSION, "created": time.time()}, 1))
+            return
+        version = int(meta.get("schema", 0))
+        if version > SCHEMA_VERSION:
+            raise StoreError(
+                f"store in {self.state_dir} has schema {version}, newer than this "
+                f"kiosk understands ({SCHEMA_VERSION}); upgrade kiosk"
+            )
+        if version < SCHEMA_VERSION:  # pragma: no cover - no older schema exists yet
+            raise StoreError(f"store schema {version} has no migration to {SCHEMA_VERSION}")
+
+    @property
+    def schema_version(self) -> int:
+        meta: Mapping[str, Any] = self._meta.get(doc_id=1) or {}
+        return int(meta.get("schema", SCHEMA_VERSION))
+
+    # -- catalogue ----------------------------------------------------------
+    def replace_catalog(self, items: Iterable[Item], *, source: str) -> int:
+        """Replace the whole catalogue atomically (a pull or import is always complete)."""
+        rows = {it.code: it for it in items}
+        info = {"source": source, "loaded": time.time(), "count": len(rows)}
+        self._catalog_db.storage.write(
+            {
+                "items": {str(i): it.to_dict() for i, it in enumerate(rows.values(), start=1)},
+                "meta": {"1": info},
+            }
+        )
+        _reset(self._items)
+        self._catalog = rows
+        return len(rows)
+
+    def catalog(self) -> dict[str, Item]:
+        """Item code → item, held in memory for constant-time lookups."""
+        if self._catalog is None:
+            self._catalog = {d["code"]: Item.from_dict(d) for _, d in _rows(self._items).items()}
+        return self._catalog
+
+    def catalog_info(self) -> dict[str, Any]:
+        meta = self._catalog_db.table("meta").get(doc_id=1)
+        info = dict(meta) if meta else {"source": None, "loaded": None}
+        info["count"] = len(_rows(self._items))
+        return info
+
+    # -- stock-take state ---------------------------------------------------
+    def state(self) -> dict[str, Any]:
+        """Where the cart is: stock-take name, session, current location, shelf run."""
+        return dict(self._state)
+
+    def set_state(self, **changes: Any) -> dict[str, Any]:
+        state = self._state | changes
+        self._meta.update({"state": state}, doc_ids=[1])
+        self._state = state
+        return dict(state)
+
+    # -- stock takes (sessions) and shelf runs -------------------------------
+    def start_session(self, name: str, **fields: Any) -> int:
+        """Begin a stock take; later scans belong to it until another starts."""
+        doc = {"name": name, "started": time.time(), "closed": None} | fields
+        sid = int(self._sessions.insert(doc))
+        self.set_state(session=sid, stocktake=name)
+        return sid
+
+    def close_session(self, session: int) -> None:
+        self._sessions.update({"closed": time.time()}, doc_ids=[session])
+
+    def sessions(self) -> list[dict[str, Any]]:
+        return [{"id": int(k)} | d for k, d in _rows(self._sessions).items()]
+
+    def current_session(self) -> int:
+        """Id of the active stock take (0 before any was started)."""
+        return int(self._state.get("session", 0))
+
+    def start_run(self, location: str = "", **fields: Any) -> int:
+        """Begin a shelf run (one pass along a shelf) in the current stock take."""
+        doc = {
+            "session": self.current_session(),
+            "location": location,
+            "started": time.time(),
+            "ended": None,
+            "first_seq": self._next_seq(),
+        } | fields
+        rid = int(self._runs.insert(doc))
+        self.set_state(run=rid, location=location)
+        return rid
+
+    def end_run(self, run: int) -> None:
+        self._runs.update({"ended": time.time()}, doc_ids=[run])
+
+    def runs(self, session: int | None = None) -> list[dict[str, Any]]:
+        out = [{"id": int(k)} | d for k, d in _rows(self._runs).items()]
+        return out if session is None else [r for r in out if r.get("session") == session]
+
+    # -- scans -----------------------------------------------------------------
+    def add_scan(
+        self,
+        *,
+        code: str,
+        verdict: Verdict,
+        scanner: str,
+        ts: float,
+        location: str = "",
+        run: int = 0,
+        detail: Mapping[str, Any] | None = None,
+        session: int | None = None,
+    ) -> Scan:
+        """Store one scan durably (fsynced) and return it with its sequence number."""
+        seq = self._next_seq()
+        sess = self.current_session() if session is None else session
+        details = dict(detail or {})
+        doc: dict[str, Any] = {
+            "seq": seq,
+            "code": code,
+            "verdict": str(verdict),
+            "scanner": scanner,
+            "ts": ts,
+            "location": location,
+            "run": run,
+            "detail": details,
+            "sync": None,
+            "voided": False,
+            "session": sess,
+        }
+        self._scans.insert(Document(doc, seq))
+        scan = Scan(seq, code, Verdict(verdict), scanner, ts, location, run, details)
+        self._note(seq, doc)
+        return scan
+
+    def _next_seq(self) -> int:
+        return _rows(self._scans).max_id + 1
+
+    def void(self, seq: int) -> None:
+        """Undo a scan: kept for the record, excluded from everything else."""
+        doc = _rows(self._scans).get(str(seq))
+        if doc is None or doc.get("voided"):
+            return
+        self._scans.update({"voided": True}, doc_ids=[seq])
+        self._forget(seq, doc)
+        self._voided.add(seq)
+
+    def scan(self, seq: int) -> Scan | None:
+        doc = _rows(self._scans).get(str(seq))
+        return None if doc is None else Scan.from_dict(doc)
+
+    def scans(self, *, include_voided: bool = False, session: int | None = None) -> list[Scan]:
+        out = []
+        for _, d in _rows(self._scans).items():
+            if (include_voided or not d.get("voided")) and (
+                session is None or d.get("session", 0) == session
+            ):
+                out.append(Scan.from_dict(d))
+        return out
+
+    def iter_scans(self) -> Iterator[Scan]:
+        yield from self.scans()
+
+    def scans_since(self, seq: int, *, include_voided: bool = True) -> list[Scan]:
+        """Scans with a sequence number above ``seq`` (cost grows with the answer only)."""
+        rows = _rows(self._scans)
+        out = []
+        for i in range(max(seq, 0) + 1, rows.max_id + 1):
+            d = rows.get(str(i))
+            if d is not None and (include_voided or not d.get("voided")):
+                out.append(Scan.from_dict(d))
+        return out
+
+    def last_scan(self) -> Scan | None:
+        rows = _rows(self._scans)
+        seq = rows.max_id
+        while seq > 0:
+            if seq not in self._voided and str(seq) in rows:
+                return self.scan(seq)
+            seq -= 1
+        return None
+
+    def recent(self, n: int) -> list[Scan]:
+        """The last ``n`` live scans, oldest first."""
+        rows = _rows(self._scans)
+        out: list[Scan] = []
+        seq = rows.max_id
+        while seq > 0 and len(out) < n:
+            if seq not in self._voided and str(seq) in rows:
+                out.append(Scan.from_dict(rows[str(seq)]))
+            seq -= 1
+        out.reverse()
+        return out
+
+    def scanned_codes(self, session: int | None = None) -> frozenset[str]:
+        """Codes found (live, counting as found) in a stock take (default: current)."""
+        sess = self.current_session() if session is None else session
+        return frozenset(self._found.get(sess, {}))
+
+    def pending_sync(self) -> list[Scan]:
+        """Scans of items that are here and that SLiMS has not yet confirmed."""
+        rows = _rows(self._scans)
+        return [Scan.from_dict(rows[str(s)]) for s in sorted(self._pending)]
+
+    def pending_count(self) -> int:
+        return len(self._pending)
+
+    def set_sync(self, results: Mapping[int, str]) -> None:
+        """Record SLiMS's confirmation per scan (seq → outcome), durably, in one write."""
+        if not results:
+            return
+        outcome = {int(k): v for k, v in results.items()}
+
+        def apply(doc: MutableMapping[str, Any]) -> None:
+            doc["sync"] = outcome[int(doc["seq"])]
+
+        updated = self._scans.update(apply, doc_ids=list(outcome))
+        for seq in updated:
+            if outcome[int(seq)] is not None:
+                self._pending.discard(int(seq))
+
+    def counts(self) -> dict[str, int]:
+        """Live scans per verdict."""
+        return {k: v for k, v in self._counts.items() if v}
+
+    # -- indexes ------------------------------------------------------------------
+    def _index(self) -> None:
+        self._counts: Counter[str] = Counter()
+        self._pending: set[int] = set()
+        self._found: dict[int, Counter[str]] = {}
+        self._voided: set[int] = set()
+        cols = _rows(self._scans).columns("verdict", "code", "session", "sync", "voided")
+        for seq, verdict, code, session, sync, voided in cols:
+            if voided:
+                self._voided.add(seq)
+            else:
+                self._note(
+                    seq, {"verdict": verdict, "code": code, "session": session or 0, "sync": sync}
+                )
+
+    def _note(self, seq: int, d: Mapping[str, Any]) -> None:
+        verdict = d["verdict"]
+        self._counts[verdict] += 1
+        if verdict in _FOUND:
+            self._found.setdefault(int(d.get("session", 0)), Counter())[d["code"]] += 1
+            if d.get("sync") is None:
+                self._pending.add(seq)
+
+    def _forget(self, seq: int, d: Mapping[str, Any]) -> None:
+        verdict = d["verdict"]
+        self._counts[verdict] -= 1
+        self._pending.discard(seq)
+        if verdict in _FOUND:
+            found = self._found.get(int(d.get("session", 0)), Counter())
+            found[d["code"]] -= 1
+            if found[d["code"]] <= 0:
+                del found[d["code"]]
+
+
+def _rows(table: Table) -> Rows:
+    rows: object = table._read_table()
+    return rows if isinstance(rows, Rows) else Rows()
+
+
+def _reset(table: Table) -> None:
+    table._next_id = None
+    table.clear_cache()
+
+
+@contextmanager
+def opened(state_dir: Path | str, *, readonly: bool = False) -> Iterator[Store]:
+    store = Store(Path(state_dir), readonly=readonly)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def _prepare_dir(path: Path) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=True, mode=0o750)
+    except OSError as e:
+        raise StoreError(f"cannot create state directory {path}: {e.strerror}") from e
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise StoreError(
+            f"state directory {path} is not writable by this user; "
+            "fix its owner/permissions or choose another with --state-dir"
+        )
+
+
+def _lock(path: Path) -> int:
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o640)
+    except OSError as e:
+        raise StoreError(f"cannot open lock file {path}: {e.strerror}") from e
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        os.close(fd)
+        raise StoreLocked(
+            f"the store in {path.parent} is in use by another kiosk process "
+            "(is the daemon running? stop it or use the cart's own controls)"
+        ) from None
+    return fd

@@ -1,0 +1,375 @@
+"""The journaled TinyDB storage: durability, recovery, failure injection."""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tinydb import Query, TinyDB
+from tinydb.storages import MemoryStorage
+
+from kiosk.exc import StoreCorrupt, StoreError, StoreFull
+from kiosk.storage import JournalStorage, JournalTable, KioskDB, open_db
+
+
+@pytest.fixture(params=["memory", "journal"])
+def db(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
+    """The same TinyDB behaviour over memory and over the journal (as tinydb's own tests)."""
+    if request.param == "memory":
+        d = KioskDB(storage=MemoryStorage)
+    else:
+        d = open_db(tmp_path / "db.json")
+    yield d
+    d.close()
+
+
+def reopen(path: Path, **kw: Any) -> KioskDB:
+    return open_db(path, **kw)
+
+
+def test_queries_work_as_in_tinydb(db: Any) -> None:
+    """Documents inserted, updated, removed and searched behave exactly as in plain TinyDB."""
+    t = db.table("t")
+    ids = t.insert_multiple(
+        {"a": i, "tag": "x" if i % 2 else "y", "n": {"k": i}} for i in range(10)
+    )
+    assert ids == list(range(1, 11))
+    assert t.insert({"a": 99}) == 11
+    assert len(t.search(Query().tag == "x")) == 5
+    assert t.update({"tag": "z"}, Query().a < 3) == [1, 2, 3]
+    assert t.get(doc_id=2) == {"a": 1, "tag": "z", "n": {"k": 1}}
+    assert t.update(lambda d: d.__setitem__("a", -1), doc_ids=[4, 404]) == [4]
+    assert t.remove(Query().tag == "y") == [5, 7, 9]
+    assert t.remove(doc_ids=[10]) == [10]
+    assert t.upsert({"a": 50, "tag": "u"}, Query().a == 50) == [12]
+    assert t.upsert({"a": 5, "tag": "u"}, Query().a == 5) == [6]
+    assert t.count(Query().n.k == 1) == 1
+    assert [d.doc_id for d in t.all()] == [1, 2, 3, 4, 6, 8, 11, 12]
+    t.truncate()
+    assert len(t) == 0
+    assert t.insert({"b": 1}) == 1
+
+
+def test_changes_survive_reopen(tmp_path: Path) -> None:
+    """Every acknowledged change is there after the process reopens the files."""
+    path = tmp_path / "db.json"
+    d = open_db(path)
+    t = d.table("t")
+    t.insert_multiple({"i": i} for i in range(5))
+    t.update({"seen": True}, doc_ids=[2])
+    t.remove(doc_ids=[3])
+    d.table("u").insert({"x": [1, {"y": None}]})
+    d.close()
+    d = reopen(path)
+    assert {k: dict(v) for k, v in (d.storage.read() or {})["t"].items()} == {
+        "1": {"i": 0},
+        "2": {"i": 1, "seen": True},
+        "4": {"i": 3},
+        "5": {"i": 4},
+    }
+    assert d.table("u").all() == [{"x": [1, {"y": None}]}]
+    assert d.table("t").insert({"i": 9}) == 6
+    d.close()
+
+
+def test_one_insert_appends_one_journal_line(tmp_path: Path) -> None:
+    """An insert writes only that document to the journal, not the whole table."""
+    path = tmp_path / "db.json"
+    d = open_db(path)
+    t = d.table("t")
+    t.insert_multiple({"i": i} for i in range(1000))
+    before = path.with_suffix(".log").stat().st_size
+    t.insert({"i": 1000})
+    grown = path.with_suffix(".log").stat().st_size - before
+    d.close()
+    assert 0 < grown < 100
+
+
+def test_compaction_is_atomic_and_keeps_data(tmp_path: Path) -> None:
+    """After compaction the snapshot holds everything and the journal starts afresh."""
+    path = tmp_path / "db.json"
+    d = open_db(path)
+    t = d.table("t")
+    t.insert_multiple({"i": i} for i in range(50))
+    d.storage.compact()
+    assert d.storage.generation == 1
+    t.insert({"i": 50})
+    d.close()
+    assert not list(tmp_path.glob("*.tmp"))
+    d = reopen(path)
+    assert [x["i"] for x in d.table("t").all()] == list(range(51))
+    d.close()
+
+
+def test_stale_journal_after_cut_short_compaction_is_ignored(tmp_path: Path) -> None:
+    """A crash between writing the new snapshot and the new journal does not replay twice."""
+    path = tmp_path / "db.json"
+    d = open_db(path)
+    d.table("t").insert({"i": 1})
+    d.storage.compact()
+    old_log = path.with_suffix(".log").read_bytes()
+    d.table("t").insert({"i": 2})
+    d.table("t").remove(doc_ids=[1])
+    d.storage.compact()
+    d.close()
+    path.with_suffix(".log").write_bytes(old_log.replace(b'"generation":1', b'"generation":1'))
+    d = reopen(path)
+    assert d.table("t").all() == [{"i": 2}]
+    d.close()
+
+
+def test_torn_last_record_is_recovered_with_a_log_line(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A power cut mid-append loses only the unacknowledged record, and says so in the log."""
+    path = tmp_path / "db.json"
+    d = open_db(path)
+    d.table("t").insert_multiple({"i": i} for i in range(3))
+    d.close()
+    log = path.with_suffix(".log")
+    good = log.read_bytes()
+    log.write_bytes(good + b'1234abcd {"t":"t","p":{"4":{"i"')
+    with caplog.at_level(logging.WARNING, logger="kiosk.storage"):
+        d = reopen(path)
+    assert [x["i"] for x in d.table("t").all()] == [0, 1, 2]
+    assert "interrupted write" in caplog.text
+    assert log.read_bytes() == good
+    assert len(list(tmp_path.glob("db.log.torn-*"))) == 1
+    d.table("t").insert({"i": 3})
+    d.close()
+    d = reopen(path)
+    assert len(d.table("t")) == 4
+    d.close()
+
+
+def test_last_record_with_bad_checksum_is_torn_not_corrupt(tmp_path: Path) -> None:
+    """A complete last line whose bytes were not all persisted counts as torn."""
+    path = tmp_path / "db.json"
+    d = open_db(path)
+    for i in range(3):
+        d.table("t").insert({"i": i})
+    d.close()
+    log = path.with_suffix(".log")
+    data = bytearray(log.read_bytes())
+    data[-3] = ord("9") if data[-3] != ord("9") else ord("8")
+    log.write_bytes(bytes(data))
+    d = reopen(path)
+    assert len(d.table("t")) == 2
+    d.close()
+
+
+def test_damage_before_good_records_is_kept_aside_and_reported(tmp_path: Path) -> None:
+    """A damaged record in the middle stops the store, and the files are kept, not trimmed."""
+    path = tmp_path / "db.json"
+    d = open_db(path)
+    for i in range(4):
+        d.table("t").insert({"i": i})
+    d.close()
+    log = path.with_suffix(".log")
+    lines = log.read_bytes().split(b"\n")
+    lines[2] = lines[2].replace(b'"i":1', b'"i":7')
+    damaged = b"\n".join(lines)
+    log.write_bytes(damaged)
+    with pytest.raises(StoreCorrupt, match=r"line 3 .*moved to db\.log\.corrupt-"):
+        reopen(path)
+    (backup,) = tmp_path.glob("db.log.corrupt-*")
+    assert backup.read_bytes() == damaged
+    assert not log.exists()
+
+
+def test_corrupt_snapshot_is_kept_aside(tmp_path: Path) -> None:
+    """A snapshot that fails its checksum is moved aside with its journal, never overwritten."""
+    path = tmp_path / "db.json"
+    d = open_db(path)
+    d.table("t").insert_multiple({"i": i} for i in range(5))
+    d.storage.compact()
+    d.close()
+    snap = path.read_bytes().replace(b'"i":3', b'"i":8')
+    path.write_bytes(snap)
+    with pytest.raises(StoreCorrupt, match="checksum"):
+        reopen(path)
+    (backup,) = tmp_path.glob("db.json.corrupt-*")
+    assert backup.read_bytes() == snap
+    assert len(list(tmp_path.glob("db.log.corrupt-*"))) == 1
+
+
+def test_readonly_reader_reports_corruption_without_moving(tmp_path: Path) -> None:
+    """A read-only opener never moves files, even damaged ones."""
+    path = tmp_path / "db.json"
+    d = open_db(path)
+    d.table("t").insert_multiple({"i": i} for i in range(3))
+    d.storage.compact()
+    d.close()
+    path.write_bytes(path.read_bytes()[:-20] + b"garbage\n")
+    with pytest.raises(StoreCorrupt, match="read-only"):
+        reopen(path, readonly=True)
+    assert path.exists()
+
+
+def test_readonly_reader_ignores_a_tail_being_written(tmp_path: Path) -> None:
+    """A reader sees the acknowledged records and leaves the writer's partial tail alone."""
+    path = tmp_path / "db.json"
+    d = open_db(path)
+    d.table("t").insert({"i": 1})
+    log = path.with_suffix(".log")
+    with log.open("ab") as f:
+        f.write(b"0000")
+    r = reopen(path, readonly=True)
+    assert r.table("t").all() == [{"i": 1}]
+    with pytest.raises(StoreError, match="read-only"):
+        r.table("t").insert({"i": 2})
+    r.close()
+    assert log.read_bytes().endswith(b"0000")
+    d.close()
+
+
+def test_plain_tinydb_file_is_converted_and_kept(tmp_path: Path) -> None:
+    """A store written by plain TinyDB JSON is read, converted, and its original kept."""
+    path = tmp_path / "db.json"
+    old = TinyDB(path)
+    old.table("t").insert_multiple({"i": i} for i in range(3))
+    old.close()
+    d = reopen(path)
+    assert [x["i"] for x in d.table("t").all()] == [0, 1, 2]
+    d.close()
+    assert len(list(tmp_path.glob("db.json.tinydb-*"))) == 1
+
+
+def _failing(err: int, real: Any, times: int = 1) -> Any:
+    """``real`` that fails with ``err`` on its first ``times`` calls."""
+    left = [times]
+
+    def call(fd: int, *args: Any) -> Any:
+        if left[0] > 0:
+            left[0] -= 1
+            raise OSError(err, os.strerror(err))
+        return real(fd, *args)
+
+    return call
+
+
+@pytest.mark.parametrize("call", ["write", "fsync"])
+def test_disk_full_is_reported_and_memory_matches_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, call: str
+) -> None:
+    """When the disk is full the insert fails with StoreFull and nothing half-stored remains."""
+    path = tmp_path / "db.json"
+    d = open_db(path)
+    t = d.table("t")
+    t.insert({"i": 0})
+    log_size = path.with_suffix(".log").stat().st_size
+    real = getattr(os, call)
+    if call == "fsync":
+        # The bytes reach the file, then the flush fails: they must be cut off again.
+        monkeypatch.setattr(os, "fsync", _failing(errno.ENOSPC, real))
+    else:
+        monkeypatch.setattr(os, "write", _failing(errno.ENOSPC, real))
+    with pytest.raises(StoreFull, match="disk full"):
+        t.insert({"i": 1})
+    monkeypatch.undo()
+    assert [x["i"] for x in t.all()] == [0]
+    assert path.with_suffix(".log").stat().st_size == log_size
+    assert t.insert({"i": 2}) == 2  # space came back: storing goes on
+    d.close()
+    d = reopen(path)
+    assert [x["i"] for x in d.table("t").all()] == [0, 2]
+    d.close()
+
+
+def test_partial_write_then_enospc_is_cut_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A record that only partly reached the disk before ENOSPC is removed again."""
+    path = tmp_path / "db.json"
+    d = open_db(path)
+    t = d.table("t")
+    t.insert({"i": 0})
+    real_write = os.write
+    calls = []
+
+    def half(fd: int, data: Any) -> int:
+        calls.append(1)
+        if len(calls) == 1:
+            return real_write(fd, bytes(data)[:7])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "write", half)
+    with pytest.raises(StoreFull):
+        t.update({"i": 5}, doc_ids=[1])
+    monkeypatch.undo()
+    assert t.get(doc_id=1) == {"i": 0}
+    d.close()
+    d = reopen(path)
+    assert d.table("t").get(doc_id=1) == {"i": 0}
+    d.close()
+
+
+def test_io_error_stops_further_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After an fsync I/O error the store refuses to pretend until it is reopened."""
+    path = tmp_path / "db.json"
+    d = open_db(path)
+    t = d.table("t")
+    t.insert({"i": 0})
+    monkeypatch.setattr(os, "fsync", _failing(errno.EIO, os.fsync))
+    with pytest.raises(StoreError) as info:
+        t.insert({"i": 1})
+    assert not isinstance(info.value, StoreFull)
+    monkeypatch.undo()
+    with pytest.raises(StoreError, match="restart"):
+        t.insert({"i": 2})
+    assert len(t) == 1
+    d.close()
+
+
+def test_failed_snapshot_keeps_old_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A whole-store replacement that hits a full disk leaves the old data in place."""
+    path = tmp_path / "db.json"
+    d = open_db(path)
+    d.table("t").insert({"i": 0})
+    monkeypatch.setattr(os, "fsync", _failing(errno.ENOSPC, os.fsync))
+    with pytest.raises(StoreFull):
+        d.storage.write({"t": {"1": {"i": 9}}})
+    monkeypatch.undo()
+    assert d.table("t").all() == [{"i": 0}]
+    assert not list(tmp_path.glob("*.tmp"))
+    d.close()
+    d = reopen(path)
+    assert d.table("t").all() == [{"i": 0}]
+    d.close()
+
+
+def test_unserialisable_document_changes_nothing(tmp_path: Path) -> None:
+    """A document that is not JSON data is refused before anything is written."""
+    d = open_db(tmp_path / "db.json")
+    t = d.table("t")
+    t.insert({"i": 0})
+    with pytest.raises(TypeError):
+        t.insert({"i": {1, 2}})
+    with pytest.raises(ValueError, match="NaN"):
+        t.insert({"i": float("nan")})
+    assert len(t) == 1
+    d.close()
+
+
+def test_returned_documents_are_copies(tmp_path: Path) -> None:
+    """Changing a document a query returned does not change what is stored."""
+    d = open_db(tmp_path / "db.json")
+    t = d.table("t")
+    t.insert({"n": {"k": 1}})
+    doc = t.get(doc_id=1)
+    assert doc is not None
+    doc["n"]["k"] = 2
+    assert t.get(doc_id=1) == {"n": {"k": 1}}
+    d.close()
+
+
+def test_journal_table_is_used_by_kiosk_db(tmp_path: Path) -> None:
+    """KioskDB tables take the journal path (the flat-cost insert)."""
+    d = open_db(tmp_path / "db.json")
+    assert isinstance(d.table("t"), JournalTable)
+    assert isinstance(d.storage, JournalStorage)
+    d.close()

@@ -1,0 +1,175 @@
+"""The Store facade: scans, sync state, stock takes, runs, catalogue, locking."""
+
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+
+import pytest
+
+from kiosk.exc import StoreError, StoreFull, StoreLocked
+from kiosk.models import Item, Verdict
+from kiosk.store import SCHEMA_VERSION, Store
+
+
+def add(store: Store, code: str, verdict: Verdict = Verdict.OK, **kw: object) -> int:
+    return store.add_scan(code=code, verdict=verdict, scanner="s1", ts=1.0, **kw).seq  # type: ignore[arg-type]
+
+
+def test_scans_are_numbered_and_survive_reopen(tmp_path: Path) -> None:
+    """Scans come back after a restart with their numbers, verdicts and details."""
+    with Store.open(tmp_path) as store:
+        assert add(store, "A1") == 1
+        assert add(store, "ZZ", Verdict.UNKNOWN, detail={"why": "not in catalogue"}) == 2
+    with Store.open(tmp_path) as store:
+        scans = store.scans()
+        assert [(s.seq, s.code, s.verdict) for s in scans] == [
+            (1, "A1", Verdict.OK),
+            (2, "ZZ", Verdict.UNKNOWN),
+        ]
+        assert scans[1].detail == {"why": "not in catalogue"}
+        assert add(store, "A2") == 3
+
+
+def test_void_hides_scan_but_keeps_record(tmp_path: Path) -> None:
+    """Undoing a scan removes it from counts and sync but it stays on record."""
+    with Store.open(tmp_path) as store:
+        add(store, "A1")
+        add(store, "A2")
+        store.void(2)
+        store.void(2)
+        assert store.counts() == {"ok": 1}
+        last = store.last_scan()
+        assert last is not None and last.seq == 1
+        assert [s.seq for s in store.pending_sync()] == [1]
+        assert store.scanned_codes() == {"A1"}
+    with Store.open(tmp_path) as store:
+        assert [s.voided for s in store.scans(include_voided=True)] == [False, True]
+        assert store.counts() == {"ok": 1}
+
+
+def test_sync_state_is_per_scan_and_durable(tmp_path: Path) -> None:
+    """Scans confirmed by SLiMS leave the pending list, also after a restart."""
+    with Store.open(tmp_path) as store:
+        for code in ("A1", "A2", "A3"):
+            add(store, code)
+        add(store, "X", Verdict.UNKNOWN)
+        assert [s.code for s in store.pending_sync()] == ["A1", "A2", "A3"]
+        store.set_sync({1: "accepted", 3: "already_scanned"})
+        assert [s.code for s in store.pending_sync()] == ["A2"]
+    with Store.open(tmp_path) as store:
+        assert [s.code for s in store.pending_sync()] == ["A2"]
+        assert store.pending_count() == 1
+        assert {s.seq: s.sync for s in store.scans()} == {
+            1: "accepted",
+            2: None,
+            3: "already_scanned",
+            4: None,
+        }
+
+
+def test_sessions_and_runs_group_scans(tmp_path: Path) -> None:
+    """Scans belong to the stock take and shelf run that were active when they were made."""
+    with Store.open(tmp_path) as store:
+        first = store.start_session("Stock take 2025")
+        run = store.start_run("Main hall")
+        add(store, "A1", run=run)
+        second = store.start_session("Stock take 2026")
+        add(store, "A1")
+        assert store.state()["stocktake"] == "Stock take 2026"
+        assert store.scanned_codes(first) == {"A1"}
+        assert store.scanned_codes() == {"A1"}
+        store.end_run(run)
+    with Store.open(tmp_path) as store:
+        assert [s["name"] for s in store.sessions()] == ["Stock take 2025", "Stock take 2026"]
+        assert store.current_session() == second
+        (r,) = store.runs(session=first)
+        assert r["location"] == "Main hall" and r["ended"] is not None and r["first_seq"] == 1
+        assert [s.seq for s in store.scans(session=first)] == [1]
+
+
+def test_scans_since_and_recent(tmp_path: Path) -> None:
+    """Consumers can fetch only what is new since the last scan they saw."""
+    with Store.open(tmp_path) as store:
+        for i in range(6):
+            add(store, f"A{i}")
+        store.void(5)
+        assert [s.seq for s in store.scans_since(3)] == [4, 5, 6]
+        assert [s.seq for s in store.scans_since(3, include_voided=False)] == [4, 6]
+        assert [s.seq for s in store.recent(3)] == [3, 4, 6]
+        scan = store.scan(2)
+        assert scan is not None and scan.code == "A1"
+
+
+def test_catalog_replacement_is_complete(tmp_path: Path) -> None:
+    """A new catalogue replaces the old one entirely, also after a restart."""
+    with Store.open(tmp_path) as store:
+        store.replace_catalog([Item("A1", "001 ABC"), Item("A2")], source="first")
+        assert store.replace_catalog([Item("B1", "900 XYZ", on_loan=True)], source="pull") == 1
+    with Store.open(tmp_path) as store:
+        assert store.catalog() == {"B1": Item("B1", "900 XYZ", on_loan=True)}
+        info = store.catalog_info()
+        assert info["source"] == "pull" and info["count"] == 1
+
+
+def test_state_is_durable(tmp_path: Path) -> None:
+    """The cart resumes at the location and run it was at."""
+    with Store.open(tmp_path) as store:
+        store.set_state(location="Ruang Referensi", run=4)
+        store.set_state(run=5)
+    with Store.open(tmp_path) as store:
+        assert store.state() == {"location": "Ruang Referensi", "run": 5}
+        assert store.schema_version == SCHEMA_VERSION
+
+
+def test_second_writer_is_refused(tmp_path: Path) -> None:
+    """Only one process can change the store; readers still can look."""
+    with Store.open(tmp_path) as store:
+        add(store, "A1")
+        with pytest.raises(StoreLocked, match="in use"):
+            Store.open(tmp_path)
+        with Store.open_readonly(tmp_path) as reader:
+            assert [s.code for s in reader.scans()] == ["A1"]
+            with pytest.raises(StoreError, match="read-only"):
+                add(reader, "A2")
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    """A store written by a newer kiosk is not misread by an older one."""
+    with Store.open(tmp_path) as store:
+        store._meta.update({"schema": SCHEMA_VERSION + 1}, doc_ids=[1])
+    with pytest.raises(StoreError, match="upgrade kiosk"):
+        Store.open(tmp_path)
+
+
+def test_disk_full_scan_is_not_acknowledged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A scan that cannot be stored raises StoreFull and leaves counts and numbering alone."""
+    with Store.open(tmp_path) as store:
+        add(store, "A1")
+        real = os.fsync
+        calls = [0]
+
+        def fsync(fd: int) -> None:
+            calls[0] += 1
+            if calls[0] == 1:
+                raise OSError(errno.ENOSPC, "No space left on device")
+            real(fd)
+
+        monkeypatch.setattr(os, "fsync", fsync)
+        with pytest.raises(StoreFull, match="disk full"):
+            add(store, "A2")
+        monkeypatch.undo()
+        assert store.counts() == {"ok": 1}
+        assert store.scanned_codes() == {"A1"}
+        assert add(store, "A3") == 2
+    with Store.open(tmp_path) as store:
+        assert [s.code for s in store.scans()] == ["A1", "A3"]
+
+
+def test_missing_state_dir_for_reader(tmp_path: Path) -> None:
+    """Looking at a store that was never created says so plainly."""
+    with pytest.raises(StoreError, match="does not exist"):
+        Store.open_readonly(tmp_path / "nope")
