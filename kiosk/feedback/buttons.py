@@ -1,0 +1,93 @@
+"""Buttons on the cart: mute/acknowledge, sync now, hold for safe shutdown.
+
+gpiozero does the edge detection (its ``bounce_time`` where the pin driver
+supports it); a software guard with an injected clock drops presses that follow
+the last one within ``bounce_ms`` as well, because not every pin factory
+debounces (mock pins, for one, ignore ``bounce_time``). Shutdown fires only
+after the button has been held ``shutdown_hold_s``, so a knock never powers the
+cart off.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from gpiozero import Button
+
+from kiosk.config import Buttons
+
+log = logging.getLogger(__name__)
+
+#: Action names reported to the daemon.
+ACTIONS = ("mute", "sync", "shutdown")
+
+
+class ButtonPanel:
+    """Turns gpiozero button events into named actions for ``on_action``."""
+
+    def __init__(
+        self,
+        cfg: Buttons,
+        on_action: Callable[[str], None],
+        *,
+        pin_factory: Any = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._on_action = on_action
+        self._clock = clock
+        self._bounce = cfg.bounce_ms / 1000
+        self._last: dict[str, float] = {}
+        self.buttons: dict[str, Any] = {}
+        bounce_time = self._bounce or None
+        for name in ACTIONS:
+            pin = getattr(cfg, name)
+            if not pin:
+                continue
+            try:
+                if name == "shutdown":
+                    button = Button(
+                        pin,
+                        pull_up=cfg.pull_up,
+                        bounce_time=bounce_time,
+                        hold_time=cfg.shutdown_hold_s,
+                        pin_factory=pin_factory,
+                    )
+                    button.when_held = self._handler(name)
+                else:
+                    button = Button(
+                        pin, pull_up=cfg.pull_up, bounce_time=bounce_time, pin_factory=pin_factory
+                    )
+                    button.when_pressed = self._handler(name)
+            except Exception as e:
+                log.warning("%s button on %s is not usable (%s); going on without it", name, pin, e)
+                continue
+            self.buttons[name] = button
+
+    def _handler(self, name: str) -> Callable[[], None]:
+        def handle() -> None:
+            self.pressed(name)
+
+        return handle
+
+    def pressed(self, name: str) -> None:
+        """One accepted edge of button ``name`` (called from gpiozero's thread)."""
+        now = self._clock()
+        last = self._last.get(name)
+        if last is not None and now - last < self._bounce:
+            return
+        self._last[name] = now
+        try:
+            self._on_action(name)
+        except Exception:
+            log.exception("handling the %s button failed", name)
+
+    def close(self) -> None:
+        for button in self.buttons.values():
+            try:
+                button.close()
+            except Exception as e:
+                log.debug("closing a button failed: %s", e)
+        self.buttons.clear()

@@ -1,0 +1,106 @@
+"""One example of every screen, shared by ``kiosk screens``, the gallery and the tests.
+
+Keeping the examples in one place means the published gallery and the
+reference images the tests compare against are the same pictures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+from PIL import Image
+
+from kiosk.feedback import Status
+from kiosk.feedback.i18n import LANGUAGES
+from kiosk.feedback.screens import (
+    Idle,
+    ProblemScreen,
+    Progress,
+    Screen,
+    Starting,
+    Stopped,
+    VerdictScreen,
+    render,
+)
+from kiosk.models import Item, Scan, Verdict
+
+STATUS = Status(
+    stocktake="Stock opname 2025",
+    location="Referensi",
+    run=3,
+    counts={"ok": 1190, "misshelved": 12},
+    scanned=1234,
+    unsynced=56,
+    catalog_size=20000,
+)
+
+ITEM = Item(
+    code="B0012345",
+    call_number="020 SUL p",
+    title="Pengantar ilmu perpustakaan dan kearsipan",
+    location="Referensi",
+    status="Available",
+)
+
+
+def _scan(verdict: Verdict, code: str = ITEM.code, **detail: object) -> Scan:
+    return Scan(seq=1235, code=code, verdict=verdict, scanner="sim", ts=0.0, detail=dict(detail))
+
+
+def examples() -> Iterator[Screen]:
+    """Every screen the kiosk can show, with realistic data."""
+    yield Starting(version="v0.1.0")
+    yield Idle(STATUS, last=_scan(Verdict.OK))
+    yield VerdictScreen(_scan(Verdict.OK), ITEM)
+    yield VerdictScreen(_scan(Verdict.DUPLICATE), ITEM)
+    yield VerdictScreen(_scan(Verdict.UNKNOWN, "B0099999"), None)
+    yield VerdictScreen(_scan(Verdict.ON_LOAN), ITEM)
+    yield VerdictScreen(
+        _scan(Verdict.WRONG_LOCATION, expected_location="Sirkulasi"),
+        Item("B0020001", "813 HEM o", "The old man and the sea", "Sirkulasi"),
+    )
+    yield VerdictScreen(
+        _scan(
+            Verdict.MISSHELVED,
+            belongs_after="B0011111",
+            belongs_before="B0011112",
+            belongs_after_call="020 PRA m",
+            belongs_before_call="020.3 ANW s",
+        ),
+        ITEM,
+    )
+    yield VerdictScreen(_scan(Verdict.INVALID, "12#4"), None)
+    yield VerdictScreen(
+        _scan(Verdict.EXCLUDED),
+        Item("B0030003", "297 QUR", "Tafsir Al-Mishbah jilid 1", status="Weeded"),
+    )
+    yield VerdictScreen(
+        _scan(Verdict.COMMAND, "KIOSK:UNDO", command="undo", message="B0012345 removed"), None
+    )
+    yield VerdictScreen(_scan(Verdict.ERROR, message="disk full: not stored"), ITEM)
+    yield Progress("sync", 1234, 2000)
+    yield ProblemScreen("no_scanner", "Plug in the USB scanner; scanning starts by itself.")
+    yield ProblemScreen("store", "Cannot write scans: /var/lib/kiosk is read-only.")
+    yield ProblemScreen("low_disk", "Only 40 MB left. Sync and export soon.")
+    yield ProblemScreen("slims", "Cannot reach slims.example.org; scans are kept.")
+    yield Stopped()
+
+
+def enlarge(image: Image.Image, scale: int) -> Image.Image:
+    """Blow a 1-bit frame up with nearest neighbour so every pixel stays sharp."""
+    if scale == 1:
+        return image
+    return image.resize((image.width * scale, image.height * scale), Image.Resampling.NEAREST)
+
+
+def write_all(out: Path, *, scale: int = 4, languages: tuple[str, ...] = LANGUAGES) -> list[Path]:
+    """Render every example in every language to ``out/<lang>-<screen>.png``."""
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for lang in languages:
+        for screen in examples():
+            path = out / f"{lang}-{screen.name}.png"
+            enlarge(render(screen, lang), scale).save(path)
+            written.append(path)
+    return written

@@ -1,0 +1,204 @@
+"""OLED screens compared with reference images, and the display thread on luma's dummy.
+
+The references in tests/reference/ are regenerated, after a deliberate change
+to a screen, with ``python -m kiosk.cli.screens --out tests/reference --scale 1``
+(``kiosk screens`` once the verb is wired); look at them before committing.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import threading
+from pathlib import Path
+from typing import Any
+
+import pytest
+from luma.core.device import dummy
+from PIL import Image, ImageChops
+
+from kiosk.feedback import Status
+from kiosk.feedback.display import DIM_CONTRAST, DisplayWorker
+from kiosk.feedback.i18n import LANGUAGES
+from kiosk.feedback.samples import enlarge, examples, write_all
+from kiosk.feedback.screens import Idle, VerdictScreen, fold, render
+from kiosk.models import Scan, Verdict
+
+REFERENCE = Path(__file__).parent / "reference"
+REGENERATE = "python -m kiosk.cli.screens --out tests/reference --scale 1"
+CASES = [(lang, screen) for lang in LANGUAGES for screen in examples()]
+
+
+def _same(a: Image.Image, b: Image.Image) -> bool:
+    return (
+        a.size == b.size and ImageChops.difference(a.convert("L"), b.convert("L")).getbbox() is None
+    )
+
+
+@pytest.mark.parametrize(
+    ("lang", "screen"), CASES, ids=[f"{lang}-{screen.name}" for lang, screen in CASES]
+)
+def test_screens_match_reference(lang: str, screen: Any, tmp_path: Path) -> None:
+    """Each screen looks exactly like its reviewed reference picture."""
+    path = REFERENCE / f"{lang}-{screen.name}.png"
+    got = render(screen, lang)
+    with Image.open(path) as ref:
+        if not _same(got, ref):
+            got.save(tmp_path / path.name)
+            pytest.fail(
+                f"{path.name} differs (got: {tmp_path / path.name}); if intended: {REGENERATE}"
+            )
+
+
+def test_screens_every_reference_is_used() -> None:
+    """No stale reference image lingers for a screen that no longer exists."""
+    names = {f"{lang}-{screen.name}.png" for lang, screen in CASES}
+    assert {p.name for p in REFERENCE.glob("*-*.png")} >= names
+    stale = {p.name for p in REFERENCE.glob("en-*.png")} | {
+        p.name for p in REFERENCE.glob("id-*.png")
+    }
+    assert stale == names
+
+
+def test_screens_languages_differ() -> None:
+    """The Indonesian screens really are translated, not the English ones again."""
+    for screen in examples():
+        if screen.name in ("ok",):
+            continue
+        assert not _same(render(screen, "en"), render(screen, "id")), screen.name
+
+
+def test_screens_gallery_is_enlarged(tmp_path: Path) -> None:
+    """The gallery files are 4x the panel, pixel for pixel, named by language and screen."""
+    written = write_all(tmp_path, scale=4, languages=("en",))
+    assert (tmp_path / "en-misshelved.png") in written
+    with Image.open(tmp_path / "en-misshelved.png") as big:
+        assert big.size == (512, 256)
+        small = big.resize((128, 64), Image.Resampling.NEAREST)
+        with Image.open(REFERENCE / "en-misshelved.png") as ref:
+            assert _same(small, ref)
+    assert _same(enlarge(render(next(examples())), 1), render(next(examples())))
+
+
+def test_screens_misshelved_tells_where_it_belongs() -> None:
+    """A misshelved book's screen changes with where it belongs (not a fixed picture)."""
+    base = dict(belongs_after_call="020 PRA m", belongs_before_call="020.3 ANW s")
+    a = VerdictScreen(Scan(1, "B1", Verdict.MISSHELVED, "s", 0.0, detail=base))
+    b = VerdictScreen(
+        Scan(
+            1, "B1", Verdict.MISSHELVED, "s", 0.0, detail={**base, "belongs_after_call": "999 ZZZ"}
+        )
+    )
+    assert not _same(render(a), render(b))
+
+
+def test_screens_fold_accents() -> None:
+    """Accented catalogue titles are shown with their base letters, not as boxes."""
+    assert fold("Café Müller – 東") == "Cafe Muller ? ?"
+
+
+class Panel(dummy):  # type: ignore[misc]
+    """luma's dummy display that records contrast and power commands."""
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(width=128, height=64, mode="1", **kw)
+        self.contrasts: list[int] = []
+        self.hidden = threading.Event()
+        self.dimmed = threading.Event()
+
+    def contrast(self, level: int) -> None:
+        self.contrasts.append(level)
+        if level == DIM_CONTRAST:
+            self.dimmed.set()
+
+    def hide(self) -> None:
+        self.hidden.set()
+
+
+def _wait_frame(worker: DisplayWorker) -> None:
+    assert worker.frames_drawn.acquire(timeout=5)
+
+
+def test_display_shows_on_luma_device(tmp_path: Path) -> None:
+    """What the panel receives is the reference picture; frames are also kept as PNGs."""
+    panel = Panel()
+    worker = DisplayWorker(lambda: panel, frames_dir=tmp_path, frame_scale=4)
+    screen = next(s for s in examples() if s.name == "misshelved")
+    _wait_frame(worker)  # the start screen
+    worker.show(screen, hold_s=None)
+    _wait_frame(worker)
+    with Image.open(REFERENCE / "en-misshelved.png") as ref:
+        assert _same(panel.image, ref)
+    worker.close(Idle(Status()))
+    frames = sorted(p.name for p in tmp_path.iterdir())
+    assert frames == ["0001-starting.png", "0002-misshelved.png", "0003-idle.png"]
+    assert panel.persist is True  # the last screen survives luma's exit handler
+
+
+def test_display_retries_absent_panel(caplog: pytest.LogCaptureFixture) -> None:
+    """A panel missing at start appears later; the problem is logged once, recovery once."""
+    attempts = []
+    panel = Panel()
+
+    def opener() -> Panel:
+        attempts.append(1)
+        if len(attempts) < 4:
+            raise OSError(errno.ENOENT, "No such file or directory", "/dev/i2c-1")
+        return panel
+
+    with caplog.at_level(logging.INFO, logger="kiosk.feedback.display"):
+        worker = DisplayWorker(opener, retry_first_s=0.01, retry_max_s=0.02)
+        _wait_frame(worker)
+        worker.close(Idle(Status()))
+    assert len(attempts) == 4
+    messages = [r.message for r in caplog.records]
+    assert sum("cannot be opened" in m for m in messages) == 1
+    assert sum("display is back" in m for m in messages) == 1
+
+
+def test_display_io_error_later_is_retried(caplog: pytest.LogCaptureFixture) -> None:
+    """A loose cable (I/O errors while drawing) drops frames, then the panel is re-opened."""
+
+    class Flaky(Panel):
+        failures = 3
+
+        def display(self, image: Image.Image) -> None:
+            if Flaky.failures > 0:
+                Flaky.failures -= 1
+                raise OSError(errno.EREMOTEIO, "Remote I/O error")
+            super().display(image)
+
+    opened: list[Flaky] = []
+
+    def opener() -> Flaky:
+        opened.append(Flaky())
+        return opened[-1]
+
+    worker = DisplayWorker(opener, retry_first_s=0.01, retry_max_s=0.02)
+    _wait_frame(worker)
+    worker.close(Idle(Status()))
+    assert len(opened) == 4
+    assert sum("stopped answering" in r.message for r in caplog.records) == 1
+    assert opened[-1].image is not None
+
+
+def test_display_dims_then_blanks_when_idle() -> None:
+    """Left alone the panel first dims, then switches off; activity brings it back."""
+    now = [0.0]
+    panel = Panel()
+    worker = DisplayWorker(
+        lambda: panel, contrast=200, dim_after_s=60, blank_after_s=600, clock=lambda: now[0]
+    )
+    _wait_frame(worker)
+    now[0] = 61.0
+    worker.set_base(Idle(Status(scanned=1)))
+    assert panel.dimmed.wait(5)
+    now[0] = 601.0
+    worker.set_base(Idle(Status(scanned=2)))
+    assert panel.hidden.wait(5)
+    panel.dimmed.clear()
+    worker.wake()
+    worker.close(Idle(Status()))
+    assert panel.contrasts[0] == 200
+    assert panel.contrasts[-1] == 200
+    assert DIM_CONTRAST in panel.contrasts
