@@ -1,0 +1,242 @@
+"""`kiosk doctor`: what a technician is told about a cart, and how to fix it."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kiosk import doctor
+from kiosk.cli import doctor as doctor_cli
+from kiosk.clock import SyncState
+from kiosk.doctor import Account, Finding, Level, System
+from kiosk.store import Store
+
+ME = os.getuid()
+MY_GID = os.getgid()
+STRANGER = ME + 4242  # a uid that owns none of our files
+GROUPS = {"input": 2001, "gpio": 2002, "i2c": 2003, "spi": 2004}
+
+
+def system(tmp_path: Path, account: Account | None = None, **kw: object) -> System:
+    """A system whose /dev is a temp dir and whose kiosk user is ``account``."""
+    dev = tmp_path / "dev"
+    (dev / "input").mkdir(parents=True, exist_ok=True)
+    acct = account if account is not None else Account("kiosk", ME, frozenset({MY_GID}))
+    defaults: dict[str, object] = {
+        "dev": dev,
+        "account": lambda name: acct if name == "kiosk" else None,
+        "group": GROUPS.get,
+        "sync_state": lambda: SyncState.SYNCED,
+        "service_state": lambda unit: None,
+        "env": {},
+        "timeout": 2.0,
+    }
+    defaults.update(kw)
+    return System(**defaults)  # type: ignore[arg-type]
+
+
+def config(tmp_path: Path, text: str = "") -> Path:
+    path = tmp_path / "kiosk.toml"
+    path.write_text(f'state_dir = "{tmp_path / "state"}"\n' + text)
+    return path
+
+
+def by_name(findings: list[Finding], name: str) -> list[Finding]:
+    return [f for f in findings if f.name == name]
+
+
+def test_broken_config_is_reported_and_the_rest_still_checked(tmp_path):
+    """A typo in kiosk.toml is named, and every other check still runs."""
+    cfg = config(tmp_path, "[display]\ndriverr = 'ssd1306'\n")
+    findings = doctor.run(cfg, system=system(tmp_path))
+    (first,) = by_name(findings, "config")
+    assert first.level is Level.FAIL and "driverr" in first.message
+    assert {"groups", "scanners", "display", "clock", "service"} <= {f.name for f in findings}
+    assert doctor.worst(findings) is Level.FAIL
+
+
+def test_missing_groups_name_the_usermod_fix(tmp_path):
+    """A kiosk user outside input/gpio/i2c gets the exact usermod line to run."""
+    acct = Account("kiosk", STRANGER, frozenset({GROUPS["gpio"]}))
+    findings = doctor.run(config(tmp_path), system=system(tmp_path, acct), only=["groups"])
+    (f,) = by_name(findings, "groups")
+    assert f.level is Level.FAIL
+    assert "input" in f.message and "i2c" in f.message and "gpio" not in f.message.split("(")[0]
+    assert f.fix.startswith("sudo usermod -aG input,i2c kiosk")
+
+
+def test_groups_ok_when_member_of_all_needed(tmp_path):
+    """A correctly installed user passes; an SPI display needs 'spi' instead of 'i2c'."""
+    acct = Account("kiosk", STRANGER, frozenset(GROUPS.values()))
+    cfg = config(tmp_path, '[display]\ninterface = "spi"\n')
+    (f,) = by_name(doctor.run(cfg, system=system(tmp_path, acct), only=["groups"]), "groups")
+    assert f.level is Level.OK and "spi" in f.message and "i2c" not in f.message
+
+
+def test_no_kiosk_user_says_run_install(tmp_path):
+    """Without the service user the doctor points at install.sh."""
+    s = dataclasses.replace(system(tmp_path), account=lambda name: None)
+    (f,) = by_name(doctor.run(config(tmp_path), system=s, only=["groups"]), "groups")
+    assert f.level is Level.FAIL and "install.sh" in f.fix
+
+
+def test_device_permissions_are_judged_for_the_service_user(tmp_path):
+    """A scanner node the kiosk user cannot open is named with its group and mode."""
+    s = system(tmp_path, Account("kiosk", STRANGER, frozenset({MY_GID})))
+    node = s.dev / "input" / "event3"
+    node.touch()
+    node.chmod(0o660)
+    ok = by_name(doctor.run(config(tmp_path), system=s, only=["devices"]), "devices:input")
+    assert ok[0].level is Level.OK
+    node.chmod(0o600)
+    (bad,) = by_name(doctor.run(config(tmp_path), system=s, only=["devices"]), "devices:input")
+    assert bad.level is Level.FAIL
+    assert str(node) in bad.message and "0600" in bad.message
+    assert "usermod -aG" in bad.fix
+
+
+def test_can_read_write_follows_unix_rules():
+    """Owner, group and other bits are applied as the kernel would."""
+    st = os.stat_result((0o20660, 0, 0, 1, 100, 13, 0, 0, 0, 0))
+    assert doctor.can_read_write(st, Account("a", 100, frozenset()))
+    assert doctor.can_read_write(st, Account("b", 5, frozenset({13})))
+    assert not doctor.can_read_write(st, Account("c", 5, frozenset({14})))
+    assert doctor.can_read_write(st, Account("root", 0, frozenset()))
+
+
+def test_i2c_off_tells_how_to_enable_it(tmp_path):
+    """No /dev/i2c-1 means I²C is off, and the fix is the raspi-config line."""
+    s = system(tmp_path)
+    (f,) = by_name(doctor.run(config(tmp_path), system=s, only=["display"]), "display")
+    assert f.level is Level.FAIL
+    assert "do_i2c 0" in f.fix
+    cfg = config(tmp_path, '[display]\ndriver = "none"\n')
+    (skip,) = by_name(doctor.run(cfg, system=s, only=["display"]), "display")
+    assert skip.level is Level.SKIP
+
+
+def test_no_scanner_is_a_failure(tmp_path):
+    """With no keyboard-like input device the technician is told to plug in the scanner."""
+    (f,) = by_name(
+        doctor.run(config(tmp_path), system=system(tmp_path), only=["scanners"]), "scanners"
+    )
+    assert f.level is Level.FAIL and "scanner" in f.fix
+
+
+def test_configured_scanner_path_must_exist(tmp_path):
+    """A scanner configured by /dev/input/by-id path that is unplugged is named."""
+    missing = tmp_path / "dev" / "input" / "by-id" / "usb-Scanner-event-kbd"
+    cfg = config(tmp_path, f'[scanner]\ndevices = ["{missing}"]\n')
+    (f,) = by_name(doctor.run(cfg, system=system(tmp_path), only=["scanners"]), "scanners")
+    assert f.level is Level.FAIL and str(missing) in f.message
+
+
+def test_store_is_opened_read_only_and_summarised(tmp_path):
+    """A healthy store is reported with its scan count, without locking out the daemon."""
+    state = tmp_path / "state"
+    with Store.open(state):
+        pass
+    holder = Store.open(state)  # the daemon holds the lock meanwhile
+    try:
+        findings = doctor.run(config(tmp_path), system=system(tmp_path), only=["store"])
+    finally:
+        holder.close()
+    (store,) = by_name(findings, "store")
+    assert store.level is Level.OK and "0 scan(s)" in store.message
+    (disk,) = by_name(findings, "disk")
+    assert disk.level in (Level.OK, Level.WARN, Level.FAIL) and "MB free" in disk.message
+
+
+def test_store_files_owned_by_someone_else_are_flagged(tmp_path):
+    """Files left in the state directory by a root-run command are caught with a chown fix."""
+    (tmp_path / "state").mkdir()
+    s = system(tmp_path, Account("kiosk", STRANGER, frozenset()))
+    (f, *_rest) = by_name(doctor.run(config(tmp_path), system=s, only=["store"]), "store")
+    assert f.level is Level.FAIL and "chown -R kiosk:" in f.fix
+
+
+def test_unset_clock_is_explained(tmp_path):
+    """A 1970 clock and an unsynchronised clock are warnings that say what happens to scans."""
+    bad = system(tmp_path, wall=lambda: 0.0, sync_state=lambda: SyncState.UNSYNCED)
+    (f,) = by_name(doctor.run(config(tmp_path), system=bad, only=["clock"]), "clock")
+    assert f.level is Level.WARN and "cannot be right" in f.message
+    unsynced = system(tmp_path, sync_state=lambda: SyncState.UNSYNCED)
+    (g,) = by_name(doctor.run(config(tmp_path), system=unsynced, only=["clock"]), "clock")
+    assert g.level is Level.WARN and "timedatectl" in g.fix
+    (h,) = by_name(doctor.run(config(tmp_path), system=system(tmp_path), only=["clock"]), "clock")
+    assert h.level is Level.OK
+
+
+@pytest.fixture
+def server() -> Iterator[int]:
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    yield sock.getsockname()[1]
+    sock.close()
+
+
+def test_slims_reachability(tmp_path, server):
+    """A listening SLiMS host is reachable; a closed port is a warning, not a failure."""
+    up = config(tmp_path, f'[slims]\nurl = "http://127.0.0.1:{server}/slims/"\n')
+    (ok,) = by_name(doctor.run(up, system=system(tmp_path), only=["slims"]), "slims")
+    assert ok.level is Level.OK
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    closed = probe.getsockname()[1]
+    probe.close()
+    down = config(tmp_path, f'[slims]\nurl = "http://127.0.0.1:{closed}/"\n')
+    (warn,) = by_name(doctor.run(down, system=system(tmp_path), only=["slims"]), "slims")
+    assert warn.level is Level.WARN and "wait on the cart" in warn.message
+
+
+def test_readable_credentials_are_refused(tmp_path):
+    """A password file others can read fails with the chmod fix; a 0600 one passes."""
+    cred = tmp_path / "credentials.toml"
+    cred.write_text('username = "stocktake"\npassword = "s3cret"\n')
+    cred.chmod(0o644)
+    cfg = config(tmp_path, f'[slims]\nurl = "http://127.0.0.1:9/"\ncredentials_file = "{cred}"\n')
+    findings = doctor.run(cfg, system=system(tmp_path), only=["credentials"])
+    assert any(f.level is Level.FAIL and "chmod 600" in f.fix for f in findings)
+    assert all("s3cret" not in f.message for f in findings)
+    cred.chmod(0o600)
+    (ok,) = by_name(doctor.run(cfg, system=system(tmp_path), only=["credentials"]), "credentials")
+    assert ok.level is Level.OK and "stocktake" in ok.message
+
+
+def test_a_crashing_check_becomes_a_finding(tmp_path):
+    """The doctor never dies of what it diagnoses: a crashing probe is reported."""
+
+    def boom() -> SyncState:
+        raise RuntimeError("probe exploded")
+
+    (f,) = by_name(
+        doctor.run(config(tmp_path), system=system(tmp_path, sync_state=boom), only=["clock"]),
+        "clock",
+    )
+    assert f.level is Level.FAIL and "probe exploded" in f.message
+
+
+def test_cli_json_and_exit_status(tmp_path, capsys):
+    """`kiosk doctor --json` prints every finding and exits 1 only when something failed."""
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--config")
+    parser.add_argument("--state-dir")
+    doctor_cli.register(parser.add_subparsers())
+    good = config(tmp_path, '[display]\ndriver = "none"\n')
+    args = parser.parse_args(["--config", str(good), "doctor", "--json", "--only", "config"])
+    assert args.func(args) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["result"] == "ok" and out["checks"][0]["name"] == "config"
+    bad = config(tmp_path, "nonsense = 1\n")
+    args = parser.parse_args(["--config", str(bad), "doctor", "--only", "config"])
+    assert args.func(args) == 1
+    text = capsys.readouterr().out
+    assert "FAIL" in text and "nonsense" in text and "result: fail" in text
