@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import TextIO
 
 from kiosk import __version__
+from kiosk.clock import Anchor, Clock
 from kiosk.config import Config
 from kiosk.engine import Decision, Engine
 from kiosk.exc import StoreError, StoreFull
@@ -52,6 +53,7 @@ class Daemon:
         out: TextIO | None = None,
         on_sync: Callable[[], None] | None = None,
         notify: Callable[[str], None] | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.cfg = cfg
         self.store = store
@@ -60,6 +62,8 @@ class Daemon:
         self.out = out
         self.on_sync = on_sync
         self.notify = notify or (lambda _msg: None)
+        self.clock = clock or Clock()
+        self._anchored = False
         self._queue: queue.Queue[_Event] = queue.Queue()
         self._live = {s.name for s in self.sources}
         self._stop = threading.Event()
@@ -152,21 +156,25 @@ class Daemon:
         if self.engine.paused and decision.command not in ("resume", "pause"):
             self.feedback.problem("paused", "scanning is paused; scan RESUME to go on")
             return None
+        stamp = self.clock.now()
         try:
             scan = self.store.add_scan(
                 code=decision.code,
                 verdict=decision.verdict,
                 scanner=barcode.scanner,
-                ts=barcode.ts,
+                ts=stamp.wall,
                 location=self.engine.location,
                 run=self.engine.run,
                 detail=decision.detail,
+                stamp=stamp.to_dict(),
             )
         except StoreError as e:
             self._not_stored(barcode, decision, e)
             return None
         while self._store_problems:
             self.feedback.resolve(self._store_problems.pop())
+        if not self._anchored and self.clock.anchor is not None:
+            self._save_anchor(self.clock.anchor)
         self.engine.apply(scan)
         self.counts[str(scan.verdict)] += 1
         if scan.verdict.counts_as_found:
@@ -178,6 +186,13 @@ class Daemon:
         self._emit(scan)
         self.feedback.scan(scan, decision.item, self.status())
         return scan
+
+    def _save_anchor(self, anchor: Anchor) -> None:
+        """Remember this boot's clock offset so earlier scans can be dated exactly."""
+        anchors = dict(self.store.state().get("anchors", {}))
+        anchors[anchor.boot] = anchor.offset
+        self.store.set_state(anchors=anchors)
+        self._anchored = True
 
     def _not_stored(self, barcode: Barcode, decision: Decision, err: StoreError) -> None:
         kind = "low_disk" if isinstance(err, StoreFull) else "store"

@@ -9,10 +9,10 @@ beyond the hardware: the same code paths run on the cart.
 from __future__ import annotations
 
 import dataclasses
-import io
 import logging
 import shutil
-from collections.abc import Mapping
+import time
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -30,6 +30,8 @@ from kiosk.store import Store
 log = logging.getLogger(__name__)
 
 LOCATION = "Rak Umum"
+#: Seconds between scans: a brisk librarian, slow enough for the screen to show each one.
+PACE_S = 0.05
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,12 @@ def shelf_walk(items: list[Item], cfg: Config) -> list[str]:
     return codes
 
 
+def _paced(codes: list[str], interval: float) -> Iterator[str]:
+    for code in codes:
+        time.sleep(interval)
+        yield code + "\n"
+
+
 def run_demo(out: Path, cfg: Config) -> DemoResult:
     out.mkdir(parents=True, exist_ok=True)
     state = out / "state"
@@ -104,9 +112,9 @@ def run_demo(out: Path, cfg: Config) -> DemoResult:
     with Store.open(state) as store:
         store.replace_catalog(items, source="sample")
         store.set_state(stocktake="Demo stock take")
-        lines = "".join(code + "\n" for code in shelf_walk(items, cfg))
         fb = feedback.build(cfg, simulate=True, frames_dir=frames)
-        daemon = Daemon(cfg, store, [StdinSource(io.StringIO(lines), "demo-scanner")], fb)
+        walk = _paced(shelf_walk(items, cfg), PACE_S)
+        daemon = Daemon(cfg, store, [StdinSource(walk, "demo-scanner")], fb)
         daemon.run()
         upload = export_file(store, out / "stocktake-upload.txt")
         catalog = store.catalog()

@@ -85,6 +85,8 @@ class Scan:
     detail: dict[str, Any] = field(default_factory=dict)
     sync: str | None = None
     voided: bool = False
+    #: Clock reading at the scan (wall, mono, boot, synced): see kiosk.clock.
+    stamp: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         d = asdict(self)
@@ -104,4 +106,5 @@ class Scan:
             detail=dict(d.get("detail") or {}),
             sync=d.get("sync"),
             voided=bool(d.get("voided", False)),
+            stamp=d.get("stamp"),
         )

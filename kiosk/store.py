@@ -25,13 +25,16 @@ each durable write, so no call on the hot path walks all scans.
 from __future__ import annotations
 
 import fcntl
+import functools
+import inspect
 import os
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
 from tinydb.table import Document, Table
 
@@ -45,12 +48,36 @@ SCHEMA_VERSION = 1
 _FOUND = frozenset(str(v) for v in Verdict if v.counts_as_found)
 
 
+def _serialised(cls: type[_S]) -> type[_S]:
+    """Run every public method under the store's lock.
+
+    The scan loop is the store's only writer in normal work, but a sync
+    started from the cart runs on its own thread and records SLiMS's answers
+    meanwhile; TinyDB itself is not thread-safe.
+    """
+    for name, fn in list(vars(cls).items()):
+        if name.startswith("_") or not inspect.isfunction(fn):
+            continue
+
+        def locked(self: Any, *a: Any, __fn: Any = fn, **kw: Any) -> Any:
+            with self._mutex:
+                return __fn(self, *a, **kw)
+
+        setattr(cls, name, functools.wraps(fn)(locked))
+    return cls
+
+
+_S = TypeVar("_S")
+
+
+@_serialised
 class Store:
     """Records of one cart: what the catalogue says and what was scanned."""
 
     def __init__(self, state_dir: Path, *, readonly: bool = False) -> None:
         self.state_dir = Path(state_dir)
         self.readonly = readonly
+        self._mutex = threading.RLock()
         self._lock_fd: int | None = None
         if not readonly:
             _prepare_dir(self.state_dir)
@@ -223,6 +250,7 @@ class Store:
         run: int = 0,
         detail: Mapping[str, Any] | None = None,
         session: int | None = None,
+        stamp: Mapping[str, Any] | None = None,
     ) -> Scan:
         """Store one scan durably (fsynced) and return it with its sequence number."""
         seq = self._next_seq()
@@ -241,8 +269,11 @@ class Store:
             "voided": False,
             "session": sess,
         }
+        if stamp:
+            doc["stamp"] = dict(stamp)
         self._scans.insert(Document(doc, seq))
         scan = Scan(seq, code, Verdict(verdict), scanner, ts, location, run, details)
+        scan.stamp = doc.get("stamp")
         self._note(seq, doc)
         return scan
 

@@ -88,3 +88,30 @@ def test_full_disk_is_signalled_and_nothing_printed(state_dir: Path) -> None:
     assert printed == []
     assert fb.verdicts == [Verdict.ERROR]
     assert "low_disk" in fb.problems
+
+
+def test_scans_before_the_clock_is_set_are_dated_honestly(state_dir: Path) -> None:
+    """A scan made while the Pi's clock was wrong gets its true time once the clock syncs that boot."""
+    from kiosk.cli.scans import anchors_of, dated
+    from kiosk.clock import Clock, SyncState
+    from kiosk.models import Barcode
+
+    now = {"wall": 1000.0, "mono": 10.0, "state": SyncState.UNSYNCED}
+    clock = Clock(
+        wall=lambda: now["wall"], mono=lambda: now["mono"], boot_id="boot-1",
+        probe=lambda: now["state"], probe_every=0,
+    )
+    with Store(state_dir) as store:
+        daemon = Daemon(Config(), store, [], RecordingFeedback(), clock=clock)
+        early = daemon.handle(Barcode("B0001", "t", 0.0))
+        assert early is not None
+        assert not dated(early, anchors_of(store)).exact  # nobody knows the time yet
+        now.update(wall=1_800_000_000.0, mono=20.0, state=SyncState.SYNCED)
+        daemon.handle(Barcode("B0002", "t", 0.0))
+    with Store.open_readonly(state_dir) as store:
+        first, second = store.scans()
+        anchors = anchors_of(store)
+    assert dated(first, anchors).exact
+    assert dated(first, anchors).wall == 1_800_000_000.0 - 10.0
+    assert dated(second, anchors).wall == 1_800_000_000.0
+    assert first.seq < second.seq

@@ -9,16 +9,16 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from typing import TextIO
+from collections.abc import Iterable
 
 from kiosk.models import Barcode
 from kiosk.scanner import Sink
 
 
 class StdinSource:
-    """Reads lines from ``stream``; end of input finishes the source."""
+    """Reads lines from ``stream`` (any iterable of lines); its end finishes the source."""
 
-    def __init__(self, stream: TextIO | None = None, name: str = "stdin") -> None:
+    def __init__(self, stream: Iterable[str] | None = None, name: str = "stdin") -> None:
         self.name = name
         self._stream = stream if stream is not None else sys.stdin
         self._thread: threading.Thread | None = None
