@@ -1,0 +1,168 @@
+"""Benchmark the SLiMS integration: catalogue pull, item-mode sync, upload-mode sync.
+
+Item mode is measured side by side with the floor it cannot beat: a bare
+sequential keep-alive ``requests`` loop posting the same item codes to the
+same server, alternating rounds so both see the same server state ("already
+scanned" after a warm-up pass). Upload mode is timed on still-missing items,
+including its verification. Output is JSON.
+
+    python benchmarks/bench_sync.py                       # against the fake SLiMS
+    python benchmarks/bench_sync.py --url URL --user U    # against a real one
+        (password from SLIMS_PASSWORD; the run marks --upload-codes missing items
+        found, so use a test instance)
+
+Targets (issue 7): item rate >= 90 % of the bare loop; upload >= 2,000 codes/s;
+catalogue of 20,000 items pulled in under 5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from kiosk.models import Verdict
+from kiosk.slims.client import ACTION, UPLOAD_CODE, SlimsClient
+from kiosk.slims.credentials import Secret
+from kiosk.slims.uploader import Uploader
+from kiosk.store import Store
+from tests.fakeslims import FakeItem, FakeSlims, User
+
+
+def fresh_store(root: Path, codes: list[str]) -> Store:
+    """A new store holding one found scan per code (setup, not timed)."""
+    store = Store.open(Path(tempfile.mkdtemp(dir=root)))
+    for i, code in enumerate(codes):
+        store.add_scan(code=code, verdict=Verdict.OK, scanner="bench", ts=1.0 + i)
+    return store
+
+
+def bare_loop(client: SlimsClient, codes: list[str]) -> float:
+    """Codes per second of a plain keep-alive POST loop (the floor)."""
+    session = client.session
+    url = client._url(ACTION)
+    t0 = time.perf_counter()
+    for code in codes:
+        r = session.post(url, data={"itemCode": code}, timeout=15)
+        r.raise_for_status()
+    return len(codes) / (time.perf_counter() - t0)
+
+
+def kiosk_run(
+    client: SlimsClient, store: Store, mode: str, chunk: int
+) -> tuple[float, dict[str, Any]]:
+    n = len(store.pending_sync())
+    t0 = time.perf_counter()
+    result = Uploader(store, client, mode=mode, chunk=chunk).run()
+    rate = n / (time.perf_counter() - t0)
+    assert result.complete, result
+    return rate, result.to_dict()
+
+
+def catalogue_pull(client: SlimsClient, root: Path) -> dict[str, Any]:
+    """The work of `kiosk catalog pull`: export, parse, on-loan list, store."""
+    t0 = time.perf_counter()
+    items = list(client.export_items())
+    t_export = time.perf_counter() - t0
+    loans = client.on_loan_codes()
+    with Store.open(Path(tempfile.mkdtemp(dir=root))) as store:
+        count = store.replace_catalog(items, source="bench")
+    total = time.perf_counter() - t0
+    return {
+        "items": count,
+        "on_loan": len(loans),
+        "export_parse_s": round(t_export, 3),
+        "total_s": round(total, 3),
+        "items_per_s": round(count / total),
+    }
+
+
+def run(client: SlimsClient, args: argparse.Namespace, fake: FakeSlims | None) -> dict[str, Any]:
+    root = Path(tempfile.mkdtemp(prefix="bench-sync-"))
+    out: dict[str, Any] = {"server": "fake" if fake else client.base}
+    client.login()
+    out["catalog_pull"] = catalogue_pull(client, root)
+
+    # Item mode vs the bare loop, on the same codes, alternating rounds.
+    missing = [c for c in client.stocktake_codes("m") if UPLOAD_CODE.match(c)]
+    if len(missing) < args.item_codes + args.upload_codes:
+        raise SystemExit(f"only {len(missing)} missing items in the stock take; lower the counts")
+    codes = missing[: args.item_codes]
+    bare_loop(client, codes)  # warm-up: marks them found; every round then sees the same state
+    bare, kiosk = [], []
+    detail: dict[str, Any] = {}
+    for _ in range(args.rounds):
+        bare.append(bare_loop(client, codes))
+        with fresh_store(root, codes) as store:
+            rate, detail = kiosk_run(client, store, "item", args.chunk)
+        kiosk.append(rate)
+    out["item_mode"] = {
+        "codes": len(codes),
+        "rounds": args.rounds,
+        "bare_loop_codes_per_s": round(statistics.median(bare), 1),
+        "kiosk_item_codes_per_s": round(statistics.median(kiosk), 1),
+        "ratio": round(statistics.median(kiosk) / statistics.median(bare), 3),
+        "bare_all": [round(x, 1) for x in bare],
+        "kiosk_all": [round(x, 1) for x in kiosk],
+        "last_result": detail,
+    }
+
+    # Upload mode on items still missing (verified by SLiMS's count).
+    up_codes = missing[args.item_codes : args.item_codes + args.upload_codes]
+    with fresh_store(root, up_codes) as store:
+        rate, detail = kiosk_run(client, store, "upload", args.chunk)
+    out["upload_mode"] = {"codes": len(up_codes), "codes_per_s": round(rate, 1), "result": detail}
+    out["targets"] = {
+        "item_ratio_ge_0.9": out["item_mode"]["ratio"] >= 0.9,
+        "upload_ge_2000_per_s": rate >= 2000,
+        "catalog_pull_lt_5s_per_20000": out["catalog_pull"]["total_s"]
+        * 20000
+        / max(1, out["catalog_pull"]["items"])
+        < 5,
+    }
+    return out
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--url", help="a real SLiMS (default: the fake on loopback)")
+    p.add_argument("--user", default=os.environ.get("SLIMS_USER", "admin"))
+    p.add_argument("--catalog-items", type=int, default=20000, help="fake only")
+    p.add_argument("--item-codes", type=int, default=1000)
+    p.add_argument("--upload-codes", type=int, default=10000)
+    p.add_argument("--rounds", type=int, default=3)
+    p.add_argument("--chunk", type=int, default=2000)
+    p.add_argument("--json", metavar="FILE", help="also write the result here")
+    args = p.parse_args()
+    if args.url:
+        password = os.environ.get("SLIMS_PASSWORD", "")
+        client = SlimsClient(args.url, args.user, Secret(password))
+        result = run(client, args, None)
+    else:
+        items = [
+            FakeItem(f"B{i:06d}", f'Judul "{i}", jilid {i % 4}', f"{i % 1000:03d}.{i % 97} SUB m")
+            for i in range(args.catalog_items)
+        ]
+        for it in items[::150]:
+            it.on_loan = True
+        with FakeSlims(items, users={"admin": User("bench")}) as fake:
+            fake.start_stocktake()
+            client = SlimsClient(fake.url, "admin", Secret("bench"))
+            result = run(client, args, fake)
+    text = json.dumps(result, indent=2)
+    print(text)
+    if args.json:
+        Path(args.json).write_text(text + "\n")
+    return 0 if all(result["targets"].values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

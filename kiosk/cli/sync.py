@@ -1,0 +1,100 @@
+"""``kiosk sync``: bring the found scans into SLiMS's stock take (or a file).
+
+Safe to interrupt and repeat: a scan is marked synced only on SLiMS's
+confirmation, and SLiMS never counts an item twice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from kiosk.cli.common import load_config, print_json
+from kiosk.exc import SyncError
+from kiosk.slims import client_from_config
+from kiosk.slims.uploader import MODES, Uploader
+from kiosk.store import Store
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "sync",
+        help="send found scans to SLiMS's active stock take (or write the upload file)",
+        description="Modes: item (one request per scan, SLiMS's verdict per scan), "
+        "upload (bulk file upload, verified), file (write the .txt for a librarian); "
+        "auto picks file without SLiMS, else item, or upload for 1000+ codes.",
+    )
+    p.add_argument("--mode", choices=MODES, help="default: slims.sync_mode from the config")
+    p.add_argument(
+        "--out", metavar="PATH", help="file mode: where to write the .txt (file or directory)"
+    )
+    p.add_argument(
+        "--init",
+        metavar="NAME",
+        help="first start a stock take called NAME in SLiMS (SLiMS admin only)",
+    )
+    p.add_argument("--location", default="0", help="--init: location id or name (default all)")
+    p.add_argument("--coll-type", default="0", help="--init: collection type id or name")
+    p.add_argument("--gmd", default="0", help="--init: GMD id or name")
+    p.add_argument("--site", default="", help="--init: site/placement (SQL LIKE pattern)")
+    p.add_argument(
+        "--classification", default="", help="--init: classes, comma separated, * wildcard"
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable summary")
+    p.set_defaults(func=cmd_sync)
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    cfg = load_config(args)
+    mode = args.mode or cfg.slims.sync_mode
+    client = None if mode == "file" else client_from_config(cfg.slims)
+    if args.init and client is None:
+        raise SyncError("--init needs SLiMS: set slims.url and credentials (or SLIMS_URL)")
+    show = not args.json and sys.stderr.isatty()
+    last = [0.0]
+
+    def progress(done: int, total: int) -> None:
+        now = time.monotonic()
+        if show and (now - last[0] >= 0.1 or done == total):
+            last[0] = now
+            sys.stderr.write(f"\rsync {done}/{total}")
+            sys.stderr.flush()
+
+    try:
+        if client is not None and args.init:
+            client.init_stocktake(
+                args.init,
+                gmd=args.gmd,
+                coll_type=args.coll_type,
+                location=args.location,
+                site=args.site,
+                classification=args.classification,
+            )
+            print(f"started stock take {args.init!r} in SLiMS", file=sys.stderr)
+        with Store.open(cfg.state_path) as store:
+            uploader = Uploader(
+                store,
+                client,
+                mode=mode,
+                journal=cfg.state_path / "sync.journal",
+                chunk=cfg.slims.upload_chunk,
+                out=args.out,
+                on_progress=progress,
+            )
+            result = uploader.run()
+    finally:
+        if show:
+            sys.stderr.write("\n")
+        if client is not None:
+            client.close()
+    if args.json:
+        print_json(result.to_dict())
+    else:
+        where = f" → {result.file}" if result.file else ""
+        print(f"sync ({result.mode}): {result.synced} of {result.pending} scans confirmed{where}")
+        for outcome, n in sorted(result.outcomes.items(), key=lambda kv: -kv[1]):
+            print(f"  {outcome:<17}{n:>7}")
+        if result.left:
+            print(f"not synced: {result.left} (run `kiosk sync` again, or use --mode item)")
+    return 0 if result.complete else 3

@@ -1,0 +1,788 @@
+# ruff: noqa: E501  (answer texts stay on one line, as captured from SLiMS)
+"""A fake SLiMS 9.6 on loopback that answers as the real one was observed to.
+
+It serves the pages the kiosk uses (login form with its CSRF field, the
+stock-take action, upload and list, init, the item export) with SLiMS's exact
+answer texts and cookies, keeps the stock-take state in memory, and can be
+told to misbehave: answer 500, drop the connection before or after doing the
+work, stall past the client's timeout, or forget the session so that SLiMS's
+"login page instead of an answer" comes back.
+
+Usage::
+
+    with FakeSlims(items=[...]) as slims:
+        slims.start_stocktake()
+        client = SlimsClient(slims.url, "admin", Secret("pw"))
+        slims.inject("stock_take_action", "reset_after", times=1)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import secrets
+import socket
+import ssl
+import threading
+import time
+import urllib.parse
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from email.parser import BytesParser
+from email.policy import HTTP
+from http.cookies import SimpleCookie
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+# -- exact texts observed on SLiMS 9.6.1 (English locale) ------------------------
+NO_RIGHTS = '<div class="errorBox">You don\'t have enough privileges to access this area!</div>'
+NOT_AUTHORIZED_BOX = '<div class="errorBox">You are not authorized to view this section</div>'
+SESSION_SCRIPT = (
+    '<script type="text/javascript">\n'
+    "alert('You are not authorized to view this section');\n"
+    "top.location.href = '/index.php?p=login';\n"
+    "</script>\n"
+)
+NO_STOCKTAKE = '<div class="errorBox">NO stock taking proccess initialized yet!</div>'
+WRONG_PASSWORD = "Wrong Username or Password. ACCESS DENIED"
+
+
+@dataclass
+class FakeItem:
+    """One item as SLiMS keeps it (the export's columns plus loan state)."""
+
+    code: str
+    title: str = ""
+    call_number: str = ""
+    coll_type: str = "Reference"
+    location: str = "My Library"
+    status_name: str = ""
+    site: str = ""
+    on_loan: bool = False
+    skip_stock_take: bool = False
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class User:
+    password: str
+    uid: int = 1
+    realname: str = "Librarian"
+    rights: frozenset[str] = frozenset({"stock_take", "bibliography"})
+
+
+@dataclass
+class Fault:
+    path: str
+    kind: str  # "500", "reset", "reset_after", "hold_after", "timeout", "login_page"
+    times: int = 1
+    after: int = 0  # let this many matching requests through first
+
+
+class FakeSlims:
+    """The fake server; a context manager that serves on 127.0.0.1 in a thread."""
+
+    def __init__(
+        self,
+        items: Iterable[FakeItem] = (),
+        *,
+        users: dict[str, User] | None = None,
+        keep_alive: bool = True,
+        max_upload_kb: int = 5000,
+        language: str = "en",
+        tls: tuple[str, str] | None = None,
+    ) -> None:
+        self.items: dict[str, FakeItem] = {it.code: it for it in items}
+        self.users = users if users is not None else {"admin": User("secret")}
+        self.keep_alive = keep_alive
+        self.max_upload_kb = max_upload_kb
+        self.language = language
+        self.tls = tls  # (certificate file, key file): serve HTTPS
+        self.lock = threading.RLock()
+        # code -> m/e/l; like SLiMS's stock_take_item it outlives a finished stock take
+        self.stocktake: dict[str, str] = {}
+        self.active = False
+        self.stocktake_name = ""
+        self.sessions: dict[str, dict[str, Any]] = {}  # SenayanAdmin id -> session
+        self.member_sessions: dict[str, str] = {}  # SenayanMember id -> csrf "name=value"
+        self.faults: list[Fault] = []
+        self.hits: dict[str, int] = {}
+        self.logins = 0
+        self.uploads: list[list[str]] = []
+        self.release = threading.Event()  # ends "timeout" and "hold_after" stalls
+        self.held = threading.Event()  # set while a "hold_after" request waits
+        self._server: ThreadingHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- life cycle ---------------------------------------------------------------
+    def __enter__(self) -> FakeSlims:
+        handler = type(
+            "Handler",
+            (_Handler,),
+            {"fake": self, "protocol_version": "HTTP/1.1" if self.keep_alive else "HTTP/1.0"},
+        )
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self._server.daemon_threads = True
+        if self.tls is not None:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(*self.tls)
+            self._server.socket = ctx.wrap_socket(self._server.socket, server_side=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release.set()
+        assert self._server is not None and self._thread is not None
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(5)
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None
+        host, port = self._server.server_address[:2]
+        scheme = "https" if self.tls is not None else "http"
+        return f"{scheme}://{'localhost' if self.tls else host!s}:{port}/"
+
+    # -- knobs --------------------------------------------------------------------
+    def start_stocktake(self, name: str = "Test stock take") -> None:
+        with self.lock:
+            self.stocktake_name = name
+            self.active = True
+            self.stocktake = {
+                it.code: ("l" if it.on_loan else "m")
+                for it in self.items.values()
+                if not it.skip_stock_take
+            }
+
+    def finish_stocktake(self) -> None:
+        with self.lock:
+            self.active = False  # the item list stays, as in SLiMS
+
+    def inject(self, path: str, kind: str, *, times: int = 1, after: int = 0) -> None:
+        with self.lock:
+            self.faults.append(Fault(path, kind, times, after))
+
+    def expire_sessions(self) -> None:
+        with self.lock:
+            self.sessions.clear()
+
+    def status(self, code: str) -> str | None:
+        with self.lock:
+            return self.stocktake.get(code)
+
+    def canonical(self, code: str) -> str:
+        """The stored spelling of a code: SLiMS's collation ignores case."""
+        with self.lock:
+            if code in self.items:
+                return code
+            folded = code.casefold()
+            return next((c for c in self.items if c.casefold() == folded), code)
+
+    def found(self) -> set[str]:
+        with self.lock:
+            return {c for c, s in (self.stocktake or {}).items() if s == "e"}
+
+    def _take_fault(self, path: str) -> str | None:
+        with self.lock:
+            for f in self.faults:
+                if f.path in path:
+                    if f.after > 0:
+                        f.after -= 1
+                        return None
+                    f.times -= 1
+                    if f.times <= 0:
+                        self.faults.remove(f)
+                    return f.kind
+        return None
+
+
+def php_export_value(value: str) -> str:
+    """What SLiMS's item export makes of a value: escape_string, then stripslashes."""
+    escaped = []
+    for ch in value:
+        rep = {
+            "\0": "\\0",
+            "\n": "\\n",
+            "\r": "\\r",
+            "\\": "\\\\",
+            "'": "\\'",
+            '"': '\\"',
+            "\x1a": "\\Z",
+        }
+        escaped.append(rep.get(ch, ch))
+    s = "".join(escaped)
+    out = []
+    i = 0
+    while i < len(s):
+        if s[i] == "\\":
+            i += 1
+            if i < len(s):
+                out.append("\0" if s[i] == "0" else s[i])
+        else:
+            out.append(s[i])
+        i += 1
+    return "".join(out)
+
+
+EXPORT_COLUMNS = (
+    "item_code",
+    "call_number",
+    "coll_type_name",
+    "inventory_code",
+    "received_date",
+    "supplier_name",
+    "order_no",
+    "location_name",
+    "order_date",
+    "item_status_name",
+    "site",
+    "source",
+    "invoice",
+    "price",
+    "price_currency",
+    "invoice_date",
+    "input_date",
+    "last_update",
+    "title",
+)
+
+
+def export_text(
+    items: Iterable[FakeItem],
+    *,
+    sep: str = ",",
+    enc: str = '"',
+    rec: str = "\n",
+    header: bool = True,
+) -> str:
+    """Render items exactly as ``item_export.php`` does."""
+    rows = []
+    for it in items:
+        vals = {
+            "item_code": it.code,
+            "call_number": it.call_number,
+            "coll_type_name": it.coll_type,
+            "inventory_code": it.extra.get("inventory_code", ""),
+            "received_date": it.extra.get("received_date", "2020-01-02"),
+            "supplier_name": it.extra.get("supplier_name", ""),
+            "order_no": "",
+            "location_name": it.location,
+            "order_date": "2020-01-01",
+            "item_status_name": it.status_name,
+            "site": it.site,
+            "source": "1",
+            "invoice": "",
+            "price": "0",
+            "price_currency": "",
+            "invoice_date": "2020-01-01",
+            "input_date": "2020-01-02 10:11:12",
+            "last_update": "2020-01-02 10:11:12",
+            "title": it.title,
+        }
+        buf = "".join(enc + php_export_value(vals[c]) + enc + sep for c in EXPORT_COLUMNS)
+        rows.append(buf[:-1])
+    head = "".join(enc + c + enc + sep for c in EXPORT_COLUMNS) + rec
+    return (head if header else "") + "".join(r + rec for r in rows)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    fake: FakeSlims
+    server_version = "Apache"
+    sys_version = ""
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in two writes; without this, delayed ACKs
+        # add 40 ms to every keep-alive answer.
+        with contextlib.suppress(OSError):
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+    # -- plumbing -----------------------------------------------------------------
+    def do_GET(self) -> None:
+        self._dispatch("GET", b"")
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        self._dispatch("POST", self.rfile.read(length))
+
+    def _dispatch(self, method: str, body: bytes) -> None:
+        fake = self.fake
+        path, _, query = self.path.partition("?")
+        params = dict(urllib.parse.parse_qsl(query, keep_blank_values=True))
+        with fake.lock:
+            fake.hits[path] = fake.hits.get(path, 0) + 1
+        fault = fake._take_fault(self.path)
+        if fault == "reset":
+            self._reset()
+            return
+        if fault == "500":
+            self._send(500, "<h1>Internal Server Error</h1>")
+            return
+        if fault == "timeout":
+            fake.release.wait(30)
+            self._reset()
+            return
+        if fault in ("login_page", "expire"):
+            fake.expire_sessions()
+        self.cookies_out: list[str] = []
+        form: dict[str, Any] = {}
+        if method == "POST":
+            form = self._form(body)
+        route = {
+            "/index.php": self.login,
+            "/admin/index.php": self.admin_index,
+            "/admin/modules/stock_take/stock_take_action.php": self.action,
+            "/admin/modules/stock_take/current.php": self.current,
+            "/admin/modules/stock_take/st_upload.php": self.upload,
+            "/admin/modules/stock_take/init.php": self.init,
+            "/admin/modules/bibliography/item_export.php": self.export,
+            "/admin/modules/reporting/customs/loan_history.php": self.loan_history,
+            "/admin/modules/reporting/xlsoutput.php": self.xlsoutput,
+        }.get(path)
+        if route is None:
+            self._send(404, "<h1>Not Found</h1>")
+            return
+        status, text, headers = route(method, params, form)
+        if fault == "reset_after":
+            self._reset()
+            return
+        if fault == "hold_after":  # done the work; now wait (e.g. to be killed) before answering
+            fake.held.set()
+            fake.release.wait(30)
+            self._reset()
+            return
+        self._send(status, text, headers)
+
+    def _reset(self) -> None:
+        self.close_connection = True
+        with contextlib.suppress(OSError):
+            self.connection.shutdown(socket.SHUT_RDWR)
+
+    def _send(self, status: int, text: str | bytes, headers: dict[str, str] | None = None) -> None:
+        data = text.encode() if isinstance(text, str) else text
+        self.send_response(status)
+        headers = dict(headers or {})
+        headers.setdefault("Content-type", "text/html; charset=UTF-8")
+        for k, v in headers.items():
+            self.send_header(k, v)
+        for c in getattr(self, "cookies_out", []):
+            self.send_header("Set-Cookie", c)
+        self.send_header("Content-Length", str(len(data)))
+        if not self.fake.keep_alive:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _form(self, body: bytes) -> dict[str, Any]:
+        ctype = self.headers.get("Content-Type", "")
+        if ctype.startswith("multipart/form-data"):
+            msg = BytesParser(policy=HTTP).parsebytes(
+                b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + body
+            )
+            out: dict[str, Any] = {}
+            for part in msg.iter_parts():
+                name = part.get_param("name", header="content-disposition")
+                filename = part.get_filename()
+                payload = part.get_payload(decode=True)
+                assert isinstance(payload, bytes)
+                out[str(name)] = (filename, payload) if filename else payload.decode()
+            return out
+        return dict(urllib.parse.parse_qsl(body.decode(), keep_blank_values=True))
+
+    def _cookies(self) -> dict[str, str]:
+        jar = SimpleCookie(self.headers.get("Cookie", ""))
+        return {k: m.value for k, m in jar.items()}
+
+    def _session(self) -> dict[str, Any] | None:
+        sid = self._cookies().get("SenayanAdmin")
+        with self.fake.lock:
+            return self.fake.sessions.get(sid or "")
+
+    def _can(self, module: str) -> bool:
+        sess = self._session()
+        return sess is not None and module in self.fake.users[sess["user"]].rights
+
+    def _session_check(self) -> tuple[int, str, dict[str, str]] | None:
+        if self._session() is None:
+            self.cookies_out += [
+                "SenayanAdmin=deleted; expires=Thu, 01 Jan 1970 00:00:01 GMT; Max-Age=0; path=/admin; HttpOnly",
+                "admin_logged_in=deleted; expires=Thu, 01 Jan 1970 00:00:01 GMT; Max-Age=0; path=/; HttpOnly; SameSite=Lax",
+            ]
+            return 200, SESSION_SCRIPT, {}
+        return None
+
+    # -- pages ----------------------------------------------------------------------
+    def login(self, method: str, params: dict[str, str], form: dict[str, Any]):
+        fake = self.fake
+        api = re.fullmatch(r"api/item/total/(all|lent|available)", params.get("p", ""))
+        if api:
+            with fake.lock:
+                lent = sum(1 for it in fake.items.values() if it.on_loan)
+                n = {"all": len(fake.items), "lent": lent}.get(api.group(1), len(fake.items) - lent)
+            return 200, f'{{"data":"{n}"}}', {"Content-type": "application/json"}
+        if params.get("p") != "login":
+            return 200, "<html><body>OPAC</body></html>", {}
+        cookies = self._cookies()
+        if method == "GET":
+            if "admin_logged_in" in cookies:
+                return 302, "", {"Location": "admin/index.php"}
+            if params.get("wrongpass"):
+                return 302, "", {"Location": f"://{self.headers.get('Host')}/?p=login"}
+            mid = cookies.get("SenayanMember")
+            with fake.lock:
+                if mid not in fake.member_sessions:
+                    mid = secrets.token_hex(13)
+                    self.cookies_out.append(f"SenayanMember={mid}; Max-Age=43200; path=/; HttpOnly")
+                    fake.member_sessions[mid] = (
+                        f"_csrf_token_{secrets.token_hex(16)[:31]}={secrets.token_hex(20)}"
+                    )
+                name, value = fake.member_sessions[mid].split("=")
+            return 200, _login_page(name, value), {}
+        mid = cookies.get("SenayanMember", "")
+        with fake.lock:
+            token = fake.member_sessions.pop(mid, None)
+        if token is None or form.get(token.split("=")[0]) != token.split("=")[1]:
+            return 302, "", {"Location": f"://{self.headers.get('Host')}/index.php?p=login"}
+        user = fake.users.get(form.get("userName", ""))
+        if user is None or user.password != form.get("passWord"):
+            self.cookies_out.append(
+                "SenayanAdmin=deleted; expires=Thu, 01 Jan 1970 00:00:01 GMT; Max-Age=0; path=/admin; HttpOnly; SameSite=Lax"
+            )
+            return 302, WRONG_PASSWORD, {"Location": "?p=login&wrongpass=true"}
+        sid = secrets.token_hex(13)
+        with fake.lock:
+            fake.sessions[sid] = {"user": form["userName"], "t": time.time()}
+            fake.logins += 1
+        self.cookies_out += [
+            "SenayanMember=deleted; expires=Thu, 01 Jan 1970 00:00:01 GMT; Max-Age=0; path=/; HttpOnly; SameSite=Lax",
+            f"SenayanAdmin={sid}; Max-Age=86400; path=/admin/; HttpOnly",
+            "admin_logged_in=1; Max-Age=14400; path=/; HttpOnly; SameSite=Lax",
+        ]
+        return 302, "", {"Location": "admin/index.php"}
+
+    def admin_index(self, method: str, params: dict[str, str], form: dict[str, Any]):
+        return self._session_check() or (200, "<html><body>admin</body></html>", {})
+
+    def action(self, method: str, params: dict[str, str], form: dict[str, Any]):
+        fake = self.fake
+        if not self._can("stock_take"):
+            return 200, NO_RIGHTS, {}
+        if "itemCode" not in form:
+            return 200, "", {}
+        code = fake.canonical(form["itemCode"].strip(PHP_TRIM))
+        out = "<!DOCTYPE html><html><body>"
+
+        def err(msg: str) -> str:
+            return (
+                out
+                + '<script type="text/javascript">\n'
+                + f"parent.$('#stError').html('{msg}')"
+                + ".css( {'display': 'block'} );\n"
+                + "parent.$('#itemCode').val('').focus();\n"
+                + "</script></body></html>"
+            )
+
+        with fake.lock:
+            state = (fake.stocktake or {}).get(code)
+            if state == "l":
+                return 200, err(_t(fake, "loan", code)), {}
+            if state == "e":
+                return 200, err(_t(fake, "scanned", code)), {}
+            if state == "m":
+                fake.stocktake[code] = "e"
+                list_show = form.get("listShow", "0")
+                return (
+                    200,
+                    out
+                    + '<script type="text/javascript">\n'
+                    + f"parent.$('#mainContent').simbioAJAX('/admin/modules/stock_take/current.php?listShow={list_show}');\n"
+                    + "</script></body></html>",
+                    {},
+                )
+            item = fake.items.get(code)
+        if item is not None and item.skip_stock_take:
+            return 200, err(_t(fake, "skip", code)), {}
+        return 200, err(_t(fake, "missing", code)), {}
+
+    def current(self, method: str, params: dict[str, str], form: dict[str, Any]):
+        fake = self.fake
+        lost = self._session_check()
+        if lost:
+            return lost
+        if not self._can("stock_take"):
+            return 200, NO_RIGHTS, {}
+        with fake.lock:
+            if not fake.active:
+                return 200, NO_STOCKTAKE, {}
+            view = params.get("view", "e")
+            words = params.get("keywords", "").split()
+            rows = [
+                c
+                for c, st in fake.stocktake.items()
+                if st == view
+                and all(w.casefold() in (c + " " + _title(fake, c)).casefold() for w in words)
+            ]
+        if params.get("datatablefld") == "Item Code":
+            rows.sort(reverse=params.get("dir") == "DESC")
+        page = max(1, int(params.get("page", "1") or 1))
+        per = 20
+        pages = max(1, -(-len(rows) // per))
+        shown = rows[(page - 1) * per : page * per]
+        base = f"/admin/modules/stock_take/current.php?view={view}"
+        td = '<td valign="top" style="width: 10%;">'
+        trs = "".join(
+            f'<tr class="{"alterCell" if i % 2 else "alterCell2"}">{td}{c}</td>'
+            f'<td valign="top" style="width: 60%;">{_title(fake, c)}</td>{td}</td>{td}</td>{td}</td>'
+            f'<td valign="top">{ {"e": "Exists", "l": "On Loan"}.get(view, "Missing") }</td></tr>\n'
+            for i, c in enumerate(shown)
+        )
+        links = "".join(
+            f"<b>{p}</b>\n" if p == page else f'<a href="{base}&page={p}" target="_self">{p}</a>\n'
+            for p in range(1, min(pages, 5) + 1)
+        )
+        if page < pages:
+            links += f'<a href="{base}&page={page + 1}" target="_self" class="next_link">Next</a>\n'
+            links += (
+                f'<a href="{base}&page={pages}" target="_self" class="last_link">Last Page</a>\n'
+            )
+        paging = (
+            '<table cellspacing="0" cellpadding="5" class="notprinted"><tr><td><span class="pagingList">'
+            f"{links}</span>\n</td></tr></table>"
+            if pages > 1
+            else ""
+        )
+        header = "".join(
+            f'<td ><a href="{base}&datatablefld={h.replace(" ", "+")}&dir=DESC">{h}</a></td>'
+            for h in (
+                "Item Code",
+                "Title",
+                "Call Number",
+                "Collection Type",
+                "Classification",
+                "Status",
+            )
+        )
+        return (
+            200,
+            '<div class="menuBox">Stock Take Proccess</div>\n'
+            '<div id="stError" class="errorBox" style="display: none;">&nbsp;</div>\n'
+            f'{paging}<table id="dataList" class="s-table table">\n'
+            f'<tr class="dataListHeader" style="font-weight: bold;">{header}</tr>\n{trs}</table>',
+            {},
+        )
+
+    def upload(self, method: str, params: dict[str, str], form: dict[str, Any]):
+        fake = self.fake
+        lost = self._session_check()
+        if lost:
+            return lost
+        if not self._can("stock_take"):
+            return 200, NO_RIGHTS, {}
+        with fake.lock:
+            if not fake.active:
+                return 200, NO_STOCKTAKE, {}
+        if method != "POST" or "stUpload" not in form or "stFile" not in form:
+            return 200, '<div class="menuBox">Stock Take Upload</div>', {}
+        filename, data = form["stFile"]
+        if not str(filename).endswith(".txt") or len(data) > fake.max_upload_kb * 1024:
+            error = (
+                "Filetype is forbidden"
+                if not str(filename).endswith(".txt")
+                else "Filesize is too big"
+            )
+            return (
+                200,
+                '<script type="text/javascript">\n'
+                f"parent.$('#stUploadMsg').html('Failed to upload stock take file! <div>Error : {error}</div>')"
+                ".toggleClass('errorBox').css( {'display': 'block'} );\n</script>",
+                {},
+            )
+        n = 0
+        codes = []
+        with fake.lock:
+            for raw in data.decode("latin-1").split("\n"):
+                code = fake.canonical(raw.strip(PHP_TRIM))
+                if not code:
+                    continue
+                codes.append(code)
+                if fake.stocktake.get(code) == "m":
+                    fake.stocktake[code] = "e"
+                    n += 1
+            fake.uploads.append(codes)
+        stored = re.sub(r"\s", "_", str(filename))
+        msg = (
+            "Succesfully upload stock take file"
+            if fake.language == "en"
+            else "Unggahan berkas inventarisasi berhasil"
+        )
+        tail = " item codes scanned!" if fake.language == "en" else " kode eksemplar terpindai!"
+        return (
+            200,
+            '<script type="text/javascript">\n'
+            f"parent.$('#stUploadMsg').html('{msg}{stored}, <b>{n}</b>{tail}')"
+            ".css( {'display': 'block'} );\n</script>",
+            {},
+        )
+
+    def init(self, method: str, params: dict[str, str], form: dict[str, Any]):
+        fake = self.fake
+        lost = self._session_check()
+        if lost:
+            return lost
+        if not self._can("stock_take"):
+            return 200, NO_RIGHTS, {}
+        sess = self._session()
+        assert sess is not None
+        if fake.users[sess["user"]].uid != 1:
+            return (
+                200,
+                '<div class="errorBox">You must be an admin to run initialization process!</div>',
+                {},
+            )
+        with fake.lock:
+            if fake.active:
+                return (
+                    200,
+                    '<div class="errorBox">There is already stock taking proccess running!</div>',
+                    {},
+                )
+        if "saveData" not in form:
+            locs = sorted({it.location for it in fake.items.values()})
+            opts = '<option value="0">ALL</option>' + "".join(
+                f'<option value="L{i}">{_html(loc)}</option>' for i, loc in enumerate(locs)
+            )
+            return (
+                200,
+                f'<form><input name="name"/><select name="gmdID"><option value="0">ALL</option></select>'
+                f'<select name="collTypeID"><option value="0">ALL</option></select><select name="location">{opts}</select></form>',
+                {},
+            )
+        if not form.get("name"):
+            return (
+                200,
+                "<script type=\"text/javascript\">alert('Stock Take Name must be filled!');</script>",
+                {},
+            )
+        locs = sorted({it.location for it in fake.items.values()})
+        wanted = form.get("location", "0")
+        chosen = None if wanted == "0" else locs[int(wanted[1:])]
+        with fake.lock:
+            fake.stocktake_name = form["name"]
+            fake.active = True
+            fake.stocktake = {
+                it.code: ("l" if it.on_loan else "m")
+                for it in fake.items.values()
+                if not it.skip_stock_take and (chosen is None or it.location == chosen)
+            }
+        return (
+            200,
+            "<script type=\"text/javascript\">alert('Stock Taking Initialized');</script>"
+            "<script type=\"text/javascript\">parent.location.href = '/admin/index.php?mod=stock_take';</script>",
+            {},
+        )
+
+    def loan_history(self, method: str, params: dict[str, str], form: dict[str, Any]):
+        lost = self._session_check()
+        if lost:
+            return lost
+        if not self._can("reporting"):
+            return 200, NO_RIGHTS, {}
+        sess = self._session()
+        assert sess is not None
+        with self.fake.lock:
+            sess["report"] = sorted(c for c, it in self.fake.items.items() if it.on_loan)
+        return 200, '<table id="dataList"></table>', {}
+
+    def xlsoutput(self, method: str, params: dict[str, str], form: dict[str, Any]):
+        sess = self._session()
+        rows = (sess or {}).get("report", [])
+        text = "Member ID\tMember Name\tItem Code\tTitle\tLoan Date\tDue Date\tLoan Status\t\n"
+        text += "".join(f"M0001\tAnggota\t{c}\tTitle\t2026-11-10\t2026-11-17\t0\n" for c in rows)
+        return 200, text, {"Content-Type": "application/xls"}
+
+    def export(self, method: str, params: dict[str, str], form: dict[str, Any]):
+        fake = self.fake
+        if not self._can("bibliography"):
+            return 200, NOT_AUTHORIZED_BOX, {}
+        if "doExport" not in form:
+            return 200, '<div class="menuBox">Item Export Tool</div>', {}
+        with fake.lock:
+            items = list(fake.items.values())
+        rec = "\r" if form.get("recordSep") == "RETURN" else "\n"
+        text = export_text(
+            items,
+            sep=form.get("fieldSep", ",").strip(PHP_TRIM),
+            enc=form.get("fieldEnc", '"').strip(PHP_TRIM),
+            rec=rec,
+            header="header" in form,
+        )
+        return (
+            200,
+            text,
+            {
+                "Content-type": "text/plain;charset=UTF-8",
+                "Content-Disposition": 'attachment; filename="senayan_item_export.csv"',
+            },
+        )
+
+
+PHP_TRIM = " \t\n\r\0\x0b"  # what PHP's trim() removes (not the ASCII separators)
+
+
+def _title(fake: FakeSlims, code: str) -> str:
+    item = fake.items.get(code)
+    return item.title if item is not None else ""  # SLiMS does not escape titles here
+
+
+def _html(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+_TEXTS = {
+    "en": {
+        "loan": "Item {} is currently ON LOAN",
+        "scanned": "Item {} is already SCANNED!",
+        "skip": "Item Code {} have rule to skipped by stock take",
+        "missing": "Item Code {} doesnt exists in stock take data.\\nInvalid Item Code OR Maybe out of Stock Take range",
+    },
+    "id": {
+        "loan": "Eksemplar {} MASIH DIPINJAM",
+        "scanned": "Eksemplar {} TELAH DIPINDAI!",
+        "skip": "Kode Eksemplar {} diatur untuk dilewatkan ketika inventarisasi",
+        "missing": "Stock take tidak menemukan data Kode Eksemplar {}.\\nMungkin salah Kode Eksemplar atau di luar ketentuan Stock Take",
+    },
+}
+
+
+def _t(fake: FakeSlims, key: str, code: str) -> str:
+    return _TEXTS[fake.language][key].format(code)
+
+
+def _login_page(name: str, value: str) -> str:
+    return f"""<!DOCTYPE html><html><head><title>Login</title></head><body>
+<form class="" action="index.php" method="get"><input type="hidden" name="search" value="search"></form>
+<div id="loginForm">
+    <form action="index.php?p=login" method="post">
+            <div class="heading1">Username</div>
+            <div class="login_input"><input type="text" name="userName" id="userName" class="login_input" required /></div>
+            <div class="heading1">Password</div>
+            <div class="login_input"><input type="password" name="passWord" class="login_input" autocomplete="off" required /></div>
+            <input type="hidden" name="{name}" value="{value}"/>
+            <div class="marginTop">
+                <div class="remember_forgot"><div class="remember">
+                <input type="checkbox" id="remember_me" name="remember" value="1">
+                <label for="remember_me">Remember me</label></div></div>
+                <input type="submit" name="logMeIn" value="Login" class="loginButton" />
+                <input type="button" value="Home" class="homeButton" onclick="javascript: location.href = 'index.php';" />
+            </div>
+    </form>
+</div>
+<form><input type="hidden" ref="csrf_token" value=""><input type="hidden" name="csrf_token" value=""></form>
+</body></html>"""

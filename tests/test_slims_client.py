@@ -1,0 +1,332 @@
+"""The SLiMS client against the fake SLiMS: login, sessions, faults, answers, secrets."""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import traceback
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kiosk.config import Slims
+from kiosk.exc import (
+    CredentialsError,
+    SlimsAuthError,
+    SlimsError,
+    SlimsForbidden,
+    SlimsNoStockTake,
+    SlimsUnreachable,
+)
+from kiosk.slims import client_from_config
+from kiosk.slims.client import Outcome, SlimsClient, classify_action
+from kiosk.slims.credentials import Secret, load_credentials
+from tests.fakeslims import FakeItem, FakeSlims, User
+
+PASSWORD = "s3cret-Pa55"
+
+
+def items() -> list[FakeItem]:
+    out = [FakeItem(f"B{i:05d}", f"Book {i}", f"{i:03d} ABC") for i in range(1, 46)]
+    out[2].on_loan = True
+    out[3].skip_stock_take = True
+    return out
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlims]:
+    users = {
+        "admin": User(PASSWORD),
+        "petugas": User("petugas123", uid=2),
+        "sirkulasi": User("sirkulasi123", uid=3, rights=frozenset({"circulation"})),
+    }
+    with FakeSlims(items(), users=users) as f:
+        f.start_stocktake()
+        yield f
+
+
+def client(fake: FakeSlims, user: str = "admin", password: str = PASSWORD, **kw) -> SlimsClient:
+    kw.setdefault("sleep", lambda s: None)
+    return SlimsClient(fake.url, user, Secret(password), **kw)
+
+
+def test_verdicts(fake: FakeSlims) -> None:
+    """Each kind of SLiMS answer becomes its own outcome."""
+    c = client(fake)
+    assert c.action("B00001") is Outcome.ACCEPTED
+    assert c.action("B00001") is Outcome.ALREADY_SCANNED
+    assert c.action("B00003") is Outcome.ON_LOAN
+    assert c.action("B00004") is Outcome.SKIPPED_RULE
+    assert c.action("ZZ999") is Outcome.NOT_IN_STOCKTAKE
+    assert fake.found() == {"B00001"}
+
+
+def test_indonesian_answers() -> None:
+    """An Indonesian SLiMS's answers are understood the same way."""
+    with FakeSlims(items(), users={"admin": User(PASSWORD)}, language="id") as f:
+        f.start_stocktake()
+        c = client(f)
+        got = [c.action(x) for x in ("B00001", "B00001", "B00003", "B00004", "ZZ9")]
+    assert got == [
+        Outcome.ACCEPTED,
+        Outcome.ALREADY_SCANNED,
+        Outcome.ON_LOAN,
+        Outcome.SKIPPED_RULE,
+        Outcome.NOT_IN_STOCKTAKE,
+    ]
+
+
+def test_unknown_language_is_resolved_from_the_lists(fake: FakeSlims) -> None:
+    """An error message in unknown words is settled by looking the code up in SLiMS's lists."""
+    c = client(fake)
+    c.action("B00002")
+    fake.language = "xx"
+    import tests.fakeslims as fs
+
+    fs._TEXTS["xx"] = {k: "Fehler {}" for k in fs._TEXTS["en"]}
+    try:
+        assert c.action("B00002") is Outcome.ALREADY_SCANNED
+        assert c.action("B00003") is Outcome.ON_LOAN
+        assert c.action("NOPE1") is Outcome.NOT_IN_STOCKTAKE
+    finally:
+        del fs._TEXTS["xx"]
+
+
+def test_login_once_per_session(fake: FakeSlims) -> None:
+    """Many requests share one login and one keep-alive connection pool."""
+    c = client(fake)
+    for i in range(5, 15):
+        c.action(f"B{i:05d}")
+    assert fake.logins == 1 and c.logins == 1
+
+
+def test_relogin_after_session_expiry_mid_run(fake: FakeSlims) -> None:
+    """When SLiMS forgets the session mid-run the client logs in again and goes on."""
+    c = client(fake)
+    assert c.action("B00005") is Outcome.ACCEPTED
+    fake.expire_sessions()
+    assert c.action("B00006") is Outcome.ACCEPTED  # action answers "no privileges" here
+    fake.expire_sessions()
+    assert c.upload(["B00007"]) == 1  # upload answers the login script here
+    fake.expire_sessions()
+    assert c.on_loan_codes() == {"B00003"}
+    assert c.logins == 4 and fake.found() >= {"B00005", "B00006", "B00007"}
+
+
+def test_login_page_instead_of_answer(fake: FakeSlims) -> None:
+    """A login page in place of the answer leads to a new login and the same request again."""
+    c = client(fake)
+    c.login()
+    fake.inject("st_upload.php", "login_page")
+    assert c.upload(["B00008", "B00009"]) == 2
+    assert c.logins == 2
+
+
+def test_wrong_password(fake: FakeSlims) -> None:
+    """Wrong credentials give a clear error that names the user, not the password."""
+    c = client(fake, password="wrong-one")
+    with pytest.raises(SlimsAuthError, match=r"'admin'.*wrong user name or password") as e:
+        c.action("B00001")
+    assert "wrong-one" not in str(e.value)
+
+
+def test_no_rights_user_gets_forbidden(fake: FakeSlims) -> None:
+    """A user without stock-take rights gets one clear error after a single re-login."""
+    c = client(fake, "sirkulasi", "sirkulasi123")
+    with pytest.raises(SlimsForbidden, match="rights"):
+        c.action("B00001")
+    assert c.logins == 2 and fake.found() == set()
+
+
+def test_init_needs_admin(fake: FakeSlims) -> None:
+    """Starting a stock take as a non-admin user says only SLiMS's admin can."""
+    fake.finish_stocktake()
+    with pytest.raises(SlimsForbidden, match="administrator"):
+        client(fake, "petugas", "petugas123").init_stocktake("Opname")
+
+
+def test_init_with_location_name(fake: FakeSlims) -> None:
+    """--init with a location name starts a stock take limited to that location."""
+    fake.items["B00001"].location = "Ruang Anak"
+    fake.finish_stocktake()
+    c = client(fake)
+    assert not c.current_stocktake().active
+    c.init_stocktake("Opname anak", location="Ruang Anak")
+    assert fake.stocktake == {"B00001": "m"} and fake.stocktake_name == "Opname anak"
+    with pytest.raises(SlimsError, match="already"):
+        c.init_stocktake("Again")
+    fake.finish_stocktake()
+    with pytest.raises(SlimsError, match="no location 'Nowhere'"):
+        c.init_stocktake("X", location="Nowhere")
+
+
+def test_no_stocktake(fake: FakeSlims) -> None:
+    """Without an active stock take, uploads and lists fail with what to do."""
+    fake.finish_stocktake()
+    c = client(fake)
+    assert not c.current_stocktake().active
+    with pytest.raises(SlimsNoStockTake, match="Initialize"):
+        c.upload(["B00001"])
+    with pytest.raises(SlimsNoStockTake):
+        c.on_loan_codes()
+
+
+@pytest.mark.parametrize("kind", ["500", "reset", "timeout"])
+def test_retries_transient_faults(fake: FakeSlims, kind: str) -> None:
+    """Connection resets, timeouts and 500s are retried with growing pauses."""
+    waits: list[float] = []
+    c = client(fake, timeout=0.5, sleep=waits.append, backoff=0.5)
+    c.login()
+    fake.inject("stock_take_action", kind, times=2)
+    if kind == "timeout":
+        fake.release.clear()
+    assert c.action("B00010") is Outcome.ACCEPTED
+    assert len(waits) == 2 and waits[1] > waits[0]
+    assert c.last_attempts == 3
+
+
+def test_gives_up_with_clear_error(fake: FakeSlims) -> None:
+    """After the configured retries the client reports SLiMS unreachable."""
+    c = client(fake, retries=2)
+    c.login()
+    fake.inject("stock_take_action", "500", times=10)
+    with pytest.raises(SlimsUnreachable, match=r"HTTP 500.*3 attempts"):
+        c.action("B00011")
+
+
+def test_unreachable_host() -> None:
+    """A SLiMS address nobody answers on gives a connection error, not a traceback."""
+    c = SlimsClient("http://127.0.0.1:9/", "admin", Secret("x"), retries=1, sleep=lambda s: None)
+    with pytest.raises(SlimsUnreachable, match="connection failed"):
+        c.login()
+
+
+def test_export_and_loans(fake: FakeSlims) -> None:
+    """The item export and the on-loan list come back complete."""
+    c = client(fake)
+    got = list(c.export_items())
+    assert len(got) == 45 and got[0].code == "B00001" and got[0].call_number == "001 ABC"
+    for i in range(20, 45):  # more than one page of loans
+        fake.stocktake[f"B{i:05d}"] = "l"
+    loans = c.on_loan_codes()
+    assert loans == {"B00003"} | {f"B{i:05d}" for i in range(20, 45)}
+
+
+def test_export_without_bibliography_rights(fake: FakeSlims) -> None:
+    """Pulling the catalogue without Bibliography rights says so."""
+    fake.users["petugas"].rights = frozenset({"stock_take"})
+    with pytest.raises(SlimsForbidden, match="Bibliography"):
+        list(client(fake, "petugas", "petugas123").export_items())
+
+
+def test_classify_rejects_unknown_page() -> None:
+    """Anything that is not a stock-take answer is a protocol error, never a verdict."""
+    with pytest.raises(SlimsError, match="unexpected"):
+        classify_action("<html><body>Welcome</body></html>")
+
+
+# -- TLS ----------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def cert(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    d = tmp_path_factory.mktemp("tls")
+    crt, key = d / "c.pem", d / "k.pem"
+    try:
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+             "-subj", "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+             "-keyout", str(key), "-out", str(crt)],
+            check=True, capture_output=True, timeout=60,
+        )  # fmt: skip
+    except (OSError, subprocess.CalledProcessError):
+        pytest.skip("openssl is not available to make a test certificate")
+    return str(crt), str(key)
+
+
+def test_tls_verified_by_default_and_ca_bundle(cert: tuple[str, str]) -> None:
+    """A self-signed SLiMS is refused unless its CA bundle is configured."""
+    with FakeSlims(items(), users={"admin": User(PASSWORD)}, tls=cert) as f:
+        f.start_stocktake()
+        with pytest.raises(SlimsUnreachable, match="ca_bundle"):
+            client(f).login()
+        assert client(f, verify=cert[0]).action("B00001") is Outcome.ACCEPTED
+
+
+# -- credentials ----------------------------------------------------------------------
+def write_creds(path: Path, mode: int, text: str) -> Path:
+    path.write_text(text)
+    os.chmod(path, mode)
+    return path
+
+
+def test_credentials_file_readable_by_others_is_refused(tmp_path: Path) -> None:
+    """A credentials file others can read is refused, and the message gives the chmod."""
+    f = write_creds(tmp_path / "c.toml", 0o644, 'url="http://x/"\nusername="a"\npassword="p"\n')
+    with pytest.raises(CredentialsError, match=f"chmod 600 {f}"):
+        load_credentials(credentials_file=f, env={})
+
+
+def test_credentials_sources(tmp_path: Path) -> None:
+    """The environment overrides the file, which overrides the config."""
+    f = write_creds(tmp_path / "c.toml", 0o600, '[slims]\nusername="filer"\npassword="pf"\n')
+    creds = load_credentials(url="http://cfg/", username="cfg", credentials_file=f, env={})
+    assert creds is not None and (creds.url, creds.username) == ("http://cfg/", "filer")
+    assert creds.password.reveal() == "pf"
+    env = {"SLIMS_URL": "https://env/slims", "SLIMS_USER": "eu", "SLIMS_PASSWORD": "pe"}
+    creds = load_credentials(url="http://cfg/", credentials_file=f, env=env)
+    assert creds is not None and creds.url == "https://env/slims/" and creds.username == "eu"
+    assert load_credentials(env={}) is None
+    with pytest.raises(CredentialsError, match="no SLiMS password"):
+        load_credentials(url="http://x/", username="u", env={})
+
+
+def test_password_never_printed(fake: FakeSlims, caplog: pytest.LogCaptureFixture) -> None:
+    """The password appears in no repr, log line or traceback, even on failures."""
+    caplog.set_level(logging.DEBUG)
+    secret = Secret(PASSWORD)
+    assert PASSWORD not in repr(secret) + str(secret) + f"{secret}"
+    with pytest.raises(TypeError):
+        import pickle
+
+        pickle.dumps(secret)
+    env = {"SLIMS_URL": fake.url, "SLIMS_USER": "admin", "SLIMS_PASSWORD": PASSWORD}
+    c = client_from_config(Slims(credentials_file=""), env=env)
+    assert c is not None and PASSWORD not in repr(c) + repr(vars(c))
+    c.action("B00012")
+    fake.inject("stock_take_action", "500", times=99)
+    c.retries = 0
+    try:
+        c.action("B00013")
+    except SlimsUnreachable:
+        tb = traceback.format_exc()
+    assert PASSWORD not in tb
+    bad = client(fake, password=PASSWORD + "x")
+    try:
+        bad.login()
+    except SlimsAuthError:
+        tb = traceback.format_exc()
+    assert PASSWORD not in tb and PASSWORD not in caplog.text
+
+
+def test_cli_catalog_pull(fake: FakeSlims, tmp_path: Path) -> None:
+    """`kiosk catalog pull` stores SLiMS's items with their on-loan state."""
+    from tests.conftest import ROOT, kiosk
+
+    (tmp_path / "k.toml").write_text('[slims]\ncredentials_file = ""\n')
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(ROOT),
+        "KIOSK_CONFIG": str(tmp_path / "k.toml"),
+        "SLIMS_URL": fake.url,
+        "SLIMS_USER": "admin",
+        "SLIMS_PASSWORD": PASSWORD,
+    }
+    done = kiosk("--state-dir", str(tmp_path / "s"), "catalog", "pull", "--json", env=env)
+    assert done.returncode == 0, done.stderr
+    assert '"items": 45' in done.stdout and '"on_loan": 1' in done.stdout
+    assert PASSWORD not in done.stdout + done.stderr
+    from kiosk.store import Store
+
+    with Store.open(tmp_path / "s") as store:
+        assert store.catalog()["B00003"].on_loan and not store.catalog()["B00001"].on_loan

@@ -1,0 +1,245 @@
+"""Syncing scans into SLiMS: verdicts per scan, upload verification, exactly once."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kiosk.exc import SyncError
+from kiosk.models import Verdict
+from kiosk.slims.client import SlimsClient
+from kiosk.slims.credentials import Secret
+from kiosk.slims.uploader import Uploader
+from kiosk.store import Store
+from tests.conftest import ROOT
+from tests.fakeslims import FakeItem, FakeSlims, User
+
+PASSWORD = "pw-uploader"
+N = 60
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeSlims]:
+    items = [FakeItem(f"C{i:04d}", f"Title {i}", f"{i:03d} X") for i in range(N)]
+    items[5].on_loan = True
+    items[6].skip_stock_take = True
+    items.append(FakeItem("OUT-1", "elsewhere"))
+    with FakeSlims(items, users={"admin": User(PASSWORD)}) as f:
+        f.start_stocktake()
+        del f.stocktake["OUT-1"]  # an item outside this stock take's scope
+        yield f
+
+
+def client(fake: FakeSlims, **kw) -> SlimsClient:
+    kw.setdefault("sleep", lambda s: None)
+    return SlimsClient(fake.url, "admin", Secret(PASSWORD), **kw)
+
+
+def fill(state: Path, codes: list[str], verdict: Verdict = Verdict.OK) -> Store:
+    store = Store.open(state)
+    for i, code in enumerate(codes):
+        v = Verdict.ON_LOAN if code == "C0005" else verdict
+        store.add_scan(code=code, verdict=v, scanner="s1", ts=1000.0 + i)
+    return store
+
+
+CODES = [f"C{i:04d}" for i in range(N)] + ["OUT-1", "NOPE-1"]
+
+
+def outcomes(store: Store) -> dict[str, str | None]:
+    return {s.code: s.sync for s in store.scans()}
+
+
+@pytest.mark.parametrize("mode", ["item", "upload"])
+def test_every_scan_gets_slims_verdict(fake: FakeSlims, tmp_path: Path, mode: str) -> None:
+    """Each scan is marked with what SLiMS said about it, in item and upload mode."""
+    with fill(tmp_path / "s", CODES) as store:
+        result = Uploader(store, client(fake), mode=mode, chunk=16).run()
+        got = outcomes(store)
+        assert store.pending_sync() == []
+    ok = "accepted" if mode == "item" else "uploaded"
+    assert got["C0000"] == ok and got["C0059"] == ok
+    assert got["C0005"] == "on_loan"
+    assert got["C0006"] == "skipped_rule"
+    assert got["OUT-1"] == got["NOPE-1"] == "not_in_stocktake"
+    assert fake.found() == {c for c in CODES[:N] if c not in ("C0005", "C0006")}
+    assert result.complete and result.synced == len(CODES)
+
+
+def test_upload_verified_by_count_uses_few_requests(fake: FakeSlims, tmp_path: Path) -> None:
+    """A clean upload is confirmed from SLiMS's own count, one request per chunk."""
+    clean = [c for c in CODES[:N] if c not in ("C0005", "C0006")]
+    with fill(tmp_path / "s", clean) as store:
+        result = Uploader(store, client(fake), mode="upload", chunk=20).run()
+    assert result.uploads == 3 and result.requests == 3
+    assert result.verified_by_count == len(clean) and result.outcomes == {"uploaded": len(clean)}
+
+
+def test_upload_with_misfits_is_checked_code_by_code(fake: FakeSlims, tmp_path: Path) -> None:
+    """When SLiMS marks fewer codes than sent, each code of that chunk gets its own verdict."""
+    with fill(tmp_path / "s", ["C0010", "C0006", "C0011"]) as store:
+        result = Uploader(store, client(fake), mode="upload").run()
+        got = outcomes(store)
+    assert got == {"C0010": "uploaded", "C0006": "skipped_rule", "C0011": "uploaded"}
+    assert result.uploads == 1 and result.requests == 4
+
+
+def test_file_mode_writes_the_upload_file(fake: FakeSlims, tmp_path: Path) -> None:
+    """Without SLiMS the scans go to a .txt a librarian can upload, once."""
+    out = tmp_path / "opname.txt"
+    with fill(tmp_path / "s", ["C0001", "C0002", "C0001", "bad code!"]) as store:
+        result = Uploader(store, None, out=out).run()
+        assert result.mode == "file"
+        assert out.read_text() == "C0001\nC0002\n"
+        assert [s.sync for s in store.scans()] == ["exported", "exported", "exported", None]
+        with pytest.raises(SyncError, match="exists"):
+            store.add_scan(code="C0003", verdict=Verdict.OK, scanner="s", ts=1.0)
+            Uploader(store, None, out=out).run()
+        again = Uploader(store, None, out=tmp_path).run()
+        assert again.file is not None and Path(again.file).read_text() == "C0003\n"
+    assert not result.complete and result.left == 1
+
+
+def test_progress_is_reported(fake: FakeSlims, tmp_path: Path) -> None:
+    """The cart's screen gets (done, total) after every step, ending at total."""
+    seen: list[tuple[int, int]] = []
+    with fill(tmp_path / "s", CODES[:10]) as store:
+        Uploader(
+            store, client(fake), mode="item", on_progress=lambda d, t: seen.append((d, t))
+        ).run()
+    assert seen == [(i, 10) for i in range(1, 11)]
+
+
+def test_stop_keeps_what_was_confirmed(fake: FakeSlims, tmp_path: Path) -> None:
+    """Stopping mid-sync keeps the confirmed scans and leaves the rest pending."""
+    stop = threading.Event()
+
+    def progress(done: int, total: int) -> None:
+        if done == 4:
+            stop.set()
+
+    with fill(tmp_path / "s", CODES[:10]) as store:
+        r = Uploader(store, client(fake), mode="item", stop=stop, on_progress=progress).run()
+        assert r.stopped and r.synced == 4 and len(store.pending_sync()) == 6
+
+
+@pytest.mark.parametrize(
+    ("mode", "target", "kind"),
+    [
+        ("item", "stock_take_action", "reset_after"),
+        ("item", "stock_take_action", "500"),
+        ("upload", "st_upload", "reset_after"),
+        ("upload", "st_upload", "500"),
+        ("upload", "stock_take_action", "reset_after"),
+    ],
+)
+def test_interrupted_sync_rerun_is_exactly_once(
+    fake: FakeSlims, tmp_path: Path, mode: str, target: str, kind: str
+) -> None:
+    """A sync cut by a network drop or a 500 loses nothing and counts nothing twice on re-run."""
+    codes = [*CODES[:30], "C0006"]
+    fake.inject(target, kind, times=50, after=3)
+    with fill(tmp_path / "s", codes) as store:
+        up = Uploader(store, client(fake, retries=0), mode=mode, chunk=8, journal=tmp_path / "j")
+        with pytest.raises(SyncError, match="run the sync again"):
+            up.run()
+        partial = {s.seq: s.sync for s in store.scans() if s.sync}
+        fake.faults.clear()
+        again = Uploader(store, client(fake), mode=mode, chunk=8, journal=tmp_path / "j").run()
+        final = {s.seq: s.sync for s in store.scans()}
+    assert again.complete and all(final[k] == v for k, v in partial.items())
+    counts = Counter(final.values())
+    found = fake.found()
+    assert found == {c for c in codes if c not in ("C0005", "C0006")}
+    # Every found item is credited to this cart exactly once; none "already scanned".
+    ok = counts["accepted"] + counts["uploaded"]
+    assert ok == len(found) and counts["already_scanned"] == 0
+    assert not (tmp_path / "j").exists()
+
+
+def test_two_carts_at_once(fake: FakeSlims, tmp_path: Path) -> None:
+    """Two carts syncing overlapping scans at the same time each item is found once."""
+    a_codes, b_codes = CODES[0:40], CODES[20:N]
+    errors: list[BaseException] = []
+    results = {}
+
+    def cart(name: str, codes: list[str], mode: str) -> None:
+        try:
+            with fill(tmp_path / name, codes) as store:
+                Uploader(store, client(fake), mode=mode, chunk=7).run()
+                results[name] = outcomes(store)
+        except BaseException as e:  # reported below
+            errors.append(e)
+
+    threads = [
+        threading.Thread(target=cart, args=("a", a_codes, "item")),
+        threading.Thread(target=cart, args=("b", b_codes, "upload")),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert not errors
+    assert fake.found() == {c for c in CODES[:N] if c not in ("C0005", "C0006")}
+    for code in set(a_codes) & set(b_codes):
+        pair = {results["a"][code], results["b"][code]}
+        confirmed = {"accepted", "uploaded", "already_scanned"}
+        assert pair <= confirmed and pair & {"accepted", "uploaded"}
+
+
+def test_killed_process_rerun_is_exactly_once(fake: FakeSlims, tmp_path: Path) -> None:
+    """kill -9 while SLiMS has accepted a scan but not answered: the re-run credits it once."""
+    state = tmp_path / "state"
+    codes = CODES[:12]
+    with fill(state, codes):
+        pass
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(ROOT),
+        "SLIMS_URL": fake.url,
+        "SLIMS_USER": "admin",
+        "SLIMS_PASSWORD": PASSWORD,
+        "KIOSK_STATE_DIR": str(state),
+        "KIOSK_CONFIG": str(tmp_path / "kiosk.toml"),
+    }
+    (tmp_path / "kiosk.toml").write_text('[slims]\ncredentials_file = ""\n')
+    fake.inject("stock_take_action", "hold_after", after=7)
+    cmd = [sys.executable, "-m", "kiosk", "sync", "--mode", "item", "--json"]
+    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        assert fake.held.wait(30), proc.communicate(timeout=5)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        fake.release.set()
+    # C0000..C0006 answered (C0005 on loan, C0006 skipped); C0007 accepted, never answered.
+    assert fake.found() == {f"C{i:04d}" for i in (0, 1, 2, 3, 4, 7)}
+    done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr
+    with Store.open(state) as store:
+        final = [s.sync for s in store.scans()]
+    assert Counter(final) == {"accepted": 10, "on_loan": 1, "skipped_rule": 1}
+    assert len(fake.found()) == 10
+
+
+def test_stocktake_finished_mid_sync(fake: FakeSlims, tmp_path: Path) -> None:
+    """If the stock take is finished during a sync, answers after it are not counted."""
+    calls = []
+
+    def progress(done: int, total: int) -> None:
+        calls.append(done)
+        if done == 3:
+            fake.finish_stocktake()  # SLiMS keeps answering from the leftover list
+
+    with fill(tmp_path / "s", CODES[10:20]) as store:
+        up = Uploader(store, client(fake), mode="item", on_progress=progress)
+        with pytest.raises(SyncError, match="ended during the sync"):
+            up.run()
+        assert len(store.pending_sync()) == 10
