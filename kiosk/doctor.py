@@ -16,7 +16,6 @@ from __future__ import annotations
 import dataclasses
 import errno
 import grp
-import importlib
 import logging
 import os
 import pwd
@@ -29,13 +28,15 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 from kiosk import clock
 from kiosk import config as config_mod
 from kiosk.config import Config
 from kiosk.exc import KioskError
+from kiosk.slims.client import check_login
+from kiosk.slims.credentials import load_credentials
+from kiosk.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -540,8 +541,6 @@ def check_credentials(cfg: Config, system: System) -> list[Finding]:
                 )
             )
     try:
-        from kiosk.slims.credentials import load_credentials  # noqa: PLC0415
-
         creds = load_credentials(
             url=cfg.slims.url,
             username=cfg.slims.username,
@@ -579,12 +578,7 @@ def check_slims(cfg: Config, system: System) -> list[Finding]:
                 "bring the cart into Wi-Fi range; check the URL and the network",
             )
         ]
-    login = _client_login_check()
-    if login is None:
-        return [Finding("slims", Level.OK, f"{parts.hostname}:{port} reachable (login not tried)")]
     try:
-        from kiosk.slims.credentials import load_credentials  # noqa: PLC0415
-
         path = _credentials_path(cfg, system)
         creds = load_credentials(
             url=cfg.slims.url,
@@ -594,7 +588,7 @@ def check_slims(cfg: Config, system: System) -> list[Finding]:
         )
         if creds is None:
             return [Finding("slims", Level.SKIP, "no SLiMS URL configured")]
-        login(cfg, creds)
+        check_login(cfg, creds)
     except KioskError as e:
         return [
             Finding(
@@ -602,16 +596,6 @@ def check_slims(cfg: Config, system: System) -> list[Finding]:
             )
         ]
     return [Finding("slims", Level.OK, f"logged in to {url} as {creds.username!r}")]
-
-
-def _client_login_check() -> Callable[[Config, Any], None] | None:
-    """``kiosk.slims.client.check_login(cfg, credentials)`` if that stage provides it."""
-    try:
-        module = importlib.import_module("kiosk.slims.client")
-    except ImportError:
-        return None
-    fn = getattr(module, "check_login", None)
-    return fn if callable(fn) else None
 
 
 def check_store(cfg: Config, system: System) -> list[Finding]:
@@ -651,18 +635,12 @@ def check_store(cfg: Config, system: System) -> list[Finding]:
     else:
         out.append(Finding("disk", Level.OK, f"{free_mb} MB free on {path}"))
     try:
-        store_mod = importlib.import_module("kiosk.store")
-    except ImportError:
-        writable = os.access(path, os.W_OK)
-        level = Level.OK if writable else Level.WARN
-        out.append(Finding("store", level, f"{path} {'is' if writable else 'is not'} writable"))
-        return out
-    try:
-        store = store_mod.Store.open_readonly(path)
-        try:
-            summary = _store_summary(store)
-        finally:
-            store.close()
+        with Store.open_readonly(path) as store:
+            summary = (
+                f"readable: {sum(store.counts().values())} scan(s), "
+                f"{store.pending_count()} waiting for sync, "
+                f"catalogue {store.catalog_info()['count']} item(s)"
+            )
     except KioskError as e:
         out.append(Finding("store", Level.FAIL, str(e), "see docs/deploy.md, 'Troubleshooting'"))
     except OSError as e:
@@ -670,17 +648,6 @@ def check_store(cfg: Config, system: System) -> list[Finding]:
     else:
         out.append(Finding("store", Level.OK, summary))
     return out
-
-
-def _store_summary(store: Any) -> str:
-    scans = store.scans()
-    pending = store.pending_sync() if hasattr(store, "pending_sync") else []
-    catalog = store.catalog_info() if hasattr(store, "catalog_info") else {}
-    items = catalog.get("count", catalog.get("items", "?")) if isinstance(catalog, dict) else "?"
-    return (
-        f"readable: {len(scans)} scan(s), {len(pending)} waiting for sync, "
-        f"catalogue {items} item(s)"
-    )
 
 
 def check_clock(cfg: Config, system: System) -> list[Finding]:

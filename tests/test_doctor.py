@@ -7,16 +7,14 @@ import dataclasses
 import json
 import os
 import socket
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from kiosk import doctor
 from kiosk.cli import doctor as doctor_cli
 from kiosk.clock import SyncState
 from kiosk.doctor import Account, Finding, Level, System
 from kiosk.store import Store
+from tests.fakeslims import FakeSlims, User
 
 ME = os.getuid()
 MY_GID = os.getgid()
@@ -174,20 +172,22 @@ def test_unset_clock_is_explained(tmp_path):
     assert h.level is Level.OK
 
 
-@pytest.fixture
-def server() -> Iterator[int]:
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen()
-    yield sock.getsockname()[1]
-    sock.close()
-
-
-def test_slims_reachability(tmp_path, server):
-    """A listening SLiMS host is reachable; a closed port is a warning, not a failure."""
-    up = config(tmp_path, f'[slims]\nurl = "http://127.0.0.1:{server}/slims/"\n')
-    (ok,) = by_name(doctor.run(up, system=system(tmp_path), only=["slims"]), "slims")
-    assert ok.level is Level.OK
+def test_slims_login_is_checked(tmp_path):
+    """Doctor logs in to SLiMS: right credentials pass, a wrong password fails, a closed port warns."""
+    creds = tmp_path / "credentials.toml"
+    creds.write_text('password = "secret"\n')
+    creds.chmod(0o600)
+    with FakeSlims(users={"admin": User("secret")}) as slims:
+        text = f'[slims]\nurl = "{slims.url}"\nusername = "admin"\ncredentials_file = "{creds}"\n'
+        (ok,) = by_name(
+            doctor.run(config(tmp_path, text), system=system(tmp_path), only=["slims"]), "slims"
+        )
+        assert ok.level is Level.OK, ok.message
+        creds.write_text('password = "wrong"\n')
+        (bad,) = by_name(
+            doctor.run(config(tmp_path, text), system=system(tmp_path), only=["slims"]), "slims"
+        )
+        assert bad.level is Level.FAIL
     probe = socket.socket()
     probe.bind(("127.0.0.1", 0))
     closed = probe.getsockname()[1]
