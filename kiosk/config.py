@@ -203,7 +203,7 @@ def read_toml(path: Path) -> dict[str, Any]:
 
 def from_dict(data: typing.Mapping[str, Any]) -> Config:
     """Build a :class:`Config` from parsed TOML, checking every key and type."""
-    return _build(Config, data, "")
+    return typing.cast(Config, _build(Config, data, ""))
 
 
 def _build(cls: type[Any], data: typing.Mapping[str, Any], prefix: str) -> Any:
@@ -246,7 +246,7 @@ def _check(key: str, hint: Any, value: Any) -> Any:
             f"config key {key} must be {_TYPE_WORDS.get(hint, hint.__name__)}, "
             f"got {type(value).__name__} {value!r}"
         )
-    base = key.split("[")[0]
+    base = key.split("[", maxsplit=1)[0]
     if base in CHOICES and value not in CHOICES[base]:
         raise ConfigError(
             f"config key {key} must be one of {', '.join(CHOICES[base])}; got {value!r}"

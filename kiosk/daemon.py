@@ -8,6 +8,7 @@ most: a scan is stored durably *before* it is printed or signalled.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import queue
@@ -21,10 +22,12 @@ from kiosk import __version__
 from kiosk.clock import Anchor, Clock
 from kiosk.config import Config
 from kiosk.engine import Decision, Engine
-from kiosk.exc import StoreError, StoreFull
+from kiosk.exc import KioskError, StoreError, StoreFull
 from kiosk.feedback import Feedback, Status
 from kiosk.models import Barcode, Scan, Verdict
 from kiosk.scanner import Source
+from kiosk.slims import client_from_config
+from kiosk.slims.uploader import SyncResult, Uploader
 from kiosk.store import Store
 
 log = logging.getLogger(__name__)
@@ -51,7 +54,7 @@ class Daemon:
         feedback: Feedback,
         *,
         out: TextIO | None = None,
-        on_sync: Callable[[], None] | None = None,
+        sync: SyncWorker | None = None,
         notify: Callable[[str], None] | None = None,
         clock: Clock | None = None,
     ) -> None:
@@ -60,7 +63,7 @@ class Daemon:
         self.sources = list(sources)
         self.feedback = feedback
         self.out = out
-        self.on_sync = on_sync
+        self.sync = sync
         self.notify = notify or (lambda _msg: None)
         self.clock = clock or Clock()
         self._anchored = False
@@ -71,7 +74,6 @@ class Daemon:
 
         state = store.state()
         self.counts: Counter[str] = Counter(store.counts())
-        self.unsynced = store.pending_count()
         self._history = [s for s in store.recent(100) if s.verdict is not Verdict.COMMAND]
         self.engine = Engine(
             store.catalog(),
@@ -130,6 +132,8 @@ class Daemon:
             self.notify("STOPPING=1")
             for source in self.sources:
                 source.stop()
+            if self.sync is not None:
+                self.sync.stop()
             self.feedback.close()
         return 0
 
@@ -144,7 +148,7 @@ class Daemon:
             run=self.engine.run,
             counts=dict(self.counts),
             scanned=self.total,
-            unsynced=self.unsynced,
+            unsynced=self.store.pending_count(),
             catalog_size=len(self.engine.catalog),
             paused=self.engine.paused,
         )
@@ -177,8 +181,6 @@ class Daemon:
             self._save_anchor(self.clock.anchor)
         self.engine.apply(scan)
         self.counts[str(scan.verdict)] += 1
-        if scan.verdict.counts_as_found:
-            self.unsynced += 1
         if scan.verdict is Verdict.COMMAND:
             self._command(scan)
         else:
@@ -225,15 +227,13 @@ class Daemon:
         self.store.void(last.seq)
         self.engine.undo(last)
         self.counts[str(last.verdict)] -= 1
-        if last.verdict.counts_as_found and last.sync is None:
-            self.unsynced -= 1
         log.info("undo: scan %d (%s) taken back", last.seq, last.code)
 
     def _sync(self) -> None:
-        if self.on_sync is None:
-            log.info("sync requested, but no uploader is configured")
+        if self.sync is None:
+            log.info("sync requested, but this run has no uploader")
         else:
-            self.on_sync()
+            self.sync.trigger()
 
     def _button(self, name: str) -> None:
         if name == "sync":
@@ -241,3 +241,66 @@ class Daemon:
         elif name == "shutdown":
             log.info("shutdown button held: stopping")
             self.stop()
+
+
+class SyncWorker:
+    """Runs a sync started from the cart (button or command barcode) on its own thread.
+
+    The scan loop never waits for SLiMS: scanning goes on while the uploader
+    works, the store's lock keeping their records apart. One sync at a time;
+    a second request while one runs is ignored.
+    """
+
+    def __init__(self, cfg: Config, store: Store, feedback: Feedback) -> None:
+        self.cfg = cfg
+        self.store = store
+        self.feedback = feedback
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.finished = threading.Event()  # set after each sync ends (tests wait on it)
+        self.last: SyncResult | None = None
+
+    def trigger(self) -> None:
+        if self._thread is not None and self._thread.is_alive():
+            log.info("sync already running")
+            return
+        self._stop.clear()
+        self.finished.clear()
+        self._thread = threading.Thread(target=self._run, name="sync", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            client = client_from_config(self.cfg.slims)
+            mode = self.cfg.slims.sync_mode
+            out = self.cfg.state_path / "exports"
+            if client is None or mode == "file":
+                out.mkdir(exist_ok=True)
+            with contextlib.ExitStack() as stack:
+                if client is not None:
+                    stack.callback(client.close)
+                self.last = Uploader(
+                    self.store,
+                    client,
+                    mode=mode,
+                    journal=self.cfg.state_path / "sync.journal",
+                    chunk=self.cfg.slims.upload_chunk,
+                    out=out,
+                    on_progress=lambda done, total: self.feedback.progress("sync", done, total),
+                    stop=self._stop,
+                ).run()
+            log.info("sync done: %s", self.last.to_dict())
+            self.feedback.resolve("slims")
+        except KioskError as e:
+            log.error("sync stopped: %s", e)
+            self.feedback.problem("slims", str(e))
+        finally:
+            self.finished.set()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Ask a running sync to end after the current item, and wait for it."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+            if self._thread.is_alive():
+                log.warning("sync did not stop within %.0f s", timeout)

@@ -55,8 +55,10 @@ def load_sample() -> list[Item]:
 def shelf_walk(items: list[Item], cfg: Config) -> list[str]:
     """A morning's scanning at one location, with one of every kind of event."""
     p = cfg.stocktake.command_prefix
-    shelf = sorted((it for it in items if it.location == LOCATION),
-                   key=lambda it: sort_key(it.call_number))
+    shelf = sorted(
+        (it for it in items if it.location == LOCATION), key=lambda it: sort_key(it.call_number)
+    )
+
     def plain(it: Item) -> bool:
         return not it.on_loan and not it.status
 

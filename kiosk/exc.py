@@ -60,6 +60,11 @@ class CatalogError(KioskError, ValueError):
     """A catalogue export cannot be parsed."""
 
 
+# -- printing ---------------------------------------------------------------------
+class BarcodeError(KioskError, ValueError):
+    """A text cannot be printed as a barcode (a character Code 128 B lacks)."""
+
+
 # -- SLiMS -----------------------------------------------------------------------
 class SlimsError(KioskError):
     """SLiMS did not do what was asked."""

@@ -19,9 +19,18 @@ ROOT = Path(__file__).resolve().parent.parent
 def shelf_items() -> list[Item]:
     """Twelve items on one shelf in call-number order, plus a few odd ones."""
     calls = [
-        "001.4 ARI p", "005.133 KAD p", "020 SUL p", "100 HAM f", "297.3 SUB m",
-        "300 KOE p", "370.1 NAS s", "398.2 DAN c", "499.221 ALI t", "510 RUS m",
-        "599.9 LEA a", "899.221 3 HAM t",
+        "001.4 ARI p",
+        "005.133 KAD p",
+        "020 SUL p",
+        "100 HAM f",
+        "297.3 SUB m",
+        "300 KOE p",
+        "370.1 NAS s",
+        "398.2 DAN c",
+        "499.221 ALI t",
+        "510 RUS m",
+        "599.9 LEA a",
+        "899.221 3 HAM t",
     ]
     items = [Item(f"B{i:04d}", c, f"Book {i}", "Rak Umum") for i, c in enumerate(calls, 1)]
     items += [

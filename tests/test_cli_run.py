@@ -14,8 +14,13 @@ from tests.conftest import kiosk
 def test_run_simulate_json_end_to_end(state_dir: Path, kiosk_env: dict[str, str]) -> None:
     """Barcodes on stdin come out as one JSON line per scan with the documented fields."""
     res = kiosk(
-        "--state-dir", str(state_dir), "run", "--simulate", "--json",
-        input="B0001\nB0002\nB0002\nnot a code!\nB4242\n", env=kiosk_env,
+        "--state-dir",
+        str(state_dir),
+        "run",
+        "--simulate",
+        "--json",
+        input="B0001\nB0002\nB0002\nnot a code!\nB4242\n",
+        env=kiosk_env,
     )
     assert res.returncode == 0, res.stderr
     rows = [json.loads(line) for line in res.stdout.splitlines()]
@@ -30,7 +35,14 @@ def test_run_simulate_json_end_to_end(state_dir: Path, kiosk_env: dict[str, str]
 
 def test_status_counts_verdicts(state_dir: Path, kiosk_env: dict[str, str]) -> None:
     """`kiosk status --json` counts verdicts, unsynced scans and catalogue items."""
-    kiosk("--state-dir", str(state_dir), "run", "--simulate", input="B0001\nB0001\nzz\n", env=kiosk_env)
+    kiosk(
+        "--state-dir",
+        str(state_dir),
+        "run",
+        "--simulate",
+        input="B0001\nB0001\nzz\n",
+        env=kiosk_env,
+    )
     res = kiosk("--state-dir", str(state_dir), "status", "--json", env=kiosk_env)
     info = json.loads(res.stdout)
     assert info["counts"] == {"ok": 1, "duplicate": 1, "invalid": 1}
@@ -41,8 +53,21 @@ def test_status_counts_verdicts(state_dir: Path, kiosk_env: dict[str, str]) -> N
 def test_sigterm_stops_cleanly_and_keeps_scans(state_dir: Path, kiosk_env: dict[str, str]) -> None:
     """SIGTERM ends the daemon with status 0 and every printed scan is stored."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "kiosk", "--state-dir", str(state_dir), "run", "--simulate", "--json"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=kiosk_env,
+        [
+            sys.executable,
+            "-m",
+            "kiosk",
+            "--state-dir",
+            str(state_dir),
+            "run",
+            "--simulate",
+            "--json",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=kiosk_env,
     )
     assert proc.stdin and proc.stdout
     proc.stdin.write("B0003\n")
@@ -58,14 +83,29 @@ def test_sigterm_stops_cleanly_and_keeps_scans(state_dir: Path, kiosk_env: dict[
 def test_second_writer_is_refused(state_dir: Path, kiosk_env: dict[str, str]) -> None:
     """A second daemon on the same store is refused with a clear message, not a corrupt store."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "kiosk", "--state-dir", str(state_dir), "run", "--simulate", "--json"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=kiosk_env,
+        [
+            sys.executable,
+            "-m",
+            "kiosk",
+            "--state-dir",
+            str(state_dir),
+            "run",
+            "--simulate",
+            "--json",
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=kiosk_env,
     )
     assert proc.stdin and proc.stdout
     proc.stdin.write("B0001\n")
     proc.stdin.flush()
     proc.stdout.readline()
-    second = kiosk("--state-dir", str(state_dir), "run", "--simulate", input="B0002\n", env=kiosk_env)
+    second = kiosk(
+        "--state-dir", str(state_dir), "run", "--simulate", input="B0002\n", env=kiosk_env
+    )
     proc.stdin.close()
     assert proc.wait(timeout=30) == 0
     assert second.returncode == 1

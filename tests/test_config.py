@@ -22,7 +22,7 @@ def test_example_config_states_every_default() -> None:
     assert config.from_dict(data) == config.Config()
 
     def keys(cls: type, prefix: str = "") -> set[str]:
-        out = set()
+        out: set[str] = set()
         for name, hint in typing.get_type_hints(cls).items():
             if dataclasses.is_dataclass(hint):
                 out |= keys(typing.cast(type, hint), f"{prefix}{name}.")
@@ -30,8 +30,8 @@ def test_example_config_states_every_default() -> None:
                 out.add(prefix + name)
         return out
 
-    def present(d: dict, prefix: str = "") -> set[str]:
-        out = set()
+    def present(d: dict[str, object], prefix: str = "") -> set[str]:
+        out: set[str] = set()
         for k, v in d.items():
             out |= present(v, f"{k}.") if isinstance(v, dict) else {prefix + k}
         return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 from kiosk.config import Config
 from kiosk.daemon import Daemon
@@ -13,6 +14,7 @@ from kiosk.feedback import LogFeedback, Status
 from kiosk.models import Item, Scan, Verdict
 from kiosk.scanner.stdin import StdinSource
 from kiosk.store import Store
+from tests.conftest import shelf_items
 
 
 class RecordingFeedback(LogFeedback):
@@ -32,7 +34,9 @@ class RecordingFeedback(LogFeedback):
         self.closed = True
 
 
-def run(state_dir: Path, lines: str, store_cls: type[Store] = Store) -> tuple[list[dict], RecordingFeedback, Store]:
+def run(
+    state_dir: Path, lines: str, store_cls: type[Store] = Store
+) -> tuple[list[dict[str, Any]], RecordingFeedback, Store]:
     out = io.StringIO()
     fb = RecordingFeedback()
     store = store_cls(state_dir)
@@ -91,22 +95,27 @@ def test_full_disk_is_signalled_and_nothing_printed(state_dir: Path) -> None:
 
 
 def test_scans_before_the_clock_is_set_are_dated_honestly(state_dir: Path) -> None:
-    """A scan made while the Pi's clock was wrong gets its true time once the clock syncs that boot."""
+    """A scan made while the clock was wrong gets its true time once the clock syncs that boot."""
     from kiosk.cli.scans import anchors_of, dated
     from kiosk.clock import Clock, SyncState
     from kiosk.models import Barcode
 
-    now = {"wall": 1000.0, "mono": 10.0, "state": SyncState.UNSYNCED}
+    class Pi:  # the Pi's clocks, moved by hand
+        wall, mono, state = 1000.0, 10.0, SyncState.UNSYNCED
+
     clock = Clock(
-        wall=lambda: now["wall"], mono=lambda: now["mono"], boot_id="boot-1",
-        probe=lambda: now["state"], probe_every=0,
+        wall=lambda: Pi.wall,
+        mono=lambda: Pi.mono,
+        boot_id="boot-1",
+        probe=lambda: Pi.state,
+        probe_every=0,
     )
     with Store(state_dir) as store:
         daemon = Daemon(Config(), store, [], RecordingFeedback(), clock=clock)
         early = daemon.handle(Barcode("B0001", "t", 0.0))
         assert early is not None
         assert not dated(early, anchors_of(store)).exact  # nobody knows the time yet
-        now.update(wall=1_800_000_000.0, mono=20.0, state=SyncState.SYNCED)
+        Pi.wall, Pi.mono, Pi.state = 1_800_000_000.0, 20.0, SyncState.SYNCED
         daemon.handle(Barcode("B0002", "t", 0.0))
     with Store.open_readonly(state_dir) as store:
         first, second = store.scans()
@@ -115,3 +124,63 @@ def test_scans_before_the_clock_is_set_are_dated_honestly(state_dir: Path) -> No
     assert dated(first, anchors).wall == 1_800_000_000.0 - 10.0
     assert dated(second, anchors).wall == 1_800_000_000.0
     assert first.seq < second.seq
+
+
+def test_sync_command_from_the_cart_reaches_slims(tmp_path: Path) -> None:
+    """Scanning KIOSK:sync sends found items to SLiMS, each marked accepted; scanning goes on."""
+    import dataclasses
+
+    from kiosk.config import Slims
+    from kiosk.daemon import SyncWorker
+    from kiosk.models import Barcode
+    from tests.fakeslims import FakeItem, FakeSlims, User
+
+    items = [FakeItem(it.code, it.title, it.call_number) for it in shelf_items()]
+    with FakeSlims(items, users={"admin": User("pw")}) as slims:
+        slims.start_stocktake()
+        creds = tmp_path / "credentials.toml"
+        creds.write_text('password = "pw"\n')
+        creds.chmod(0o600)
+        slims_cfg = Slims(url=slims.url, username="admin", credentials_file=str(creds), retries=0)
+        cfg = dataclasses.replace(Config(), slims=slims_cfg, state_dir=str(tmp_path / "state"))
+        with Store.open(cfg.state_path) as store:
+            store.replace_catalog(shelf_items(), source="test")
+            fb = RecordingFeedback()
+            worker = SyncWorker(cfg, store, fb)
+            daemon = Daemon(cfg, store, [], fb, sync=worker)
+            for code in ("B0001", "B0002", "KIOSK:sync"):
+                daemon.handle(Barcode(code, "t", 0.0))
+            assert worker.finished.wait(30)
+            daemon.handle(Barcode("B0003", "t", 0.0))  # scanning goes on after the sync
+            outcomes = {s.code: s.sync for s in store.scans()}
+        assert outcomes == {
+            "B0001": "accepted",
+            "B0002": "accepted",
+            "KIOSK:sync": None,
+            "B0003": None,
+        }
+        assert slims.stocktake["B0001"] == slims.stocktake["B0002"] == "e"
+        assert slims.stocktake["B0003"] == "m"
+
+
+def test_sync_without_slims_writes_the_upload_file(tmp_path: Path) -> None:
+    """With no SLiMS configured, a sync from the cart writes the upload file in the state dir."""
+    import dataclasses
+
+    from kiosk.config import Slims
+    from kiosk.daemon import SyncWorker
+    from kiosk.models import Barcode
+
+    cfg = dataclasses.replace(
+        Config(), slims=Slims(credentials_file=""), state_dir=str(tmp_path / "s")
+    )
+    with Store.open(cfg.state_path) as store:
+        store.replace_catalog(shelf_items(), source="test")
+        worker = SyncWorker(cfg, store, RecordingFeedback())
+        daemon = Daemon(cfg, store, [], RecordingFeedback(), sync=worker)
+        for code in ("B0004", "KIOSK:sync"):
+            daemon.handle(Barcode(code, "t", 0.0))
+        assert worker.finished.wait(30)
+        assert store.pending_count() == 0
+    (export,) = (cfg.state_path / "exports").iterdir()
+    assert export.read_text().split() == ["B0004"]

@@ -10,8 +10,10 @@ from kiosk.models import Verdict
 from tests.conftest import kiosk
 
 
-def test_demo_produces_upload_file_report_and_frames(tmp_path: Path, kiosk_env: dict[str, str]) -> None:
-    """The demo exits 0, exercises every verdict, and its upload file holds exactly the found items."""
+def test_demo_produces_upload_file_report_and_frames(
+    tmp_path: Path, kiosk_env: dict[str, str]
+) -> None:
+    """The demo exits 0, gives every verdict, and uploads exactly the items it found."""
     out = tmp_path / "demo"
     res = kiosk("demo", "--out", str(out), env=kiosk_env, timeout=120)
     assert res.returncode == 0, res.stderr

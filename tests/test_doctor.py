@@ -173,7 +173,7 @@ def test_unset_clock_is_explained(tmp_path):
 
 
 def test_slims_login_is_checked(tmp_path):
-    """Doctor logs in to SLiMS: right credentials pass, a wrong password fails, a closed port warns."""
+    """Doctor logs in to SLiMS: good credentials pass, a wrong password fails, no server warns."""
     creds = tmp_path / "credentials.toml"
     creds.write_text('password = "secret"\n')
     creds.chmod(0o600)

@@ -10,7 +10,7 @@ from types import FrameType
 
 from kiosk import feedback, hardware
 from kiosk.cli.common import load_config
-from kiosk.daemon import Daemon
+from kiosk.daemon import Daemon, SyncWorker
 from kiosk.notify import Notifier
 from kiosk.store import Store
 
@@ -43,14 +43,23 @@ def cmd_run(args: argparse.Namespace) -> int:
     simulate = hardware.simulated(cfg, args.simulate)
     with Store.open(cfg.state_path) as store:
         sources = hardware.build_sources(cfg, simulate=simulate)
-        buttons: list[Daemon] = []  # the daemon, once built: buttons may fire early
-        fb = feedback.build(
-            cfg, simulate=simulate, on_button=lambda name: [d.button(name) for d in buttons]
-        )
+        daemon: Daemon | None = None
+
+        def on_button(name: str) -> None:  # from gpiozero's thread; may come before the daemon
+            if daemon is not None:
+                daemon.button(name)
+
+        fb = feedback.build(cfg, simulate=simulate, on_button=on_button)
+        sync = SyncWorker(cfg, store, fb)
         daemon = Daemon(
-            cfg, store, sources, fb, out=sys.stdout if args.json else None, notify=Notifier()
+            cfg,
+            store,
+            sources,
+            fb,
+            out=sys.stdout if args.json else None,
+            sync=sync,
+            notify=Notifier(),
         )
-        buttons.append(daemon)
 
         def on_signal(signum: int, _frame: FrameType | None) -> None:
             log.info("signal %d: stopping", signum)

@@ -19,24 +19,26 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def cmd_status(args: argparse.Namespace) -> int:
     cfg = load_config(args)
     with Store.open_readonly(cfg.state_path) as store:
-        info = {
-            "state_dir": str(cfg.state_path),
-            "catalog": store.catalog_info(),
-            "counts": store.counts(),
-            "unsynced": len(store.pending_sync()),
-            "state": store.state(),
-        }
+        catalog = store.catalog_info()
+        counts = store.counts()
+        unsynced = store.pending_count()
+        state = store.state()
     if args.json:
-        print_json(info)
+        print_json(
+            {
+                "state_dir": str(cfg.state_path),
+                "catalog": catalog,
+                "counts": counts,
+                "unsynced": unsynced,
+                "state": {k: v for k, v in state.items() if k != "anchors"},
+            }
+        )
         return 0
-    print(f"state directory: {info['state_dir']}")
-    cat = info["catalog"]
-    print(f"catalogue: {cat['count']} items (source: {cat.get('source') or 'none'})")
-    state = info["state"]
+    print(f"state directory: {cfg.state_path}")
+    print(f"catalogue: {catalog['count']} items (source: {catalog.get('source') or 'none'})")
     print(f"location: {state.get('location') or '-'}   shelf run: {state.get('run', 1)}")
-    total = sum(info["counts"].values())
-    print(f"scans: {total}")
-    for verdict, n in sorted(info["counts"].items(), key=lambda kv: -kv[1]):
+    print(f"scans: {sum(counts.values())}")
+    for verdict, n in sorted(counts.items(), key=lambda kv: -kv[1]):
         print(f"  {verdict:<15}{n:>7}")
-    print(f"not yet synced: {info['unsynced']}")
+    print(f"not yet synced: {unsynced}")
     return 0
