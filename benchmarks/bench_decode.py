@@ -1,4 +1,8 @@
-"""Decoder throughput and terminator-to-sink latency through the real EvdevSource.
+"""Decoder throughput, and latency from the terminator key to the barcode and to the verdict.
+
+Two latencies through the real EvdevSource reading a pipe: to the sink
+(decoding only), and to the verdict's JSON line, which the daemon prints only
+after the scan is fsynced in the store (the whole hot path, feedback included).
 
 Usage: python benchmarks/bench_decode.py [--barcodes N] [--latency-samples M]
 Prints one JSON object on standard output; exit status 1 if the decoder
@@ -8,19 +12,25 @@ handles fewer than 200,000 events per second.
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import platform
 import statistics
 import sys
+import tempfile
 import threading
 import time
+from collections.abc import Callable
+from pathlib import Path
 
-from kiosk import capture, keymaps
-from kiosk.config import Scanner
+from kiosk import capture, feedback, keymaps
+from kiosk.config import Config, Scanner
+from kiosk.daemon import Daemon
 from kiosk.decode import Decoder
-from kiosk.models import Barcode
+from kiosk.models import Barcode, Item
 from kiosk.scanner.discovery import Node
 from kiosk.scanner.evdev import EvdevSource, PipeDevice
+from kiosk.store import Store
 
 TARGET_EVENTS_PER_S = 200_000
 
@@ -75,30 +85,78 @@ class TimingSink:
         pass
 
 
-def bench_latency(samples: int) -> dict[str, float | int]:
-    dev = PipeDevice("bench scanner")
+class TimingOut(io.StringIO):
+    """The daemon's --json stream: notes when each verdict line is written."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.delivered = threading.Event()
+        self.at = 0.0
+
+    def write(self, s: str) -> int:
+        self.at = time.perf_counter()
+        self.delivered.set()
+        return super().write(s)
+
+
+def _source(dev: PipeDevice) -> EvdevSource:
     node = Node(path="/dev/input/event99", name="bench scanner", use=True, label="bench")
-    src = EvdevSource(Scanner(), discover=lambda: [node], open_device=lambda _n: dev, watch=None)
-    sink = TimingSink()
-    src.start(sink)
+    return EvdevSource(Scanner(), discover=lambda: [node], open_device=lambda _n: dev, watch=None)
+
+
+def _type(
+    dev: PipeDevice, texts: list[str], done: threading.Event, at: Callable[[], float]
+) -> list[float]:
     layout = keymaps.LAYOUTS["us"]
     lat: list[float] = []
+    for text in texts:
+        dev.send(capture.key_events(layout.keystrokes(text), t0=time.time()))
+        done.clear()
+        t0 = time.perf_counter()
+        dev.send(capture.key_events([(keymaps.KEY_ENTER, 1)], t0=time.time()))
+        if not done.wait(5.0):
+            raise RuntimeError(f"barcode {text!r} never arrived")
+        lat.append(at() - t0)
+        dev.send(capture.key_events([(keymaps.KEY_ENTER, 0)], t0=time.time()))
+    return lat
+
+
+def bench_latency(samples: int) -> dict[str, float | int]:
+    dev = PipeDevice("bench scanner")
+    src = _source(dev)
+    sink = TimingSink()
+    src.start(sink)
     try:
-        for text in codes(samples):
-            body = capture.key_events(layout.keystrokes(text), t0=time.time())
-            enter_down = capture.key_events([(keymaps.KEY_ENTER, 1)], t0=time.time())
-            enter_up = capture.key_events([(keymaps.KEY_ENTER, 0)], t0=time.time())
-            dev.send(body)
-            sink.delivered.clear()
-            t0 = time.perf_counter()
-            dev.send(enter_down)
-            if not sink.delivered.wait(5.0):
-                raise RuntimeError(f"barcode {text!r} never arrived")
-            lat.append(sink.at - t0)
-            assert sink.last is not None and sink.last.text == text
-            dev.send(enter_up)
+        lat = _type(dev, codes(samples), sink.delivered, lambda: sink.at)
     finally:
         src.stop()
+    return _quantiles(lat)
+
+
+def bench_verdict_latency(samples: int) -> dict[str, float | int]:
+    """Enter key-down to the verdict line, through decoder, engine, fsynced store, feedback."""
+    texts = codes(samples)
+    with tempfile.TemporaryDirectory() as tmp, Store.open(Path(tmp)) as store:
+        items = [Item(t, f"{i:03d}.{i} BEN b", location="Rak Umum") for i, t in enumerate(texts)]
+        store.replace_catalog(items, source="bench")
+        cfg = Config()
+        dev = PipeDevice("bench scanner")
+        out = TimingOut()
+        daemon = Daemon(cfg, store, [_source(dev)], feedback.build(cfg, simulate=True), out=out)
+        loop = threading.Thread(target=daemon.run)
+        loop.start()
+        try:
+            lat = _type(dev, texts, out.delivered, lambda: out.at)
+        finally:
+            daemon.stop()
+            loop.join()
+        stored = sum(store.counts().values())
+    if stored != samples:
+        raise RuntimeError(f"{stored} scans stored, {samples} typed")
+    return _quantiles(lat)
+
+
+def _quantiles(lat: list[float]) -> dict[str, float | int]:
     lat.sort()
     q = statistics.quantiles(lat, n=100, method="inclusive")
     return {
@@ -118,6 +176,7 @@ def main() -> int:
     decoder = bench_decoder(args.barcodes, args.repeats, keys_only=False)
     keys = bench_decoder(args.barcodes, args.repeats, keys_only=True)
     latency = bench_latency(args.latency_samples)
+    verdict = bench_verdict_latency(args.latency_samples)
     ok = min(int(decoder["events_per_s"]), int(keys["events_per_s"])) >= TARGET_EVENTS_PER_S
     result = {
         "benchmark": "decode",
@@ -129,6 +188,8 @@ def main() -> int:
         "meets_target": ok,
         "terminator_to_sink_latency": latency,
         "latency_path": "pipe write of Enter key-down -> EventIO.read -> Decoder -> Sink.barcode",
+        "terminator_to_verdict_latency": verdict,
+        "verdict_path": "Enter key-down -> decoder -> engine -> store (fsync) -> JSON line",
     }
     json.dump(result, sys.stdout, indent=2)
     sys.stdout.write("\n")

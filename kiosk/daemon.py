@@ -16,7 +16,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from kiosk import __version__
 from kiosk.clock import Anchor, Clock
@@ -26,9 +26,10 @@ from kiosk.exc import KioskError, StoreError, StoreFull
 from kiosk.feedback import Feedback, Status
 from kiosk.models import Barcode, Scan, Verdict
 from kiosk.scanner import Source
-from kiosk.slims import client_from_config
-from kiosk.slims.uploader import SyncResult, Uploader
 from kiosk.store import Store
+
+if TYPE_CHECKING:
+    from kiosk.slims.uploader import SyncResult
 
 log = logging.getLogger(__name__)
 
@@ -270,6 +271,11 @@ class SyncWorker:
         self._thread.start()
 
     def _run(self) -> None:
+        # requests and the SLiMS client load only when a sync is asked for: they
+        # would add a fifth to the daemon's memory on a Pi Zero for nothing.
+        from kiosk.slims.client import client_from_config  # noqa: PLC0415
+        from kiosk.slims.uploader import Uploader  # noqa: PLC0415
+
         try:
             client = client_from_config(self.cfg.slims)
             mode = self.cfg.slims.sync_mode

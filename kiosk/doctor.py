@@ -34,7 +34,6 @@ from kiosk import clock
 from kiosk import config as config_mod
 from kiosk.config import Config
 from kiosk.exc import KioskError
-from kiosk.slims.client import check_login
 from kiosk.slims.credentials import load_credentials
 from kiosk.store import Store
 
@@ -578,6 +577,8 @@ def check_slims(cfg: Config, system: System) -> list[Finding]:
                 "bring the cart into Wi-Fi range; check the URL and the network",
             )
         ]
+    from kiosk.slims.client import check_login  # noqa: PLC0415  (requests: only when needed)
+
     try:
         path = _credentials_path(cfg, system)
         creds = load_credentials(

@@ -20,8 +20,7 @@ from kiosk.exc import (
     SlimsNoStockTake,
     SlimsUnreachable,
 )
-from kiosk.slims import client_from_config
-from kiosk.slims.client import Outcome, SlimsClient, classify_action
+from kiosk.slims.client import Outcome, SlimsClient, classify_action, client_from_config
 from kiosk.slims.credentials import Secret, load_credentials
 from tests.fakeslims import FakeItem, FakeSlims, User
 

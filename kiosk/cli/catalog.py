@@ -12,14 +12,16 @@ import dataclasses
 import logging
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kiosk.cli.common import load_config, print_json
 from kiosk.exc import CatalogError, SlimsForbidden, SlimsNoStockTake
 from kiosk.models import Item
-from kiosk.slims import SlimsClient, client_from_config
 from kiosk.slims.export import ExportReport, read_export_file
 from kiosk.store import Store
+
+if TYPE_CHECKING:
+    from kiosk.slims.client import SlimsClient
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +72,8 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_pull(args: argparse.Namespace) -> int:
+    from kiosk.slims.client import client_from_config  # noqa: PLC0415  (loads requests)
+
     cfg = load_config(args)
     client = client_from_config(cfg.slims)
     if client is None:

@@ -11,9 +11,8 @@ import sys
 import time
 
 from kiosk.cli.common import load_config, print_json
+from kiosk.config import CHOICES
 from kiosk.exc import SyncError
-from kiosk.slims import client_from_config
-from kiosk.slims.uploader import MODES, Uploader
 from kiosk.store import Store
 
 
@@ -25,7 +24,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "upload (bulk file upload, verified), file (write the .txt for a librarian); "
         "auto picks file without SLiMS, else item, or upload for 1000+ codes.",
     )
-    p.add_argument("--mode", choices=MODES, help="default: slims.sync_mode from the config")
+    p.add_argument(
+        "--mode",
+        choices=CHOICES["slims.sync_mode"],
+        help="default: slims.sync_mode from the config",
+    )
     p.add_argument(
         "--out", metavar="PATH", help="file mode: where to write the .txt (file or directory)"
     )
@@ -46,6 +49,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
+    from kiosk.slims.client import client_from_config  # noqa: PLC0415  (loads requests)
+    from kiosk.slims.uploader import Uploader  # noqa: PLC0415
+
     cfg = load_config(args)
     mode = args.mode or cfg.slims.sync_mode
     client = None if mode == "file" else client_from_config(cfg.slims)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import html
 import logging
+import os
 import random
 import re
 import time
@@ -30,7 +31,7 @@ from urllib.parse import urljoin
 
 import requests
 
-from kiosk.config import Config
+from kiosk.config import Config, Slims
 from kiosk.exc import (
     CatalogError,
     SlimsAuthError,
@@ -41,7 +42,7 @@ from kiosk.exc import (
     SlimsUnreachable,
 )
 from kiosk.models import Item
-from kiosk.slims.credentials import Credentials, Secret
+from kiosk.slims.credentials import Credentials, Secret, load_credentials
 from kiosk.slims.export import ExportReport, parse_export
 
 __all__ = [
@@ -752,3 +753,22 @@ def check_login(cfg: Config, creds: Credentials) -> None:
     ) as client:
         client.login()
         client.current_stocktake()
+
+
+def client_from_config(cfg: Slims, *, env: Mapping[str, str] | None = None) -> SlimsClient | None:
+    """A client for the configured SLiMS, or ``None`` when none is configured."""
+    creds = load_credentials(
+        url=cfg.url,
+        username=cfg.username,
+        credentials_file=cfg.credentials_file,
+        env=os.environ if env is None else env,
+    )
+    if creds is None:
+        return None
+    return SlimsClient.from_credentials(
+        creds,
+        verify_tls=cfg.verify_tls,
+        ca_bundle=cfg.ca_bundle,
+        timeout=cfg.timeout_s,
+        retries=cfg.retries,
+    )

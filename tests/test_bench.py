@@ -1,0 +1,16 @@
+"""The benchmarks run (a smoke run; the budgets are checked by the full run, not here)."""
+
+from __future__ import annotations
+
+import json
+
+from tests.conftest import kiosk
+
+
+def test_store_benchmark_smoke(kiosk_env: dict[str, str]) -> None:
+    """`kiosk bench store --quick --json` reports p50/p99 for each store it compares."""
+    res = kiosk("bench", "store", "--quick", "--json", "--no-startup", env=kiosk_env, timeout=300)
+    assert res.returncode == 0, res.stderr
+    rows = json.loads(res.stdout)["results"]
+    assert {r["store"] for r in rows} == {"kiosk", "tinydb-json", "append-fsync"}
+    assert all(r["p99_ms"] >= r["p50_ms"] > 0 for r in rows)
