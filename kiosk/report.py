@@ -1,8 +1,17 @@
 """The end-of-day stock-take report: what was found, missing, on loan, out of place.
 
 Built from the store alone (catalogue + scans), so it can be produced on the
-cart with no network. "Missing" is only claimed inside shelf ranges actually
-scanned; items beyond them are "not yet covered", never missing.
+cart with no network. "Missing" is only claimed inside the call-number span
+actually walked in a shelf run; items beyond every walked span are "not yet
+covered", never missing, so a half-done stock take does not list half the
+library as lost. Only books that stood in order stretch a span, and only
+books whose call number can be placed on a shelf: a stray book from the far
+end, or a book whose call number is unreadable, must not turn a whole section
+"missing".
+
+The lists follow the library's procedure: recap of lost and on-loan items,
+books to put back in place, call numbers to fix in SLiMS, and SLiMS's own
+verdict per item once synced.
 """
 
 from __future__ import annotations
@@ -12,36 +21,73 @@ import html
 import io
 import json
 import time
-from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from kiosk.callnumber import ddc_group, sort_key
+from kiosk.callnumber import ddc_group, parse, sort_key
 from kiosk.models import Item, Scan, Verdict
 
 FORMATS = ("html", "csv", "json", "text")
 
+#: Item categories of the charts and per-group tallies, in stacking order.
+CATEGORIES = ("found", "missing", "on_loan", "excluded", "not_covered")
+
+#: SLiMS outcomes that mean the item now counts as found there.
+CONFIRMED = ("accepted", "uploaded", "exported")
+#: Order of the sync table: what needs a person first.
+_SYNC_ORDER = ("not_in_stocktake", "on_loan", "skipped_rule", "pending", "already_scanned")
+
 
 @dataclass
 class Report:
+    """Every list is of item codes unless said otherwise; lists of catalogue items
+    are in shelf (call-number) order."""
+
     stocktake: str
     generated: float
     catalog_size: int
+    scans: int = 0
+    #: Every catalogue item scanned as present, wherever it stood.
     found: list[str] = field(default_factory=list)
+    #: Not scanned, not on loan, inside a walked call-number span of its location.
     missing: list[str] = field(default_factory=list)
+    #: On loan in SLiMS and not scanned.
     on_loan: list[str] = field(default_factory=list)
+    #: On loan in SLiMS, yet scanned on the shelf (fix the loan in SLiMS).
     on_loan_on_shelf: list[str] = field(default_factory=list)
+    #: Objects: code, call_number, location, belongs_after(_call), belongs_before(_call).
     misshelved: list[dict[str, Any]] = field(default_factory=list)
     wrong_location: list[str] = field(default_factory=list)
+    #: Objects: code, call_number, belongs_in (catalogue location), found_in (scan location).
+    wrong_location_detail: list[dict[str, Any]] = field(default_factory=list)
     unknown: list[str] = field(default_factory=list)
+    #: Objects: code, found_in, times.
+    unknown_detail: list[dict[str, Any]] = field(default_factory=list)
     duplicates: list[str] = field(default_factory=list)
+    #: Item code → times scanned, for the codes in ``duplicates``.
+    duplicate_counts: dict[str, int] = field(default_factory=dict)
     invalid: list[str] = field(default_factory=list)
+    #: Scanned items whose status the stock take skips (not sent to SLiMS).
     excluded: list[str] = field(default_factory=list)
     not_covered: list[str] = field(default_factory=list)
+    #: Stretches still to walk: location, first_code, first_call, last_code, last_call, items.
+    to_walk: list[dict[str, Any]] = field(default_factory=list)
+    #: Location → items counted with the no-label command.
     no_label: dict[str, int] = field(default_factory=dict)
+    #: Share of the catalogue found or inside a walked span.
     coverage: float = 0.0
+    covered: int = 0
+    #: Objects: location, run, first_code, first_call, last_code, last_call, books.
+    ranges: list[dict[str, Any]] = field(default_factory=list)
+    #: SLiMS outcome (``pending`` = not yet synced) → item codes.
     sync: dict[str, list[str]] = field(default_factory=dict)
+    #: Objects: code, call_number, outcome (``pending`` = not yet synced).
+    sync_items: list[dict[str, Any]] = field(default_factory=list)
+    #: Objects: code, call_number, location, title, problems, unplaced.
+    call_numbers_to_fix: list[dict[str, Any]] = field(default_factory=list)
+    #: Group → counts of ``catalog``, ``covered`` and each of :data:`CATEGORIES`.
     by_location: dict[str, dict[str, int]] = field(default_factory=dict)
     by_class: dict[str, dict[str, int]] = field(default_factory=dict)
 
@@ -65,95 +111,220 @@ def build(
     live = [s for s in scans if not s.voided]
     rep = Report(stocktake=stocktake, generated=time.time(), catalog_size=len(catalog))
     found: dict[str, Scan] = {}
-    seen: Counter[str] = Counter()
+    times: Counter[str] = Counter()
+    unknown: dict[str, dict[str, Any]] = {}
     for s in live:
         if s.verdict is Verdict.COMMAND:
             if s.detail.get("command") == "nolabel":
                 key = s.location or "-"
                 rep.no_label[key] = rep.no_label.get(key, 0) + 1
             continue
-        seen[s.code] += 1
-        if s.verdict.counts_as_found and s.code in catalog:
+        rep.scans += 1
+        v = s.verdict
+        if v.counts_as_found and s.code in catalog:
+            times[s.code] += 1
             found.setdefault(s.code, s)
-        if s.verdict is Verdict.MISSHELVED:
-            rep.misshelved.append(
+        elif v is Verdict.DUPLICATE:
+            times[s.code] += 1
+        if v is Verdict.MISSHELVED:
+            rep.misshelved.append(_misshelf_row(s, catalog))
+        elif v is Verdict.WRONG_LOCATION:
+            item = catalog.get(s.code)
+            rep.wrong_location.append(s.code)
+            rep.wrong_location_detail.append(
                 {
                     "code": s.code,
-                    "belongs_after": s.detail.get("belongs_after"),
-                    "belongs_before": s.detail.get("belongs_before"),
-                    "location": s.location,
+                    "call_number": item.call_number if item else "",
+                    "belongs_in": item.location if item else s.detail.get("expected_location"),
+                    "found_in": s.location,
                 }
             )
-        elif s.verdict is Verdict.WRONG_LOCATION:
-            rep.wrong_location.append(s.code)
-        elif s.verdict is Verdict.ON_LOAN:
+        elif v is Verdict.ON_LOAN:
             rep.on_loan_on_shelf.append(s.code)
-        elif s.verdict is Verdict.EXCLUDED:
+        elif v is Verdict.EXCLUDED:
             rep.excluded.append(s.code)
-        if s.sync:
-            rep.sync.setdefault(s.sync, []).append(s.code)
-    rep.found = sorted(found, key=lambda c: sort_key(catalog[c].call_number))
-    rep.unknown = _unique(s.code for s in live if s.verdict is Verdict.UNKNOWN)
-    rep.invalid = _unique(s.code for s in live if s.verdict is Verdict.INVALID)
-    rep.duplicates = sorted(c for c, n in seen.items() if n > 1)
+        elif v is Verdict.INVALID:
+            rep.invalid.append(s.code)
+        elif v is Verdict.UNKNOWN:
+            row = unknown.setdefault(s.code, {"code": s.code, "found_in": s.location, "times": 0})
+            row["times"] += 1
+    rep.found = _shelf_sorted(found, catalog)
+    rep.duplicates = sorted(c for c, n in times.items() if n > 1)
+    rep.duplicate_counts = {c: times[c] for c in rep.duplicates}
+    rep.unknown = list(unknown)
+    rep.unknown_detail = list(unknown.values())
+    rep.invalid = _unique(rep.invalid)
+    rep.excluded = _unique(rep.excluded)
+    rep.on_loan_on_shelf = _unique(rep.on_loan_on_shelf)
+    rep.wrong_location = _unique(rep.wrong_location)
 
-    ranges = _scanned_ranges(live, catalog)
-    covered_count = 0
+    spans = _scanned_ranges(live, catalog)
+    rep.ranges = [row for _lo, _hi, row in spans]
+    bounds: dict[str, list[tuple[Any, Any]]] = {}
+    for lo, hi, row in spans:
+        bounds.setdefault(row["location"], []).append((lo, hi))
+
+    status: dict[str, str] = {}
+    covered: set[str] = set()
     for code, item in catalog.items():
+        cn = parse(item.call_number)
+        inside = cn.orderable and any(
+            lo <= cn.key <= hi for lo, hi in bounds.get(item.location, ())
+        )
         if code in found:
-            covered_count += 1
-            continue
-        if item.status.casefold() in skip:
-            continue
-        key = sort_key(item.call_number)
-        inside = any(lo <= key <= hi for lo, hi in ranges.get(item.location, ()))
-        if item.on_loan:
-            rep.on_loan.append(code)
+            status[code] = "found"
+        elif item.status.casefold() in skip:
+            status[code] = "excluded"
+        elif item.on_loan:
+            status[code] = "on_loan"
         elif inside:
-            rep.missing.append(code)
+            status[code] = "missing"
         else:
-            rep.not_covered.append(code)
-        covered_count += inside
-    rep.coverage = covered_count / len(catalog) if catalog else 0.0
-    for lst in (rep.missing, rep.on_loan, rep.not_covered):
-        lst.sort(key=lambda c: sort_key(catalog[c].call_number))
-    rep.by_location = _tally(catalog, rep, lambda it: it.location or "-")
-    rep.by_class = _tally(catalog, rep, lambda it: ddc_group(it.call_number))
+            status[code] = "not_covered"
+        if inside or code in found:
+            covered.add(code)
+        if cn.problems or not cn.orderable:
+            rep.call_numbers_to_fix.append(
+                {
+                    "code": code,
+                    "call_number": item.call_number,
+                    "location": item.location,
+                    "title": item.title,
+                    "problems": list(cn.problems),
+                    "unplaced": not cn.orderable,
+                }
+            )
+    for name in ("missing", "on_loan", "not_covered"):
+        setattr(rep, name, _shelf_sorted((c for c, s in status.items() if s == name), catalog))
+    rep.to_walk = _to_walk(catalog, status)
+    rep.covered = len(covered)
+    rep.coverage = len(covered) / len(catalog) if catalog else 0.0
+    rep.call_numbers_to_fix.sort(
+        key=lambda r: (not r["unplaced"], r["location"], sort_key(r["call_number"]))
+    )
+
+    for code in rep.found:
+        outcome = found[code].sync or "pending"
+        rep.sync.setdefault(outcome, []).append(code)
+        rep.sync_items.append(
+            {"code": code, "call_number": catalog[code].call_number, "outcome": outcome}
+        )
+    rep.sync_items.sort(key=lambda r: _sync_rank(r["outcome"]))
+    rep.sync = dict(sorted(rep.sync.items(), key=lambda kv: _sync_rank(kv[0])))
+
+    rep.by_location = _tally(catalog, status, covered, lambda it: it.location or "-")
+    rep.by_class = _tally(catalog, status, covered, lambda it: ddc_group(it.call_number))
     return rep
+
+
+def _to_walk(catalog: Mapping[str, Item], status: Mapping[str, str]) -> list[dict[str, Any]]:
+    """Stretches of shelf not covered yet, per location in shelf order.
+
+    Books on loan or excluded do not break a stretch (nobody walks past them);
+    a covered book does.
+    """
+    by_loc: dict[str, list[tuple[Any, str]]] = {}
+    for code, item in catalog.items():
+        by_loc.setdefault(item.location, []).append((sort_key(item.call_number), code))
+    out: list[dict[str, Any]] = []
+    for loc in sorted(by_loc):
+        current: dict[str, Any] | None = None
+        for _key, code in sorted(by_loc[loc]):
+            st = status[code]
+            if st == "not_covered":
+                if current is None:
+                    current = {"location": loc, "first_code": code, "items": 0}
+                    current["first_call"] = catalog[code].call_number
+                    out.append(current)
+                current["last_code"] = code
+                current["last_call"] = catalog[code].call_number
+                current["items"] += 1
+            elif st in ("found", "missing"):
+                current = None
+    return out
+
+
+def _sync_rank(outcome: str) -> int:
+    if outcome in _SYNC_ORDER:
+        return _SYNC_ORDER.index(outcome)
+    return len(_SYNC_ORDER) + (CONFIRMED.index(outcome) if outcome in CONFIRMED else -1)
+
+
+def _misshelf_row(s: Scan, catalog: Mapping[str, Item]) -> dict[str, Any]:
+    item = catalog.get(s.code)
+    row: dict[str, Any] = {
+        "code": s.code,
+        "call_number": item.call_number if item else "",
+        "location": s.location,
+        "belongs_after": s.detail.get("belongs_after"),
+        "belongs_before": s.detail.get("belongs_before"),
+    }
+    for key in ("belongs_after", "belongs_before"):
+        call = s.detail.get(f"{key}_call")
+        neighbour = catalog.get(row[key] or "")
+        row[f"{key}_call"] = (
+            call if call is not None else (neighbour.call_number if neighbour else None)
+        )
+    if s.detail.get("found_after"):
+        row["found_after"] = s.detail["found_after"]
+    return row
 
 
 def _scanned_ranges(
     scans: list[Scan], catalog: Mapping[str, Item]
-) -> dict[str, list[tuple[Any, Any]]]:
-    """Per location, the call-number span walked in each shelf run.
+) -> list[tuple[Any, Any, dict[str, Any]]]:
+    """Per location and shelf run, the call-number span walked: (low key, high key, row).
 
-    Only items that stood in order (``ok``) stretch a span: one misshelved book
-    from far away must not make a whole section "missing".
+    Only items that stood in order (``ok``) and whose call number can be placed
+    stretch a span: a misshelved book or an unreadable call number must not
+    make a whole section "missing".
     """
-    spans: dict[tuple[str, int], list[Any]] = defaultdict(list)
+    spans: dict[tuple[str, int], list[tuple[Any, str]]] = {}
     for s in scans:
         item = catalog.get(s.code)
-        if s.verdict is Verdict.OK and item is not None:
-            spans[(item.location, s.run)].append(sort_key(item.call_number))
-    out: dict[str, list[tuple[Any, Any]]] = defaultdict(list)
-    for (loc, _run), keys in spans.items():
-        out[loc].append((min(keys), max(keys)))
+        if s.verdict is not Verdict.OK or item is None:
+            continue
+        cn = parse(item.call_number)
+        if cn.orderable:
+            spans.setdefault((item.location, s.run), []).append((cn.key, s.code))
+    out = []
+    for (loc, run), keys in spans.items():
+        (lo, first), (hi, last) = min(keys), max(keys)
+        row = {
+            "location": loc,
+            "run": run,
+            "first_code": first,
+            "first_call": catalog[first].call_number,
+            "last_code": last,
+            "last_call": catalog[last].call_number,
+            "books": len(keys),
+        }
+        out.append((lo, hi, row))
+    out.sort(key=lambda t: (t[2]["location"], t[0], t[2]["run"]))
     return out
 
 
-def _tally(catalog: Mapping[str, Item], rep: Report, group: Any) -> dict[str, dict[str, int]]:
-    status: dict[str, str] = {}
-    for name in ("found", "missing", "on_loan", "not_covered"):
-        for code in getattr(rep, name):
-            status[code] = name
+def _tally(
+    catalog: Mapping[str, Item],
+    status: Mapping[str, str],
+    covered: set[str],
+    group: Callable[[Item], str],
+) -> dict[str, dict[str, int]]:
     out: dict[str, dict[str, int]] = {}
     for code, item in catalog.items():
-        row = out.setdefault(
-            group(item), {"catalog": 0, "found": 0, "missing": 0, "on_loan": 0, "not_covered": 0}
-        )
+        row = out.setdefault(group(item), dict.fromkeys(("catalog", "covered", *CATEGORIES), 0))
         row["catalog"] += 1
-        row[status.get(code, "not_covered")] += 1
-    return dict(sorted(out.items()))
+        row["covered"] += code in covered
+        row[status[code]] += 1
+    return dict(sorted(out.items(), key=lambda kv: _group_order(kv[0])))
+
+
+def _group_order(name: str) -> tuple[int, str]:
+    return (1 if name in ("fiction", "other", "-") else 0, name)
+
+
+def _shelf_sorted(codes: Iterable[str], catalog: Mapping[str, Item]) -> list[str]:
+    return sorted(codes, key=lambda c: (catalog[c].location, sort_key(catalog[c].call_number), c))
 
 
 def _unique(codes: Iterable[str]) -> list[str]:
@@ -161,12 +332,13 @@ def _unique(codes: Iterable[str]) -> list[str]:
 
 
 # -- rendering -------------------------------------------------------------------------
-TEXT = {
+TEXT: dict[str, dict[str, str]] = {
     "en": {
         "title": "Stock-take report",
-        "generated": "Generated",
+        "generated": "Generated {when} · {scans} scans",
         "catalog": "Items in catalogue",
         "coverage": "Shelf coverage",
+        "coverage_note": "{covered} of {catalog} catalogue items found or inside a walked span",
         "found": "Found",
         "missing": "Missing",
         "on_loan": "On loan",
@@ -180,22 +352,56 @@ TEXT = {
         "not_covered": "Not yet covered",
         "no_label": "Items without a label (tally)",
         "sync": "SLiMS sync results",
+        "sync_items": "SLiMS verdict per item",
         "by_location": "By location",
         "by_class": "By DDC class",
+        "ranges": "Shelf spans walked",
+        "fix": "Call numbers to fix in SLiMS",
         "code": "Item code",
         "call": "Call number",
         "item_title": "Title",
         "location": "Location",
+        "run": "Run",
+        "from": "From",
+        "to": "To",
+        "books": "Books in order",
         "belongs": "Belongs between",
+        "found_after": "found after {x}",
+        "belongs_in": "Belongs in",
+        "found_in": "Found in",
+        "times": "Times",
         "count": "Count",
+        "outcome": "SLiMS outcome",
+        "problems": "Problem",
+        "unplaced": "cannot be placed on a shelf",
         "none": "None.",
-        "group": "Group",
+        "start": "start of shelf",
+        "end": "end of shelf",
+        "fiction": "Fiction",
+        "other": "Other / unclassified",
+        "missing_note": "Not scanned, not on loan, and inside a span walked at its location.",
+        "not_covered_note": "Outside every span walked: not checked yet, so not missing.",
+        "on_loan_note": "On loan in SLiMS and not on the shelf (loans are closed during the "
+        "stock take).",
+        "fix_note": "Fix these in SLiMS (Bibliography → item), then pull the catalogue again.",
+        "sync_note": "Only items SLiMS accepted count as found there; others need a look.",
+        "confirmed": "Confirmed in SLiMS",
+        "s.accepted": "accepted",
+        "s.uploaded": "uploaded (count verified)",
+        "s.exported": "in the upload file",
+        "s.already_scanned": "already scanned in SLiMS",
+        "s.not_in_stocktake": "not in this SLiMS stock take",
+        "s.on_loan": "on loan in SLiMS: not counted",
+        "s.skipped_rule": "skipped by an item-status rule",
+        "s.pending": "not yet synced",
     },
     "id": {
         "title": "Laporan stock opname",
-        "generated": "Dibuat",
+        "generated": "Dibuat {when} · {scans} pindaian",
         "catalog": "Eksemplar di katalog",
         "coverage": "Cakupan rak",
+        "coverage_note": "{covered} dari {catalog} eksemplar ditemukan atau berada dalam "
+        "rentang rak yang disusuri",
         "found": "Ditemukan",
         "missing": "Hilang",
         "on_loan": "Dipinjam",
@@ -209,54 +415,112 @@ TEXT = {
         "not_covered": "Belum tercakup",
         "no_label": "Eksemplar tanpa label (hitungan)",
         "sync": "Hasil sinkronisasi SLiMS",
+        "sync_items": "Putusan SLiMS per eksemplar",
         "by_location": "Per lokasi",
         "by_class": "Per kelas DDC",
+        "ranges": "Rentang rak yang disusuri",
+        "fix": "Nomor panggil yang perlu diperbaiki di SLiMS",
         "code": "Kode eksemplar",
         "call": "Nomor panggil",
         "item_title": "Judul",
         "location": "Lokasi",
+        "run": "Deret",
+        "from": "Dari",
+        "to": "Sampai",
+        "books": "Buku berurutan",
         "belongs": "Seharusnya di antara",
+        "found_after": "ditemukan setelah {x}",
+        "belongs_in": "Seharusnya di",
+        "found_in": "Ditemukan di",
+        "times": "Kali",
         "count": "Jumlah",
+        "outcome": "Hasil SLiMS",
+        "problems": "Masalah",
+        "unplaced": "tidak dapat ditempatkan di rak",
         "none": "Tidak ada.",
-        "group": "Kelompok",
+        "start": "awal rak",
+        "end": "akhir rak",
+        "fiction": "Fiksi",
+        "other": "Lainnya / tanpa kelas",
+        "missing_note": "Tidak dipindai, tidak dipinjam, dan berada dalam rentang rak yang "
+        "disusuri di lokasinya.",
+        "not_covered_note": "Di luar semua rentang yang disusuri: belum diperiksa, jadi belum "
+        "dianggap hilang.",
+        "on_loan_note": "Dipinjam menurut SLiMS dan tidak ada di rak (sirkulasi ditutup selama "
+        "stock opname).",
+        "fix_note": "Perbaiki di SLiMS (Bibliografi → eksemplar), lalu tarik katalog lagi.",
+        "sync_note": "Hanya eksemplar yang diterima SLiMS dihitung ada di sana; sisanya perlu "
+        "diperiksa.",
+        "confirmed": "Sudah dikonfirmasi SLiMS",
+        "s.accepted": "diterima",
+        "s.uploaded": "terunggah (jumlah cocok)",
+        "s.exported": "di berkas unggah",
+        "s.already_scanned": "sudah dipindai di SLiMS",
+        "s.not_in_stocktake": "tidak ada di stock opname SLiMS",
+        "s.on_loan": "dipinjam di SLiMS: tidak dihitung",
+        "s.skipped_rule": "dilewati aturan status eksemplar",
+        "s.pending": "belum disinkronkan",
     },
 }
 
-_LISTS = (
-    "missing",
-    "on_loan",
-    "on_loan_on_shelf",
-    "wrong_location",
-    "unknown",
-    "duplicates",
-    "invalid",
-    "excluded",
-    "not_covered",
-    "found",
-)
+#: DDC hundreds as SLiMS's classification reports name them (English, Indonesian).
+DDC_NAMES: dict[str, tuple[str, str]] = {
+    "000": ("Generalities, computing", "Karya umum, komputer"),
+    "100": ("Philosophy, psychology", "Filsafat, psikologi"),
+    "200": ("Religion", "Agama"),
+    "300": ("Social sciences", "Ilmu sosial"),
+    "400": ("Language", "Bahasa"),
+    "500": ("Natural sciences, mathematics", "Ilmu murni, matematika"),
+    "600": ("Technology, applied sciences", "Teknologi, ilmu terapan"),
+    "700": ("Arts, recreation", "Kesenian, olahraga"),
+    "800": ("Literature", "Kesusastraan"),
+    "900": ("History, geography", "Sejarah, geografi"),
+}
+
+#: Lists rendered as simple item tables, with their explanation (if any).
+_ITEM_LISTS = ("missing", "on_loan", "on_loan_on_shelf", "excluded")
 
 
 def render(rep: Report, catalog: Mapping[str, Item], fmt: str, language: str = "en") -> str:
+    """The report as ``html``, ``csv``, ``json`` or ``text``."""
+    t = TEXT.get(language, TEXT["en"])
     if fmt == "json":
         return json.dumps(rep.to_dict(), ensure_ascii=False, indent=1) + "\n"
     if fmt == "csv":
         return _csv(rep, catalog)
     if fmt == "html":
-        return _html(rep, catalog, TEXT[language], language)
-    return _text(rep, TEXT[language])
+        return _html(rep, catalog, t, language if language in TEXT else "en")
+    return _text(rep, t)
 
 
+# -- CSV and text ------------------------------------------------------------------------
 def _csv(rep: Report, catalog: Mapping[str, Item]) -> str:
+    """One row per finding, ``list`` first, for a spreadsheet (codes never reformatted)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["list", "item_code", "call_number", "location", "title", "note"])
+
+    def row(name: str, code: str, note: str = "") -> None:
+        w.writerow([name, code, *_cols(catalog.get(code)), note])
+
     for m in rep.misshelved:
-        it = catalog.get(m["code"])
-        note = f"between {m['belongs_after'] or '-'} and {m['belongs_before'] or '-'}"
-        w.writerow(["misshelved", m["code"], *_cols(it), note])
-    for name in _LISTS:
+        after, before = m["belongs_after_call"] or "-", m["belongs_before_call"] or "-"
+        row("misshelved", m["code"], f"between {after} and {before}")
+    for d in rep.wrong_location_detail:
+        row("wrong_location", d["code"], f"belongs in {d['belongs_in']}; found in {d['found_in']}")
+    for u in rep.unknown_detail:
+        w.writerow(["unknown", u["code"], "", u["found_in"], "", f"scanned {u['times']}x"])
+    for code, n in rep.duplicate_counts.items():
+        row("duplicates", code, f"scanned {n}x")
+    for code in rep.invalid:
+        w.writerow(["invalid", code, "", "", "", ""])
+    for name in ("missing", "on_loan", "on_loan_on_shelf", "excluded", "not_covered", "found"):
         for code in getattr(rep, name):
-            w.writerow([name, code, *_cols(catalog.get(code)), ""])
+            row(name, code)
+    for f in rep.call_numbers_to_fix:
+        row("call_number_to_fix", f["code"], "; ".join(f["problems"]))
+    for s in rep.sync_items:
+        row("sync", s["code"], s["outcome"])
     for loc, n in rep.no_label.items():
         w.writerow(["no_label", "", "", loc, "", str(n)])
     return buf.getvalue()
@@ -269,91 +533,435 @@ def _cols(it: Item | None) -> list[str]:
 def _text(rep: Report, t: Mapping[str, str]) -> str:
     lines = [f"{t['title']} {rep.stocktake}".strip(), f"{t['catalog']}: {rep.catalog_size}"]
     lines.append(f"{t['coverage']}: {rep.coverage:.1%}")
-    lines.append(f"{t['misshelved']}: {len(rep.misshelved)}")
-    for name in _LISTS:
+    for name in ("found", "missing", "on_loan", "not_covered", "misshelved", "wrong_location"):
+        lines.append(f"{t[name]}: {len(getattr(rep, name))}")
+    for name in ("on_loan_on_shelf", "unknown", "duplicates", "invalid", "excluded"):
         lines.append(f"{t[name]}: {len(getattr(rep, name))}")
     lines.append(f"{t['no_label']}: {sum(rep.no_label.values())}")
+    lines.append(f"{t['fix']}: {len(rep.call_numbers_to_fix)}")
+    lines.append(
+        f"{t['sync']}: " + ", ".join(f"{t.get('s.' + k, k)} {len(v)}" for k, v in rep.sync.items())
+    )
     return "\n".join(lines) + "\n"
 
 
+# -- HTML --------------------------------------------------------------------------------
 _CSS = """
-body{font-family:system-ui,sans-serif;margin:2em;color:#222}
-h1{margin-bottom:0}table{border-collapse:collapse;margin:.5em 0 1.5em}
-td,th{border:1px solid #ccc;padding:2px 8px;text-align:left;font-size:90%}
-th{background:#eee}.k{display:inline-block;margin-right:2em}.k b{font-size:160%;display:block}
-.legend span{display:inline-block;width:1em;height:1em;margin:0 .3em 0 1em;vertical-align:middle}
-@media print{body{margin:0}h2{page-break-after:avoid}table{page-break-inside:auto}}
+@page{size:A4;margin:12mm}
+*{box-sizing:border-box}
+body{font-family:system-ui,'DejaVu Sans',sans-serif;margin:1.5em auto;max-width:1100px;
+color:#222;font-size:14px;line-height:1.35;padding:0 1em}
+h1{margin:0 0 .1em;font-size:1.7em}h2{margin:1.6em 0 .4em;font-size:1.2em;
+border-bottom:2px solid #ddd;padding-bottom:.15em;break-after:avoid}
+p.meta{color:#555;margin:0 0 1em}p.note{color:#555;margin:.2em 0 .5em;font-size:.92em}
+.kpis{display:grid;grid-template-columns:repeat(auto-fit,minmax(105px,1fr));gap:.5em;
+margin:.5em 0 1em}
+.kpi{border:1px solid #ddd;border-left:5px solid #888;padding:.35em .6em;border-radius:3px;
+break-inside:avoid}
+.kpi b{display:block;font-size:1.55em;line-height:1.1}.kpi span{font-size:.85em;color:#444}
+table{border-collapse:collapse;margin:.3em 0 1em;width:100%}
+td,th{border:1px solid #d4d4d4;padding:2px 7px;text-align:left;vertical-align:top;
+font-size:.9em}
+th{background:#f0f0f0}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
+tbody tr:nth-child(even){background:#fafafa}
+thead{display:table-header-group}tr{break-inside:avoid}
+td.code,ol.cols li code{font-family:ui-monospace,'DejaVu Sans Mono',monospace;
+white-space:nowrap}
+.muted{color:#777}.bad{color:#b71c1c;font-weight:600}
+.legend{font-size:.85em;margin:.2em 0}.legend i{display:inline-block;width:.9em;height:.9em;
+margin:0 .3em 0 1em;vertical-align:-.1em}.legend i:first-child{margin-left:0}
+svg.chart{width:100%;height:auto;max-width:1000px;break-inside:avoid}
+svg.chart text{font-family:system-ui,'DejaVu Sans',sans-serif}
+ol.cols{columns:3 16em;column-gap:2em;padding-left:2.6em;margin:.3em 0 1em;font-size:.85em}
+ol.cols li{break-inside:avoid}
+.chartbox{break-inside:avoid}
+@media print{body{margin:0;max-width:none;font-size:10pt;padding:0}
+h2{break-after:avoid;page-break-after:avoid}
+.kpi{border-left-width:4px}
+section.long{break-before:page}}
 """
-_COLORS = {"found": "#2e7d32", "missing": "#c62828", "on_loan": "#f9a825", "not_covered": "#bdbdbd"}
+
+_COLORS = {
+    "found": "#2e7d32",
+    "missing": "#c62828",
+    "on_loan": "#f9a825",
+    "excluded": "#7e57c2",
+    "not_covered": "#cfcfcf",
+}
+_KPI_COLORS = _COLORS | {
+    "misshelved": "#ef6c00",
+    "wrong_location": "#ef6c00",
+    "unknown": "#6d4c41",
+    "coverage": "#1565c0",
+    "catalog": "#555",
+}
 
 
 def _html(rep: Report, catalog: Mapping[str, Item], t: Mapping[str, str], lang: str) -> str:
     e = html.escape
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(rep.generated))
+    title = f"{t['title']} {rep.stocktake}".strip()
+    coverage_note = t["coverage_note"].format(
+        covered=f"{rep.covered:,}", catalog=f"{rep.catalog_size:,}"
+    )
     out = [
         f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">',
-        f"<title>{e(t['title'])} {e(rep.stocktake)}</title><style>{_CSS}</style></head><body>",
-        f"<h1>{e(t['title'])} {e(rep.stocktake)}</h1><p>{e(t['generated'])}: {when}</p><p>",
+        '<meta name="viewport" content="width=device-width,initial-scale=1">',
+        f"<title>{e(title)}</title><style>{_CSS}</style></head><body>",
+        f"<h1>{e(title)}</h1>",
+        f"<p class='meta'>{e(t['generated'].format(when=when, scans=rep.scans))}</p>",
+        _kpis(rep, t),
+        f"<p class='note'>{e(coverage_note)}</p>",
     ]
-    figures = [
-        ("catalog", rep.catalog_size),
-        ("found", len(rep.found)),
-        ("missing", len(rep.missing)),
-        ("on_loan", len(rep.on_loan)),
-        ("misshelved", len(rep.misshelved)),
-        ("not_covered", len(rep.not_covered)),
-    ]
-    out += [f'<span class="k"><b>{n}</b>{e(t[k])}</span>' for k, n in figures]
-    out.append(f'<span class="k"><b>{rep.coverage:.1%}</b>{e(t["coverage"])}</span></p>')
-    legend = "".join(f'<span style="background:{c}"></span>{e(t[k])}' for k, c in _COLORS.items())
-    for key in ("by_location", "by_class"):
-        out.append(f"<h2>{e(t[key])}</h2><p class='legend'>{legend}</p>")
-        out.append(_chart(getattr(rep, key)))
-    out.append(f"<h2>{e(t['misshelved'])} ({len(rep.misshelved)})</h2>")
+    legend = "".join(f'<i style="background:{_COLORS[k]}"></i>{e(t[k])}' for k in CATEGORIES)
+    out.append(f"<div class='chartbox'><h2>{e(t['by_location'])}</h2>")
+    out.append(f"<p class='legend'>{legend}</p>{_chart(rep.by_location, lambda n: n, t)}</div>")
+    out.append(_group_table(rep.by_location, t, t["location"], lambda n: n))
+    names = {k: v[0 if lang == "en" else 1] for k, v in DDC_NAMES.items()}
+
+    def class_label(name: str) -> str:
+        if name in names:
+            return f"{name} {names[name]}"
+        return t.get(name, name)
+
+    out.append(f"<div class='chartbox'><h2>{e(t['by_class'])}</h2>")
+    out.append(f"<p class='legend'>{legend}</p>{_chart(rep.by_class, class_label, t)}</div>")
+    out.append(_group_table(rep.by_class, t, t["by_class"], class_label))
+
+    out.append(f"<h2>{e(t['ranges'])} ({len(rep.ranges)})</h2>")
+    out.append(
+        _table(
+            [t["location"], t["run"], t["from"], t["to"], t["books"]],
+            [
+                [
+                    r["location"],
+                    r["run"],
+                    _cc(r["first_call"], r["first_code"]),
+                    _cc(r["last_call"], r["last_code"]),
+                    r["books"],
+                ]
+                for r in rep.ranges
+            ],
+            t,
+            numeric=(1, 4),
+            raw=(2, 3),
+        )
+    )
+
+    out.append(_section(t, "missing", len(rep.missing), t["missing_note"]))
+    out.append(_item_table(rep.missing, catalog, t))
+    out.append(_section(t, "misshelved", len(rep.misshelved)))
     rows = []
     for m in rep.misshelved:
         it = catalog.get(m["code"])
-        between = f"{m['belongs_after'] or '—'} … {m['belongs_before'] or '—'}"
-        rows.append([m["code"], *_cols(it)[:1], it.title if it else "", between])
-    out.append(_table([t["code"], t["call"], t["item_title"], t["belongs"]], rows, t))
-    for name in _LISTS:
-        codes = getattr(rep, name)
-        out.append(f"<h2>{e(t[name])} ({len(codes)})</h2>")
-        out.append(_table([t["code"], t["call"], t["location"], t["item_title"]],
-                          [[c, *_cols(catalog.get(c))] for c in codes], t))
-    out.append(f"<h2>{e(t['no_label'])}</h2>")
-    out.append(_table([t["location"], t["count"]], [[k, str(v)] for k, v in rep.no_label.items()], t))
-    out.append(f"<h2>{e(t['sync'])}</h2>")
-    out.append(_table([t["group"], t["count"]], [[k, str(len(v))] for k, v in rep.sync.items()], t))
-    out.append("</body></html>\n")
+        between = (
+            f"{_cc(m['belongs_after_call'], m['belongs_after'], t['start'])} … "
+            f"{_cc(m['belongs_before_call'], m['belongs_before'], t['end'])}"
+        )
+        if m.get("found_after"):
+            fa = catalog.get(m["found_after"])
+            where = _cc(fa.call_number if fa else None, m["found_after"])
+            between += f"<br><span class='muted'>{e(t['found_after']).format(x=where)}</span>"
+        rows.append(
+            [
+                _code(m["code"]),
+                e(m["call_number"]),
+                e(it.title if it else ""),
+                e(m["location"]),
+                between,
+            ]
+        )
+    out.append(
+        _table(
+            [t["code"], t["call"], t["item_title"], t["location"], t["belongs"]],
+            rows,
+            t,
+            raw=(0, 1, 2, 3, 4),
+        )
+    )
+    out.append(_section(t, "wrong_location", len(rep.wrong_location_detail)))
+    out.append(
+        _table(
+            [t["code"], t["call"], t["item_title"], t["belongs_in"], t["found_in"]],
+            [
+                [
+                    _code(d["code"]),
+                    e(d["call_number"]),
+                    e(_title(catalog, d["code"])),
+                    f"<b>{e(d['belongs_in'] or '-')}</b>",
+                    e(d["found_in"] or "-"),
+                ]
+                for d in rep.wrong_location_detail
+            ],
+            t,
+            raw=(0, 1, 2, 3, 4),
+        )
+    )
+    out.append(_section(t, "on_loan", len(rep.on_loan), t["on_loan_note"]))
+    out.append(_item_table(rep.on_loan, catalog, t))
+    out.append(_section(t, "on_loan_on_shelf", len(rep.on_loan_on_shelf)))
+    out.append(_item_table(rep.on_loan_on_shelf, catalog, t))
+    out.append(_section(t, "unknown", len(rep.unknown_detail)))
+    out.append(
+        _table(
+            [t["code"], t["found_in"], t["times"]],
+            [[_code(u["code"]), e(u["found_in"] or "-"), u["times"]] for u in rep.unknown_detail],
+            t,
+            numeric=(2,),
+            raw=(0,),
+        )
+    )
+    out.append(_section(t, "duplicates", len(rep.duplicates)))
+    out.append(
+        _table(
+            [t["code"], t["call"], t["item_title"], t["times"]],
+            [
+                [_code(c), e(_call(catalog, c)), e(_title(catalog, c)), n]
+                for c, n in rep.duplicate_counts.items()
+            ],
+            t,
+            numeric=(3,),
+            raw=(0, 1, 2),
+        )
+    )
+    out.append(_section(t, "invalid", len(rep.invalid)))
+    out.append(_table([t["code"]], [[_code(c)] for c in rep.invalid], t, raw=(0,)))
+    out.append(_section(t, "excluded", len(rep.excluded)))
+    out.append(_item_table(rep.excluded, catalog, t, status=True))
+    out.append(_section(t, "no_label", sum(rep.no_label.values())))
+    out.append(
+        _table(
+            [t["location"], t["count"]], [[k, v] for k, v in rep.no_label.items()], t, numeric=(1,)
+        )
+    )
+    out.append(_section(t, "fix", len(rep.call_numbers_to_fix), t["fix_note"]))
+    out.append(
+        _table(
+            [t["code"], t["call"], t["location"], t["item_title"], t["problems"]],
+            [
+                [
+                    _code(f["code"]),
+                    e(f["call_number"]) or "<span class='muted'>∅</span>",
+                    e(f["location"]),
+                    e(f["title"]),
+                    ("<span class='bad'>" + e(t["unplaced"]) + "</span>; " if f["unplaced"] else "")
+                    + e("; ".join(f["problems"])),
+                ]
+                for f in rep.call_numbers_to_fix
+            ],
+            t,
+            raw=(0, 1, 2, 3, 4),
+        )
+    )
+    out.append(_sync_section(rep, t))
+    out.append("<section class='long'>")
+    out.append(_section(t, "not_covered", len(rep.not_covered), t["not_covered_note"]))
+    out.append(
+        _table(
+            [t["location"], t["from"], t["to"], t["count"]],
+            [
+                [
+                    e(w["location"]),
+                    _cc(w["first_call"], w["first_code"]),
+                    _cc(w["last_call"], w["last_code"]),
+                    w["items"],
+                ]
+                for w in rep.to_walk
+            ],
+            t,
+            numeric=(3,),
+            raw=(0, 1, 2),
+        )
+    )
+    out.append(_col_list(rep.not_covered, catalog, t))
+    out.append(_section(t, "found", len(rep.found)))
+    out.append(_col_list(rep.found, catalog, t))
+    out.append("</section></body></html>\n")
     return "\n".join(out)
 
 
-def _table(head: list[str], rows: list[list[str]], t: Mapping[str, str]) -> str:
-    if not rows:
+def _kpis(rep: Report, t: Mapping[str, str]) -> str:
+    figures: list[tuple[str, str]] = [
+        ("catalog", f"{rep.catalog_size:,}"),
+        ("coverage", f"{rep.coverage:.1%}"),
+        ("found", f"{len(rep.found):,}"),
+        ("missing", f"{len(rep.missing):,}"),
+        ("on_loan", f"{len(rep.on_loan):,}"),
+        ("misshelved", f"{len(rep.misshelved):,}"),
+        ("wrong_location", f"{len(rep.wrong_location):,}"),
+        ("unknown", f"{len(rep.unknown):,}"),
+        ("not_covered", f"{len(rep.not_covered):,}"),
+    ]
+    cells = "".join(
+        f'<div class="kpi" style="border-left-color:{_KPI_COLORS[k]}"><b>{v}</b>'
+        f"<span>{html.escape(t[k])}</span></div>"
+        for k, v in figures
+    )
+    return f'<div class="kpis">{cells}</div>'
+
+
+def _section(t: Mapping[str, str], key: str, n: int, note: str = "") -> str:
+    head = f"<h2>{html.escape(t[key])} ({n:,})</h2>"
+    return head + (f"<p class='note'>{html.escape(note)}</p>" if note and n else "")
+
+
+def _code(code: str) -> str:
+    return f"<code>{html.escape(code)}</code>"
+
+
+def _cc(call: str | None, code: str | None, empty: str = "—") -> str:
+    """A call number with its item code, for 'belongs between' and span cells."""
+    if not code:
+        return f"<span class='muted'>{html.escape(empty)}</span>"
+    shown = html.escape(call) if call else "?"
+    return f"{shown} <span class='muted'>({html.escape(code)})</span>"
+
+
+def _title(catalog: Mapping[str, Item], code: str) -> str:
+    it = catalog.get(code)
+    return it.title if it else ""
+
+
+def _call(catalog: Mapping[str, Item], code: str) -> str:
+    it = catalog.get(code)
+    return it.call_number if it else ""
+
+
+def _item_table(
+    codes: list[str], catalog: Mapping[str, Item], t: Mapping[str, str], *, status: bool = False
+) -> str:
+    head = [t["code"], t["call"], t["location"], t["item_title"]]
+    rows: list[list[Any]] = []
+    for c in codes:
+        it = catalog.get(c)
+        row: list[Any] = [_code(c), *(html.escape(x) for x in _cols(it))]
+        if status:
+            row.append(html.escape(it.status if it else ""))
+        rows.append(row)
+    if status:
+        head.append("Status")
+    return _table(head, rows, t, raw=tuple(range(len(head))))
+
+
+def _col_list(codes: list[str], catalog: Mapping[str, Item], t: Mapping[str, str]) -> str:
+    """Long lists (found, not covered) in newspaper columns: code and call number."""
+    if not codes:
         return f"<p>{html.escape(t['none'])}</p>"
     e = html.escape
-    h = "".join(f"<th>{e(c)}</th>" for c in head)
-    body = "".join("<tr>" + "".join(f"<td>{e(str(c))}</td>" for c in r) + "</tr>" for r in rows)
+    items = "".join(f"<li><code>{e(c)}</code> {e(_call(catalog, c))}</li>" for c in codes)
+    return f"<ol class='cols'>{items}</ol>"
+
+
+def _sync_section(rep: Report, t: Mapping[str, str]) -> str:
+    e = html.escape
+    out = [_section(t, "sync", len(rep.sync_items), t["sync_note"])]
+    out.append(
+        _table(
+            [t["outcome"], t["count"]],
+            [[t.get("s." + k, k), len(v)] for k, v in rep.sync.items()],
+            t,
+            numeric=(1,),
+        )
+    )
+    attention = [s for s in rep.sync_items if s["outcome"] not in CONFIRMED]
+    if attention:
+        out.append(f"<h2>{e(t['sync_items'])} ({len(attention):,})</h2>")
+        rows = [
+            [
+                _code(s["code"]),
+                e(s["call_number"]),
+                f"<span class='{'' if s['outcome'] == 'pending' else 'bad'}'>"
+                f"{e(t.get('s.' + s['outcome'], s['outcome']))}</span>",
+            ]
+            for s in attention
+        ]
+        out.append(_table([t["code"], t["call"], t["outcome"]], rows, t, raw=(0, 1, 2)))
+    for outcome in CONFIRMED:
+        codes = rep.sync.get(outcome, [])
+        if codes:
+            label = f"{t['confirmed']}: {t.get('s.' + outcome, outcome)}"
+            out.append(f"<h2>{e(label)} ({len(codes):,})</h2>")
+            out.append(
+                "<ol class='cols'>"
+                + "".join(
+                    f"<li><code>{e(s['code'])}</code> {e(s['call_number'])}</li>"
+                    for s in rep.sync_items
+                    if s["outcome"] == outcome
+                )
+                + "</ol>"
+            )
+    return "\n".join(out)
+
+
+def _table(
+    head: list[str],
+    rows: list[list[Any]],
+    t: Mapping[str, str],
+    *,
+    numeric: tuple[int, ...] = (),
+    raw: tuple[int, ...] = (),
+) -> str:
+    """A table; cells are escaped unless their column is in ``raw`` (already HTML)."""
+    if not rows:
+        return f"<p class='muted'>{html.escape(t['none'])}</p>"
+    e = html.escape
+
+    def cell(i: int, v: Any, tag: str) -> str:
+        cls = ' class="n"' if i in numeric else ""
+        text = v if (i in raw and tag == "td") else e(f"{v:,}" if isinstance(v, int) else str(v))
+        return f"<{tag}{cls}>{text}</{tag}>"
+
+    h = "".join(cell(i, c, "th") for i, c in enumerate(head))
+    body = "".join(
+        "<tr>" + "".join(cell(i, c, "td") for i, c in enumerate(r)) + "</tr>" for r in rows
+    )
     return f"<table><thead><tr>{h}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _chart(groups: Mapping[str, Mapping[str, int]]) -> str:
+def _group_table(
+    groups: Mapping[str, Mapping[str, int]],
+    t: Mapping[str, str],
+    label: str,
+    name: Callable[[str], str],
+) -> str:
+    head = [label, t["catalog"], *(t[k] for k in CATEGORIES), t["coverage"]]
+    rows: list[list[Any]] = []
+    for g, row in groups.items():
+        share = row["covered"] / row["catalog"] if row["catalog"] else 0.0
+        rows.append([name(g), row["catalog"], *(row[k] for k in CATEGORIES), f"{share:.1%}"])
+    return _table(head, rows, t, numeric=tuple(range(1, len(head))))
+
+
+def _chart(
+    groups: Mapping[str, Mapping[str, int]], label: Callable[[str], str], t: Mapping[str, str]
+) -> str:
     """A stacked horizontal bar per group, as inline SVG (no scripts, prints well)."""
-    width, bar, label = 640, 18, 130
+    width, bar, gap, left, right = 1000, 20, 7, 260, 130
     most = max((g["catalog"] for g in groups.values()), default=1) or 1
-    parts = [f'<svg width="{width}" height="{(bar + 6) * len(groups) + 4}" role="img">']
+    height = (bar + gap) * len(groups) + gap
+    parts = [
+        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
+        f'xmlns="http://www.w3.org/2000/svg">'
+    ]
     for i, (name, g) in enumerate(groups.items()):
-        y = 2 + i * (bar + 6)
-        parts.append(f'<text x="0" y="{y + bar - 4}" font-size="12">{html.escape(name)}</text>')
-        x = float(label)
-        for k, color in _COLORS.items():
-            w = (width - label - 60) * g.get(k, 0) / most
-            if w > 0:
-                parts.append(f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{bar}" fill="{color}"/>')
-            x += w
+        y = gap + i * (bar + gap)
+        text = html.escape(label(name))
         parts.append(
-            f'<text x="{x + 4:.1f}" y="{y + bar - 4}" font-size="11">{g["found"]}/{g["catalog"]}</text>'
+            f'<text x="{left - 8}" y="{y + bar - 6}" font-size="14" text-anchor="end">{text}</text>'
+        )
+        x = float(left)
+        for k in CATEGORIES:
+            w = (width - left - right) * g.get(k, 0) / most
+            if w > 0:
+                parts.append(
+                    f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{bar}" '
+                    f'fill="{_COLORS[k]}"><title>{html.escape(t[k])}: {g.get(k, 0)}</title></rect>'
+                )
+            x += w
+        share = g["covered"] / g["catalog"] if g["catalog"] else 0.0
+        parts.append(
+            f'<text x="{x + 6:.1f}" y="{y + bar - 6}" font-size="13">'
+            f"{g['found']:,}/{g['catalog']:,} · {share:.0%}</text>"
         )
     parts.append("</svg>")
     return "".join(parts)

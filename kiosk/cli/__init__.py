@@ -27,6 +27,7 @@ VERBS = (
     "catalog",
     "sync",
     "report",
+    "commands",
     "devices",
     "replay",
     "screens",

@@ -1,0 +1,64 @@
+"""``kiosk commands``: print the sheet of command barcodes."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from kiosk.cli.common import load_config
+from kiosk.commands import build_sheet, write_sheet
+from kiosk.exc import StoreError
+from kiosk.store import Store
+
+log = logging.getLogger(__name__)
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "commands",
+        help="write a printable sheet of command barcodes",
+        description="Undo, new shelf run, sync, no-label, pause/resume and one code per "
+        "location, as Code 128 barcodes: commands.html (print it) plus one PNG per code.",
+    )
+    p.add_argument("--out", type=Path, required=True, help="folder to write the sheet into")
+    p.add_argument("--language", choices=("en", "id"), help="default: [report] language")
+    p.add_argument(
+        "--location",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="add a location code (repeatable); catalogue locations are added too",
+    )
+    p.set_defaults(func=cmd_commands)
+
+
+def catalogue_locations(state_dir: Path) -> list[str]:
+    """Locations of the stored catalogue, or none when nothing is stored yet."""
+    if not state_dir.is_dir():
+        return []
+    try:
+        with Store.open_readonly(state_dir) as store:
+            names = {it.location for it in store.catalog().values()}
+    except StoreError as e:
+        log.warning("catalogue locations left out: %s", e)
+        return []
+    return sorted(n for n in names if n.strip())
+
+
+def cmd_commands(args: argparse.Namespace) -> int:
+    cfg = load_config(args)
+    wanted = [" ".join(n.split()) for n in args.location]
+    sheet = build_sheet(
+        cfg.stocktake.command_prefix,
+        locations=[*wanted, *catalogue_locations(cfg.state_path)],
+        language=args.language or cfg.report.language,
+        max_length=cfg.scanner.max_length,
+    )
+    for problem in sheet.problems:
+        print(f"kiosk: warning: left out: {problem}", file=sys.stderr)
+    paths = write_sheet(sheet, args.out)
+    print(f"{len(sheet.codes)} command barcodes written to {args.out}/ ({paths[0].name} to print)")
+    printed = {c.arg for c in sheet.locations}
+    return 1 if any(n and n not in printed for n in wanted) else 0
