@@ -75,7 +75,7 @@ class Daemon:
 
         state = store.state()
         self.counts: Counter[str] = Counter(store.counts())
-        self._history = [s for s in store.recent(100) if s.verdict is not Verdict.COMMAND]
+        self._history = [s for s in store.recent(100) if _undoable(s)]
         self.engine = Engine(
             store.catalog(),
             cfg.stocktake,
@@ -182,10 +182,10 @@ class Daemon:
             self._save_anchor(self.clock.anchor)
         self.engine.apply(scan)
         self.counts[str(scan.verdict)] += 1
+        if _undoable(scan):
+            self._history.append(scan)
         if scan.verdict is Verdict.COMMAND:
             self._command(scan)
-        else:
-            self._history.append(scan)
         self._emit(scan)
         self.feedback.scan(scan, decision.item, self.status())
         return scan
@@ -242,6 +242,11 @@ class Daemon:
         elif name == "shutdown":
             log.info("shutdown button held: stopping")
             self.stop()
+
+
+def _undoable(scan: Scan) -> bool:
+    """Item scans and the no-label tally can be taken back; other commands cannot."""
+    return scan.verdict is not Verdict.COMMAND or scan.detail.get("command") == "nolabel"
 
 
 class SyncWorker:

@@ -70,7 +70,7 @@ class Engine:
         if item is None:
             return Decision(code, Verdict.UNKNOWN)
         detail = _describe(item)
-        if item.status.casefold() in self._excluded:
+        if self._is_excluded(item):
             return Decision(code, Verdict.EXCLUDED, item, detail | {"status": item.status})
         if item.on_loan:
             return Decision(code, Verdict.ON_LOAN, item, detail)
@@ -141,6 +141,9 @@ class Engine:
         if item is not None and scan.verdict in (Verdict.OK, Verdict.MISSHELVED):
             self._shelf(item).undo(scan.code)
 
+    def _is_excluded(self, item: Item) -> bool:
+        return item.status.casefold() in self._excluded
+
     def _shelf(self, item: Item) -> ShelfRun:
         """The shelf walk of the item's location, built on first use."""
         shelf = self._shelves.get(item.location)
@@ -149,8 +152,11 @@ class Engine:
                 orders = ShelfOrder.by_location(self.catalog.values())
                 self._orders = orders
             order = self._orders.get(item.location) or ShelfOrder([], location=item.location)
+            # Books SLiMS skips (excluded statuses) are never expected on the shelf:
+            # any number of them in a row is not a gap.
+            skipped = {c for c in order.codes if self._is_excluded(self.catalog[c])}
             shelf = self._shelves[item.location] = ShelfRun(
-                order, seen=self._found, max_gap=self.cfg.misshelf_max_gap
+                order, seen=self._found | skipped, max_gap=self.cfg.misshelf_max_gap
             )
         return shelf
 

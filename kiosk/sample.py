@@ -8,8 +8,6 @@ Rows follow SLiMS's item export: the same columns, in the same order.
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -191,13 +189,19 @@ def _author_mark(author: str) -> str:
 
 
 def to_csv(items: list[SampleItem]) -> str:
-    """The items as SLiMS exports them: header, comma-separated, double-quoted."""
-    buf = io.StringIO()
-    w = csv.writer(buf, quoting=csv.QUOTE_ALL, lineterminator="\n")
-    w.writerow(EXPORT_COLUMNS)
-    for it in items:
-        w.writerow(it.row[c] for c in EXPORT_COLUMNS)
-    return buf.getvalue()
+    """The items exactly as SLiMS 9.6.1's item export writes them with its defaults.
+
+    Every value in double quotes, inner quotes *not* escaped, a line break in a
+    value turned into the letter ``n``, and a stray separator ending the header:
+    not valid CSV, which is the point (the importer must read the real thing).
+    """
+
+    def enc(value: str) -> str:
+        return '"' + value.replace("\r", "r").replace("\n", "n") + '"'
+
+    lines = [",".join(enc(c) for c in EXPORT_COLUMNS) + ","]
+    lines += [",".join(enc(it.row[c]) for c in EXPORT_COLUMNS) for it in items]
+    return "\n".join(lines) + "\n"
 
 
 def loans(items: list[SampleItem]) -> Iterator[str]:

@@ -184,3 +184,10 @@ def test_sync_without_slims_writes_the_upload_file(tmp_path: Path) -> None:
         assert store.pending_count() == 0
     (export,) = (cfg.state_path / "exports").iterdir()
     assert export.read_text().split() == ["B0004"]
+
+
+def test_undo_takes_back_a_mistaken_no_label_tally(state_dir: Path) -> None:
+    """Undo right after KIOSK:nolabel removes that tally, not the book before it."""
+    run(state_dir, "B0001\nKIOSK:nolabel\nKIOSK:undo\n")
+    with Store.open_readonly(state_dir) as store:
+        assert [s.code for s in store.scans()] == ["B0001", "KIOSK:undo"]

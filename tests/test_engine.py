@@ -88,3 +88,16 @@ def test_misshelved_book_in_a_shelf_run() -> None:
     assert out.verdict is Verdict.MISSHELVED
     assert out.detail["belongs_after"] == "B0010"
     assert scan(e, "B0004").verdict is Verdict.OK
+
+
+def test_books_skipped_by_status_are_not_a_gap() -> None:
+    """Walking past a row of books SLiMS skips (e.g. under repair) raises no misshelf alarm."""
+    from kiosk.models import Item
+
+    items = [
+        Item(f"C{i:03d}", f"{100 + i} ABC a", location="Rak", status="Repair" if 3 <= i < 9 else "")
+        for i in range(12)
+    ]
+    e = Engine({it.code: it for it in items}, StockTake(), location="Rak")
+    verdicts = [scan(e, it.code).verdict for it in items if not it.status]
+    assert verdicts == [Verdict.OK] * 6
