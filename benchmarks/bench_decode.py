@@ -84,6 +84,9 @@ class TimingSink:
     def finished(self, source: str) -> None:
         pass
 
+    def scanners(self, count: int) -> None:
+        pass
+
 
 class TimingOut(io.StringIO):
     """The daemon's --json stream: notes when each verdict line is written."""

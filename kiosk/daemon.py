@@ -39,7 +39,7 @@ TICK_S = 1.0
 
 @dataclass(frozen=True)
 class _Event:
-    kind: str  # "barcode" | "problem" | "finished" | "button" | "stop"
+    kind: str  # "barcode" | "problem" | "finished" | "scanners" | "button" | "stop"
     barcode: Barcode | None = None
     text: str = ""
 
@@ -94,6 +94,9 @@ class Daemon:
     def finished(self, source: str) -> None:
         self._queue.put(_Event("finished", text=source))
 
+    def scanners(self, count: int) -> None:
+        self._queue.put(_Event("scanners", text=str(count)))
+
     def button(self, name: str) -> None:
         """A cart button was pressed (called from gpiozero's thread)."""
         self._queue.put(_Event("button", text=name))
@@ -124,6 +127,8 @@ class Daemon:
                     log.warning("%s", event.text)
                 elif event.kind == "button":
                     self._button(event.text)
+                elif event.kind == "scanners":
+                    self._scanners(int(event.text))
                 elif event.kind == "finished":
                     self._live.discard(event.text)
                     if not self._live:
@@ -235,6 +240,12 @@ class Daemon:
             log.info("sync requested, but this run has no uploader")
         else:
             self.sync.trigger()
+
+    def _scanners(self, count: int) -> None:
+        if count:
+            self.feedback.resolve("no_scanner")
+        else:
+            self.feedback.problem("no_scanner", "no scanner connected: plug one in")
 
     def _button(self, name: str) -> None:
         if name == "sync":

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import io
 import json
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -18,17 +20,32 @@ from tests.conftest import shelf_items
 
 
 class RecordingFeedback(LogFeedback):
+    """What the librarian would have seen and heard; tests wait on it, never sleep."""
+
     def __init__(self) -> None:
         super().__init__()
         self.verdicts: list[Verdict] = []
         self.problems: list[str] = []
+        self.resolved: list[str] = []
         self.closed = False
+        self._cond = threading.Condition()
 
     def scan(self, scan: Scan, item: Item | None, status: Status) -> None:
         self.verdicts.append(scan.verdict)
 
     def problem(self, kind: str, message: str) -> None:
-        self.problems.append(kind)
+        with self._cond:
+            self.problems.append(kind)
+            self._cond.notify_all()
+
+    def resolve(self, kind: str) -> None:
+        with self._cond:
+            self.resolved.append(kind)
+            self._cond.notify_all()
+
+    def wait_for(self, predicate: Callable[[], bool]) -> bool:
+        with self._cond:
+            return self._cond.wait_for(predicate, timeout=10)
 
     def close(self) -> None:
         self.closed = True
@@ -191,3 +208,29 @@ def test_undo_takes_back_a_mistaken_no_label_tally(state_dir: Path) -> None:
     run(state_dir, "B0001\nKIOSK:nolabel\nKIOSK:undo\n")
     with Store.open_readonly(state_dir) as store:
         assert [s.code for s in store.scans()] == ["B0001", "KIOSK:undo"]
+
+
+def test_missing_scanner_is_shown_until_one_is_plugged_in(state_dir: Path) -> None:
+    """With no scanner the cart shows a 'no scanner' problem; plugging one in clears it."""
+    from kiosk.config import Scanner
+    from kiosk.scanner.discovery import Node
+    from kiosk.scanner.evdev import EvdevSource, PipeDevice
+
+    nodes: list[Node] = []
+    dev = PipeDevice("cart scanner")
+    src = EvdevSource(
+        Scanner(), discover=lambda: list(nodes), open_device=lambda _n: dev, watch=None
+    )
+    fb = RecordingFeedback()
+    with Store(state_dir) as store:
+        daemon = Daemon(Config(), store, [src], fb)
+        loop = threading.Thread(target=daemon.run)
+        loop.start()
+        try:
+            assert fb.wait_for(lambda: "no_scanner" in fb.problems)
+            nodes.append(Node(path="/dev/input/event3", name="cart scanner", use=True, label="c"))
+            src.notify("add", "/dev/input/event3")
+            assert fb.wait_for(lambda: "no_scanner" in fb.resolved)
+        finally:
+            daemon.stop()
+            loop.join(10)

@@ -37,6 +37,7 @@ class RecordingSink:
         self.barcodes: list[Barcode] = []
         self.problems: list[str] = []
         self.ended: list[str] = []
+        self.counts: list[int] = []
         self._cond = threading.Condition()
 
     def _add(self, where: list[Any], item: Any) -> None:
@@ -52,6 +53,9 @@ class RecordingSink:
 
     def finished(self, source: str) -> None:
         self._add(self.ended, source)
+
+    def scanners(self, count: int) -> None:
+        self._add(self.counts, count)
 
     def wait_for(self, predicate: Callable[[], object], timeout: float = 5.0) -> bool:
         with self._cond:
@@ -156,10 +160,12 @@ def test_evdev_unplug_mid_barcode_reports_partial_and_replug_resumes(bench: Benc
         bench.unplug("/dev/input/event5")
         assert sink.wait_problem("'PART' discarded")
         assert src.active == []
+        assert sink.wait_for(lambda: sink.counts[-1:] == [0])  # the cart shows "no scanner"
         dev2 = bench.plug("/dev/input/event5")
         src.notify("add", "/dev/input/event5")
         assert sink.wait_problem("connected (")
         assert src.active == ["/dev/input/event5"]
+        assert sink.wait_for(lambda: sink.counts == [1, 0, 1])
         dev2.send(capture.barcode_events("WHOLE1"))
         assert sink.wait_for(lambda: sink.barcodes)
     finally:

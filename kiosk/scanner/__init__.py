@@ -24,6 +24,9 @@ class Sink(Protocol):
     def finished(self, source: str) -> None:
         """The source has ended for good (end of input); no more barcodes will come."""
 
+    def scanners(self, count: int) -> None:
+        """How many scanners are read now; 0 means the cart cannot scan."""
+
 
 class Source(Protocol):
     """A producer of barcodes."""

@@ -322,6 +322,7 @@ class EvdevSource:
         self._wake_r, self._wake_w = os.pipe()
         nodes = self._discover()
         attached = self._attach_all(nodes, sink, initial=True)
+        sink.scanners(attached)
         if not attached:
             diag = diagnose(nodes, self.input_dir) if self.input_dir else None
             if diag is not None and diag.permission:
@@ -405,7 +406,8 @@ class EvdevSource:
             if sink is None:
                 return
             try:
-                self._attach_all(self._discover(), sink, initial=False)
+                if self._attach_all(self._discover(), sink, initial=False):
+                    sink.scanners(len(self.active))
             except Exception as e:  # keep watching whatever one scan does
                 log.exception("scanner re-scan failed")
                 sink.problem(f"looking for scanners failed: {e!r}")
@@ -455,7 +457,10 @@ class EvdevSource:
                 del self._readers[reader.node.path]
             if reader.failed:
                 self._failed.add(reader.node.path)
-        if not self._stopping.is_set() and not reader.failed:
+        if self._stopping.is_set():
+            return
+        reader.sink.scanners(len(self.active))
+        if not reader.failed:
             self.rescan(self.settle_s)  # the same scanner may already be back
 
     def _close_wake(self) -> None:
