@@ -13,28 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-#: Column order of SLiMS's bibliography item export (with header).
-EXPORT_COLUMNS = (
-    "item_code",
-    "call_number",
-    "coll_type_name",
-    "inventory_code",
-    "received_date",
-    "supplier_name",
-    "order_no",
-    "location_name",
-    "order_date",
-    "item_status_name",
-    "site",
-    "source",
-    "invoice",
-    "price",
-    "price_currency",
-    "invoice_date",
-    "input_date",
-    "last_update",
-    "title",
-)
+from kiosk.slims.export import COLUMNS
 
 LOCATIONS = ("Rak Umum", "Referensi", "Fiksi", "Koleksi Anak")
 _SUBJECTS = {
@@ -199,8 +178,8 @@ def to_csv(items: list[SampleItem]) -> str:
     def enc(value: str) -> str:
         return '"' + value.replace("\r", "r").replace("\n", "n") + '"'
 
-    lines = [",".join(enc(c) for c in EXPORT_COLUMNS) + ","]
-    lines += [",".join(enc(it.row[c]) for c in EXPORT_COLUMNS) for it in items]
+    lines = [",".join(enc(c) for c in COLUMNS) + ","]
+    lines += [",".join(enc(it.row[c]) for c in COLUMNS) for it in items]
     return "\n".join(lines) + "\n"
 
 

@@ -50,25 +50,22 @@ def test_status_counts_verdicts(state_dir: Path, kiosk_env: dict[str, str]) -> N
     assert info["catalog"]["count"] == 15
 
 
-def test_sigterm_stops_cleanly_and_keeps_scans(state_dir: Path, kiosk_env: dict[str, str]) -> None:
-    """SIGTERM ends the daemon with status 0 and every printed scan is stored."""
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "kiosk",
-            "--state-dir",
-            str(state_dir),
-            "run",
-            "--simulate",
-            "--json",
-        ],
+def start_daemon(state_dir: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+    """`kiosk run --simulate --json` in the background, fed through a pipe."""
+    cmd = [sys.executable, "-m", "kiosk", "--state-dir", str(state_dir), "run", "--simulate"]
+    return subprocess.Popen(
+        [*cmd, "--json"],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
-        env=kiosk_env,
+        env=env,
     )
+
+
+def test_sigterm_stops_cleanly_and_keeps_scans(state_dir: Path, kiosk_env: dict[str, str]) -> None:
+    """SIGTERM ends the daemon with status 0 and every printed scan is stored."""
+    proc = start_daemon(state_dir, kiosk_env)
     assert proc.stdin and proc.stdout
     proc.stdin.write("B0003\n")
     proc.stdin.flush()
@@ -82,23 +79,7 @@ def test_sigterm_stops_cleanly_and_keeps_scans(state_dir: Path, kiosk_env: dict[
 
 def test_second_writer_is_refused(state_dir: Path, kiosk_env: dict[str, str]) -> None:
     """A second daemon on the same store is refused with a clear message, not a corrupt store."""
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "kiosk",
-            "--state-dir",
-            str(state_dir),
-            "run",
-            "--simulate",
-            "--json",
-        ],
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=kiosk_env,
-    )
+    proc = start_daemon(state_dir, kiosk_env)
     assert proc.stdin and proc.stdout
     proc.stdin.write("B0001\n")
     proc.stdin.flush()
