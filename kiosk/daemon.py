@@ -68,7 +68,8 @@ class Daemon:
         self.notify = notify or (lambda _msg: None)
         self.clock = clock or Clock()
         self._anchored = False
-        self._queue: queue.Queue[_Event] = queue.Queue()
+        # SimpleQueue.put is reentrant: safe from the SIGTERM handler, unlike Queue.put.
+        self._queue: queue.SimpleQueue[_Event] = queue.SimpleQueue()
         self._live = {s.name for s in self.sources}
         self._stop = threading.Event()
         self._store_problems: set[str] = set()
@@ -229,7 +230,14 @@ class Daemon:
         if not self._history:
             log.info("undo: nothing to take back")
             return
-        last = self._history.pop()
+        last = self.store.scan(self._history[-1].seq) or self._history[-1]
+        if last.sync is not None:
+            # SLiMS (or the upload file) already has it: undoing here would make
+            # the cart and SLiMS disagree without anyone noticing.
+            log.warning("undo refused: scan %d (%s) was already synced", last.seq, last.code)
+            self.feedback.problem("undo", f"{last.code} already sent to SLiMS: fix it there")
+            return
+        self._history.pop()
         self.store.void(last.seq)
         self.engine.undo(last)
         self.counts[str(last.verdict)] -= 1
@@ -316,6 +324,9 @@ class SyncWorker:
         except KioskError as e:
             log.error("sync stopped: %s", e)
             self.feedback.problem("slims", str(e))
+        except Exception as e:  # a sync that dies must say so on the cart, not vanish
+            log.exception("sync failed")
+            self.feedback.problem("slims", f"sync failed: {e}")
         finally:
             self.finished.set()
 

@@ -234,3 +234,18 @@ def test_missing_scanner_is_shown_until_one_is_plugged_in(state_dir: Path) -> No
         finally:
             daemon.stop()
             loop.join(10)
+
+
+def test_undo_of_an_already_synced_scan_is_refused(state_dir: Path) -> None:
+    """Undo cannot take back a book SLiMS has already counted; the cart says so instead."""
+    from kiosk.models import Barcode
+
+    fb = RecordingFeedback()
+    with Store(state_dir) as store:
+        daemon = Daemon(Config(), store, [], fb)
+        scan = daemon.handle(Barcode("B0001", "t", 0.0))
+        assert scan is not None
+        store.set_sync({scan.seq: "accepted"})
+        daemon.handle(Barcode("KIOSK:undo", "t", 0.0))
+        assert [s.code for s in store.scans()] == ["B0001", "KIOSK:undo"]
+    assert "undo" in fb.problems

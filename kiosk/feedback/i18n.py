@@ -61,6 +61,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "problem.low_disk": ("DISK FULL", "DISK PENUH"),
     "problem.slims": ("NO SLIMS", "SLIMS PUTUS"),
     "problem.paused": ("PAUSED", "JEDA"),
+    "problem.undo": ("NO UNDO", "TAK BISA BATAL"),
     "problem": ("PROBLEM", "MASALAH"),
     # problems: one-line banner on the idle screen
     "banner.no_scanner": ("no scanner found", "pemindai tak ada"),

@@ -28,7 +28,7 @@ ALERT_HOLD_S = 8.0
 PROBLEM_HOLD_S = 15.0
 PROGRESS_DONE_HOLD_S = 5.0
 #: Problems that describe one refused action rather than a lasting state.
-TRANSIENT = frozenset({"paused"})
+TRANSIENT = frozenset({"paused", "undo"})
 
 
 class PanelFeedback:
@@ -99,7 +99,7 @@ class PanelFeedback:
     def problem(self, kind: str, message: str) -> None:
         """Alert once per new problem; the idle screen keeps a banner until :meth:`resolve`.
 
-        Transient kinds (``paused``: a scan refused while paused) alert every
+        Transient kinds (``paused``: a scan refused while paused; ``undo`` refused) alert every
         time and leave no banner: each refused scan must be heard.
         """
         transient = kind in TRANSIENT
