@@ -136,7 +136,7 @@ class Config:
 
 #: Allowed values for string keys that name a choice.
 CHOICES: dict[str, tuple[str, ...]] = {
-    "hardware": ("auto", "real", "simulated"),
+    "hardware": ("auto", "simulated"),
     "log_level": ("debug", "info", "warning", "error"),
     "scanner.backend": ("auto", "evdev", "stdin"),
     "scanner.on_timeout": ("flush", "discard"),

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import TextIO
 
 from kiosk.config import Config
 from kiosk.scanner import Source
@@ -21,10 +20,10 @@ def simulated(cfg: Config, flag: bool = False) -> bool:
     return cfg.hardware == "simulated"
 
 
-def build_sources(cfg: Config, *, simulate: bool, stream: TextIO | None = None) -> list[Source]:
+def build_sources(cfg: Config, *, simulate: bool) -> list[Source]:
     """Scanner sources for this run: stdin lines when simulated, evdev otherwise."""
     if simulate or cfg.scanner.backend == "stdin":
-        return [StdinSource(stream if stream is not None else sys.stdin)]
+        return [StdinSource(sys.stdin)]
     from kiosk.scanner.evdev import EvdevSource  # noqa: PLC0415  (needs Linux evdev)
 
     return [EvdevSource.from_config(cfg.scanner)]
