@@ -230,6 +230,10 @@ class Daemon:
         if not self._history:
             log.info("undo: nothing to take back")
             return
+        if self.sync is not None and self.sync.running:
+            # The uploader may be sending this very scan: SLiMS would keep it.
+            self.feedback.problem("undo", "a sync is running: undo when it has finished")
+            return
         last = self.store.scan(self._history[-1].seq) or self._history[-1]
         if last.sync is not None:
             # SLiMS (or the upload file) already has it: undoing here would make
@@ -285,8 +289,12 @@ class SyncWorker:
         self.finished = threading.Event()  # set after each sync ends (tests wait on it)
         self.last: SyncResult | None = None
 
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
     def trigger(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
+        if self.running:
             log.info("sync already running")
             return
         self._stop.clear()
