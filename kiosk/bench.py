@@ -128,10 +128,10 @@ def bench_store(
     with tempfile.TemporaryDirectory(prefix="kiosk-bench-", dir=workdir) as tmp:
         root = Path(tmp)
         contenders: list[tuple[str, int, Callable[[int], object], Callable[[], None]]] = []
-        for n in ns:
-            contenders.append(("append-fsync", n, *_append_inserter(root, n)))
-            contenders.append(("kiosk", n, *_kiosk_inserter(root, n)))
         try:
+            for n in ns:
+                contenders.append(("append-fsync", n, *_append_inserter(root, n)))
+                contenders.append(("kiosk", n, *_kiosk_inserter(root, n)))
             os.sync()
             gc.collect()
             times: list[list[float]] = [[] for _ in contenders]
@@ -250,37 +250,31 @@ def startup(
         root = str(Path(__file__).resolve().parent.parent)
         env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
         env.pop("KIOSK_CONFIG", None)
-        cmd = daemon_cmd(state)
         t0 = time.perf_counter()
-        proc = subprocess.Popen(
-            cmd,
+        with subprocess.Popen(
+            daemon_cmd(state),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=env,
-        )
-        assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
-        ready_s = None
-        while True:
-            line = proc.stderr.readline()
-            if not line:
-                break
-            if b"ready" in line:
-                ready_s = time.perf_counter() - t0
-                break
-        proc.stdin.write(items[-1].code.encode() + b"\n")
-        proc.stdin.flush()
-        first = proc.stdout.readline()
-        first_s = time.perf_counter() - t0
-        rss, hwm = _rss(proc.pid)
-        proc.stdin.close()
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
-        proc.stdout.close()
-        proc.stderr.close()
+        ) as proc:
+            assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+            try:
+                ready_s = None
+                for line in proc.stderr:
+                    if b"ready" in line:
+                        ready_s = time.perf_counter() - t0
+                        break
+                # Unbuffered, so a daemon that died leaves nothing for close() to flush.
+                os.write(proc.stdin.fileno(), items[-1].code.encode() + b"\n")
+                first = proc.stdout.readline()
+                first_s = time.perf_counter() - t0
+                if first:
+                    rss, hwm = _rss(proc.pid)
+            except BrokenPipeError:
+                first = b""
+            finally:
+                proc.kill()
         if not first:
             raise RuntimeError(f"kiosk run exited with {proc.returncode} before scanning")
         return {
@@ -324,7 +318,7 @@ def _rss(pid: int) -> tuple[float, float]:
 def _lookup_cost(items: Sequence[Item]) -> dict[str, float]:
     """ns per catalogue lookup with 1,000 items and with all of them (same hit pattern)."""
     out = {}
-    for size in (1_000, len(items)):
+    for size in (min(1_000, len(items)), len(items)):
         catalog = {it.code: it for it in items[:size]}
         probe = [items[i % size].code for i in range(0, 200_000, 7)]
         t = time.perf_counter()

@@ -42,7 +42,7 @@ for g+1 (both atomically). If a crash falls between the two, the journal left
 on disk is for generation g and is ignored on the next open, because the new
 snapshot already holds its changes. It runs when a writer opens a database
 whose journal has grown, when asked (:meth:`JournalStorage.compact`), and, as
-a safety net only, when the journal outgrows ``compact_bytes`` during work.
+a safety net only, when the journal outgrows ``COMPACT_DURING_WORK``.
 
 Recovery on open:
 
@@ -80,7 +80,7 @@ import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, NoReturn, cast
 
 from tinydb import TinyDB
 from tinydb.storages import Storage
@@ -161,22 +161,6 @@ class Rows(Mapping[str, dict[str, Any]]):
         for doc_id, row in list(self._rows.items()):
             yield str(doc_id), _unpack(row)
 
-    def ids(self) -> Iterator[int]:
-        """Document ids as integers, in insertion order."""
-        return iter(list(self._rows))
-
-    def field(self, doc_id: int, key: str, default: Any = None) -> Any:
-        """One scalar field of one document without building the whole dict."""
-        row = self._rows.get(doc_id)
-        if row is None:
-            return default
-        shape = row[0]
-        try:
-            value = row[shape.index(key) + 1]
-        except ValueError:
-            return default
-        return _LOAD(value) if isinstance(value, _Json) else value
-
     @property
     def max_id(self) -> int:
         return self._max
@@ -254,29 +238,20 @@ class JournalStorage(Storage):
         name with ``.log``.
     :param readonly: never touch the files (for status and reports while the
         daemon runs); torn tails are ignored instead of repaired.
-    :param compact_bytes: journal size that triggers compaction during work.
     """
 
-    def __init__(
-        self,
-        path: str | Path,
-        *,
-        readonly: bool = False,
-        compact_bytes: int = COMPACT_DURING_WORK,
-        compact_on_open: int = COMPACT_ON_OPEN,
-    ) -> None:
+    def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
         self.path = Path(path)
         self.log_path = self.path.with_suffix(".log")
         self.readonly = readonly
-        self.compact_bytes = compact_bytes
-        self._next_compact = compact_bytes
+        self._next_compact = COMPACT_DURING_WORK
         self._tables: Tables = {}
         self._gen = 0
         self._fd: int | None = None
         self._log_size = 0
         self._broken: str | None = None
         self._load()
-        if not readonly and self._log_size > max(compact_on_open, self._snapshot_size // 4):
+        if not readonly and self._log_size > max(COMPACT_ON_OPEN, self._snapshot_size // 4):
             self.compact()
 
     # -- TinyDB Storage API ------------------------------------------------------------
@@ -340,10 +315,6 @@ class JournalStorage(Storage):
         self._replace(self._tables)
 
     @property
-    def journal_bytes(self) -> int:
-        return self._log_size
-
-    @property
     def generation(self) -> int:
         return self._gen
 
@@ -391,12 +362,14 @@ class JournalStorage(Storage):
         self._gen = gen
         self._snapshot_size = size
         self.close()
+        # The rename must be durable before the new journal's: a journal newer
+        # than its snapshot reads as damage.
         try:
             _fsync_dir(self.path.parent)
-            self._start_journal(gen)
         except OSError as e:
-            raise _store_error(e, f"cannot start journal {self.log_path}") from e
-        self._next_compact = self.compact_bytes
+            raise _store_error(e, f"cannot write snapshot {self.path}") from e
+        self._start_journal(gen)
+        self._next_compact = COMPACT_DURING_WORK
 
     def _start_journal(self, gen: int) -> None:
         header = _DUMP({"format": JOURNAL_FORMAT, "version": FORMAT_VERSION, "generation": gen})
@@ -407,10 +380,10 @@ class JournalStorage(Storage):
             _write_file(tmp, [line])
             os.replace(tmp, self.log_path)
             _fsync_dir(self.path.parent)
-        except OSError:
+            self._fd = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
+        except OSError as e:
             _unlink_quietly(tmp)
-            raise
-        self._fd = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
+            raise _store_error(e, f"cannot start journal {self.log_path}") from e
         self._log_size = len(line)
 
     def _compact_quietly(self) -> None:
@@ -418,7 +391,7 @@ class JournalStorage(Storage):
             self.compact()
         except StoreError as e:
             # The change itself is durable in the journal; compaction can wait.
-            self._next_compact = self._log_size + max(1 << 20, self.compact_bytes // 4)
+            self._next_compact = self._log_size + COMPACT_DURING_WORK // 4
             log.warning("compaction of %s postponed: %s", self.path, e)
 
     # -- internals: reading ---------------------------------------------------------------
@@ -528,7 +501,7 @@ class JournalStorage(Storage):
             keep.name,
         )
 
-    def _damaged(self, why: str) -> None:
+    def _damaged(self, why: str) -> NoReturn:
         if self.readonly:
             raise StoreCorrupt(
                 f"{why}. The files were left untouched (read-only); stop the daemon and "
@@ -680,7 +653,7 @@ def _read_snapshot(path: Path) -> tuple[Tables, int, int]:
         raise _Damaged(f"{path} fails its checksum")
     if foot.get("end") != count:
         raise _Damaged(f"{path} holds {count} documents, its end marker says {foot.get('end')}")
-    return tables, int(head.get("generation", 0)), size + len(rest)
+    return tables, int(head.get("generation", 0)), size
 
 
 def _read_legacy(path: Path, data: bytes) -> tuple[Tables, int, int]:
@@ -842,6 +815,6 @@ class KioskDB(TinyDB):
         return cast(JournalStorage, self._storage)
 
 
-def open_db(path: Path, *, readonly: bool = False, **kwargs: Any) -> KioskDB:
+def open_db(path: Path, *, readonly: bool = False) -> KioskDB:
     """Open (or create) one journaled TinyDB database at ``path``."""
-    return KioskDB(path, storage=JournalStorage, readonly=readonly, **kwargs)
+    return KioskDB(path, storage=JournalStorage, readonly=readonly)

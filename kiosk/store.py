@@ -31,8 +31,7 @@ import os
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping, MutableMapping
-from contextlib import contextmanager
+from collections.abc import Callable, Iterable, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any, Self, TypeVar
 
@@ -42,10 +41,13 @@ from kiosk.exc import StoreError, StoreLocked
 from kiosk.models import Item, Scan, Verdict
 from kiosk.storage import KioskDB, Rows, open_db
 
-#: Version of the record layout; bump it and add a step to ``_MIGRATIONS``.
+#: Version of the record layout; bump it and add a migration in ``_check_schema``.
 SCHEMA_VERSION = 1
 
 _FOUND = frozenset(str(v) for v in Verdict if v.counts_as_found)
+
+
+_S = TypeVar("_S")
 
 
 def _serialised(cls: type[_S]) -> type[_S]:
@@ -56,18 +58,18 @@ def _serialised(cls: type[_S]) -> type[_S]:
     meanwhile; TinyDB itself is not thread-safe.
     """
     for name, fn in list(vars(cls).items()):
-        if name.startswith("_") or not inspect.isfunction(fn):
-            continue
-
-        def locked(self: Any, *a: Any, __fn: Any = fn, **kw: Any) -> Any:
-            with self._mutex:
-                return __fn(self, *a, **kw)
-
-        setattr(cls, name, functools.wraps(fn)(locked))
+        if inspect.isfunction(fn) and not name.startswith("_"):
+            setattr(cls, name, _locked(fn))
     return cls
 
 
-_S = TypeVar("_S")
+def _locked(fn: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(fn)
+    def locked(self: Store, *args: Any, **kwargs: Any) -> Any:
+        with self._mutex:
+            return fn(self, *args, **kwargs)
+
+    return locked
 
 
 @_serialised
@@ -96,11 +98,10 @@ class Store:
             self._runs = self._scans_db.table("runs", cache_size=0)
             self._items = self._catalog_db.table("items", cache_size=0)
             self._catalog: dict[str, Item] | None = None
-            self._state: dict[str, Any] = {}
             if not readonly:
                 self._check_schema()
             meta: Mapping[str, Any] = self._meta.get(doc_id=1) or {}
-            self._state = dict(meta.get("state", {}))
+            self._state: dict[str, Any] = dict(meta.get("state", {}))
             self._index()
         except BaseException:
             self.close()
@@ -139,10 +140,6 @@ class Store:
             os.close(self._lock_fd)
             self._lock_fd = None
 
-    def compact(self) -> None:
-        """Fold the scan journal into a new snapshot; call when the cart is idle."""
-        self._scans_db.storage.compact()
-
     def _check_schema(self) -> None:
         meta = self._meta.get(doc_id=1)
         if meta is None:
@@ -157,11 +154,6 @@ class Store:
         if version < SCHEMA_VERSION:  # pragma: no cover - no older schema exists yet
             raise StoreError(f"store schema {version} has no migration to {SCHEMA_VERSION}")
 
-    @property
-    def schema_version(self) -> int:
-        meta: Mapping[str, Any] = self._meta.get(doc_id=1) or {}
-        return int(meta.get("schema", SCHEMA_VERSION))
-
     # -- catalogue ----------------------------------------------------------
     def replace_catalog(self, items: Iterable[Item], *, source: str) -> int:
         """Replace the whole catalogue atomically (a pull or import is always complete)."""
@@ -173,7 +165,6 @@ class Store:
                 "meta": {"1": info},
             }
         )
-        _reset(self._items)
         self._catalog = rows
         return len(rows)
 
@@ -203,13 +194,10 @@ class Store:
     # -- stock takes (sessions) and shelf runs -------------------------------
     def start_session(self, name: str, **fields: Any) -> int:
         """Begin a stock take; later scans belong to it until another starts."""
-        doc = {"name": name, "started": time.time(), "closed": None} | fields
+        doc = {"name": name, "started": time.time()} | fields
         sid = int(self._sessions.insert(doc))
         self.set_state(session=sid, stocktake=name)
         return sid
-
-    def close_session(self, session: int) -> None:
-        self._sessions.update({"closed": time.time()}, doc_ids=[session])
 
     def sessions(self) -> list[dict[str, Any]]:
         return [{"id": int(k)} | d for k, d in _rows(self._sessions).items()]
@@ -224,15 +212,11 @@ class Store:
             "session": self.current_session(),
             "location": location,
             "started": time.time(),
-            "ended": None,
             "first_seq": self._next_seq(),
         } | fields
         rid = int(self._runs.insert(doc))
         self.set_state(run=rid, location=location)
         return rid
-
-    def end_run(self, run: int) -> None:
-        self._runs.update({"ended": time.time()}, doc_ids=[run])
 
     def runs(self, session: int | None = None) -> list[dict[str, Any]]:
         out = [{"id": int(k)} | d for k, d in _rows(self._runs).items()]
@@ -249,13 +233,10 @@ class Store:
         location: str = "",
         run: int = 0,
         detail: Mapping[str, Any] | None = None,
-        session: int | None = None,
         stamp: Mapping[str, Any] | None = None,
     ) -> Scan:
         """Store one scan durably (fsynced) and return it with its sequence number."""
         seq = self._next_seq()
-        sess = self.current_session() if session is None else session
-        details = dict(detail or {})
         doc: dict[str, Any] = {
             "seq": seq,
             "code": code,
@@ -264,18 +245,16 @@ class Store:
             "ts": ts,
             "location": location,
             "run": run,
-            "detail": details,
+            "detail": dict(detail or {}),
             "sync": None,
             "voided": False,
-            "session": sess,
+            "session": self.current_session(),
         }
         if stamp:
             doc["stamp"] = dict(stamp)
         self._scans.insert(Document(doc, seq))
-        scan = Scan(seq, code, Verdict(verdict), scanner, ts, location, run, details)
-        scan.stamp = doc.get("stamp")
         self._note(seq, doc)
-        return scan
+        return Scan.from_dict(doc)
 
     def _next_seq(self) -> int:
         return _rows(self._scans).max_id + 1
@@ -301,28 +280,6 @@ class Store:
             ):
                 out.append(Scan.from_dict(d))
         return out
-
-    def iter_scans(self) -> Iterator[Scan]:
-        yield from self.scans()
-
-    def scans_since(self, seq: int, *, include_voided: bool = True) -> list[Scan]:
-        """Scans with a sequence number above ``seq`` (cost grows with the answer only)."""
-        rows = _rows(self._scans)
-        out = []
-        for i in range(max(seq, 0) + 1, rows.max_id + 1):
-            d = rows.get(str(i))
-            if d is not None and (include_voided or not d.get("voided")):
-                out.append(Scan.from_dict(d))
-        return out
-
-    def last_scan(self) -> Scan | None:
-        rows = _rows(self._scans)
-        seq = rows.max_id
-        while seq > 0:
-            if seq not in self._voided and str(seq) in rows:
-                return self.scan(seq)
-            seq -= 1
-        return None
 
     def recent(self, n: int) -> list[Scan]:
         """The last ``n`` live scans, oldest first."""
@@ -404,20 +361,6 @@ class Store:
 def _rows(table: Table) -> Rows:
     rows: object = table._read_table()
     return rows if isinstance(rows, Rows) else Rows()
-
-
-def _reset(table: Table) -> None:
-    table._next_id = None
-    table.clear_cache()
-
-
-@contextmanager
-def opened(state_dir: Path | str, *, readonly: bool = False) -> Iterator[Store]:
-    store = Store(Path(state_dir), readonly=readonly)
-    try:
-        yield store
-    finally:
-        store.close()
 
 
 def _prepare_dir(path: Path) -> None:

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
 
+import pytest
+
+from kiosk import bench
 from tests.conftest import kiosk
 
 
@@ -14,3 +19,12 @@ def test_store_benchmark_smoke(kiosk_env: dict[str, str]) -> None:
     rows = json.loads(res.stdout)["results"]
     assert {r["store"] for r in rows} == {"kiosk", "tinydb-json", "append-fsync"}
     assert all(r["p99_ms"] >= r["p50_ms"] > 0 for r in rows)
+
+
+def test_startup_probe_says_when_the_daemon_dies(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A daemon that exits before its first scan is reported as such, not as a probe crash."""
+    monkeypatch.setattr(bench, "daemon_cmd", lambda state: [sys.executable, "-c", "pass"])
+    with pytest.raises(RuntimeError, match="before scanning"):
+        bench.startup(catalog=10, scans=10, workdir=tmp_path)

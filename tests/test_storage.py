@@ -27,10 +27,6 @@ def db(request: pytest.FixtureRequest, tmp_path: Path) -> Any:
     d.close()
 
 
-def reopen(path: Path, **kw: Any) -> KioskDB:
-    return open_db(path, **kw)
-
-
 def test_queries_work_as_in_tinydb(db: Any) -> None:
     """Documents inserted, updated, removed and searched behave exactly as in plain TinyDB."""
     t = db.table("t")
@@ -64,7 +60,7 @@ def test_changes_survive_reopen(tmp_path: Path) -> None:
     t.remove(doc_ids=[3])
     d.table("u").insert({"x": [1, {"y": None}]})
     d.close()
-    d = reopen(path)
+    d = open_db(path)
     assert {k: dict(v) for k, v in (d.storage.read() or {})["t"].items()} == {
         "1": {"i": 0},
         "2": {"i": 1, "seen": True},
@@ -100,7 +96,7 @@ def test_compaction_is_atomic_and_keeps_data(tmp_path: Path) -> None:
     t.insert({"i": 50})
     d.close()
     assert not list(tmp_path.glob("*.tmp"))
-    d = reopen(path)
+    d = open_db(path)
     assert [x["i"] for x in d.table("t").all()] == list(range(51))
     d.close()
 
@@ -116,8 +112,8 @@ def test_stale_journal_after_cut_short_compaction_is_ignored(tmp_path: Path) -> 
     d.table("t").remove(doc_ids=[1])
     d.storage.compact()
     d.close()
-    path.with_suffix(".log").write_bytes(old_log.replace(b'"generation":1', b'"generation":1'))
-    d = reopen(path)
+    path.with_suffix(".log").write_bytes(old_log)
+    d = open_db(path)
     assert d.table("t").all() == [{"i": 2}]
     d.close()
 
@@ -134,14 +130,14 @@ def test_torn_last_record_is_recovered_with_a_log_line(
     good = log.read_bytes()
     log.write_bytes(good + b'1234abcd {"t":"t","p":{"4":{"i"')
     with caplog.at_level(logging.WARNING, logger="kiosk.storage"):
-        d = reopen(path)
+        d = open_db(path)
     assert [x["i"] for x in d.table("t").all()] == [0, 1, 2]
     assert "interrupted write" in caplog.text
     assert log.read_bytes() == good
     assert len(list(tmp_path.glob("db.log.torn-*"))) == 1
     d.table("t").insert({"i": 3})
     d.close()
-    d = reopen(path)
+    d = open_db(path)
     assert len(d.table("t")) == 4
     d.close()
 
@@ -157,7 +153,7 @@ def test_last_record_with_bad_checksum_is_torn_not_corrupt(tmp_path: Path) -> No
     data = bytearray(log.read_bytes())
     data[-3] = ord("9") if data[-3] != ord("9") else ord("8")
     log.write_bytes(bytes(data))
-    d = reopen(path)
+    d = open_db(path)
     assert len(d.table("t")) == 2
     d.close()
 
@@ -175,7 +171,7 @@ def test_damage_before_good_records_is_kept_aside_and_reported(tmp_path: Path) -
     damaged = b"\n".join(lines)
     log.write_bytes(damaged)
     with pytest.raises(StoreCorrupt, match=r"line 3 .*moved to db\.log\.corrupt-"):
-        reopen(path)
+        open_db(path)
     (backup,) = tmp_path.glob("db.log.corrupt-*")
     assert backup.read_bytes() == damaged
     assert not log.exists()
@@ -191,7 +187,7 @@ def test_corrupt_snapshot_is_kept_aside(tmp_path: Path) -> None:
     snap = path.read_bytes().replace(b'"i":3', b'"i":8')
     path.write_bytes(snap)
     with pytest.raises(StoreCorrupt, match="checksum"):
-        reopen(path)
+        open_db(path)
     (backup,) = tmp_path.glob("db.json.corrupt-*")
     assert backup.read_bytes() == snap
     assert len(list(tmp_path.glob("db.log.corrupt-*"))) == 1
@@ -206,7 +202,7 @@ def test_readonly_reader_reports_corruption_without_moving(tmp_path: Path) -> No
     d.close()
     path.write_bytes(path.read_bytes()[:-20] + b"garbage\n")
     with pytest.raises(StoreCorrupt, match="read-only"):
-        reopen(path, readonly=True)
+        open_db(path, readonly=True)
     assert path.exists()
 
 
@@ -218,7 +214,7 @@ def test_readonly_reader_ignores_a_tail_being_written(tmp_path: Path) -> None:
     log = path.with_suffix(".log")
     with log.open("ab") as f:
         f.write(b"0000")
-    r = reopen(path, readonly=True)
+    r = open_db(path, readonly=True)
     assert r.table("t").all() == [{"i": 1}]
     with pytest.raises(StoreError, match="read-only"):
         r.table("t").insert({"i": 2})
@@ -233,7 +229,7 @@ def test_plain_tinydb_file_is_converted_and_kept(tmp_path: Path) -> None:
     old = TinyDB(path)
     old.table("t").insert_multiple({"i": i} for i in range(3))
     old.close()
-    d = reopen(path)
+    d = open_db(path)
     assert [x["i"] for x in d.table("t").all()] == [0, 1, 2]
     d.close()
     assert len(list(tmp_path.glob("db.json.tinydb-*"))) == 1
@@ -275,7 +271,7 @@ def test_disk_full_is_reported_and_memory_matches_disk(
     assert path.with_suffix(".log").stat().st_size == log_size
     assert t.insert({"i": 2}) == 2  # space came back: storing goes on
     d.close()
-    d = reopen(path)
+    d = open_db(path)
     assert [x["i"] for x in d.table("t").all()] == [0, 2]
     d.close()
 
@@ -303,7 +299,7 @@ def test_partial_write_then_enospc_is_cut_off(
     monkeypatch.undo()
     assert t.get(doc_id=1) == {"i": 0}
     d.close()
-    d = reopen(path)
+    d = open_db(path)
     assert d.table("t").get(doc_id=1) == {"i": 0}
     d.close()
 
@@ -337,7 +333,7 @@ def test_failed_snapshot_keeps_old_state(tmp_path: Path, monkeypatch: pytest.Mon
     assert d.table("t").all() == [{"i": 0}]
     assert not list(tmp_path.glob("*.tmp"))
     d.close()
-    d = reopen(path)
+    d = open_db(path)
     assert d.table("t").all() == [{"i": 0}]
     d.close()
 
@@ -372,4 +368,32 @@ def test_journal_table_is_used_by_kiosk_db(tmp_path: Path) -> None:
     d = open_db(tmp_path / "db.json")
     assert isinstance(d.table("t"), JournalTable)
     assert isinstance(d.storage, JournalStorage)
+    d.close()
+
+
+def test_journal_that_cannot_be_restarted_reports_disk_full(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk after a compaction makes the next insert fail as StoreFull, then recover."""
+    path = tmp_path / "db.json"
+    d = open_db(path)
+    t = d.table("t")
+    t.insert({"i": 0})
+    real_open = os.open
+
+    def full(file: Any, flags: int, *args: Any) -> int:
+        if str(file).endswith(".log.tmp"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_open(file, flags, *args)
+
+    monkeypatch.setattr(os, "open", full)
+    with pytest.raises(StoreFull):
+        d.storage.compact()
+    with pytest.raises(StoreFull):
+        t.insert({"i": 1})
+    monkeypatch.undo()
+    assert t.insert({"i": 2}) == 2
+    d.close()
+    d = open_db(path)
+    assert [x["i"] for x in d.table("t").all()] == [0, 2]
     d.close()
