@@ -34,6 +34,8 @@ from http.cookies import SimpleCookie
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from kiosk.slims.export import COLUMNS as EXPORT_COLUMNS
+
 # -- exact texts observed on SLiMS 9.6.1 (English locale) ------------------------
 NO_RIGHTS = '<div class="errorBox">You don\'t have enough privileges to access this area!</div>'
 NOT_AUTHORIZED_BOX = '<div class="errorBox">You are not authorized to view this section</div>'
@@ -226,29 +228,6 @@ def php_export_value(value: str) -> str:
             out.append(s[i])
         i += 1
     return "".join(out)
-
-
-EXPORT_COLUMNS = (
-    "item_code",
-    "call_number",
-    "coll_type_name",
-    "inventory_code",
-    "received_date",
-    "supplier_name",
-    "order_no",
-    "location_name",
-    "order_date",
-    "item_status_name",
-    "site",
-    "source",
-    "invoice",
-    "price",
-    "price_currency",
-    "invoice_date",
-    "input_date",
-    "last_update",
-    "title",
-)
 
 
 def export_text(

@@ -161,6 +161,15 @@ def test_init_with_location_name(fake: FakeSlims) -> None:
         c.init_stocktake("X", location="Nowhere")
 
 
+def test_init_logs_in_again_when_the_session_is_lost(fake: FakeSlims) -> None:
+    """A session lost between init form and submission is renewed, not taken for lacking rights."""
+    fake.finish_stocktake()
+    c = client(fake)
+    fake.inject("init.php", "login_page", after=1)
+    c.init_stocktake("Opname")
+    assert fake.active and fake.stocktake_name == "Opname" and c.logins == 2
+
+
 def test_no_stocktake(fake: FakeSlims) -> None:
     """Without an active stock take, uploads and lists fail with what to do."""
     fake.finish_stocktake()
@@ -257,6 +266,17 @@ def write_creds(path: Path, mode: int, text: str) -> Path:
     path.write_text(text)
     os.chmod(path, mode)
     return path
+
+
+def test_password_in_url_is_refused() -> None:
+    """A SLiMS URL with a password in it is refused without repeating the password."""
+    with pytest.raises(CredentialsError, match="user name or password") as e:
+        url = f"https://kiosk:{PASSWORD}@slims.example/"
+        load_credentials(env={"SLIMS_URL": url, "SLIMS_USER": "k", "SLIMS_PASSWORD": "p"})
+    assert PASSWORD not in str(e.value)
+    with pytest.raises(SlimsError) as e2:
+        SlimsClient(f"http://kiosk:{PASSWORD}@127.0.0.1:9/", "kiosk", Secret(PASSWORD))
+    assert PASSWORD not in str(e2.value)
 
 
 def test_credentials_file_readable_by_others_is_refused(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -243,3 +244,60 @@ def test_stocktake_finished_mid_sync(fake: FakeSlims, tmp_path: Path) -> None:
         with pytest.raises(SyncError, match="ended during the sync"):
             up.run()
         assert len(store.pending_sync()) == 10
+
+
+def test_rescan_after_failed_run_is_not_credited(fake: FakeSlims, tmp_path: Path) -> None:
+    """A re-scan of an item another cart found still reads 'already scanned' after a failed run."""
+    fake.stocktake["C0001"] = "e"  # found by another cart first
+    fake.inject("stock_take_action", "500", times=50, after=2)
+    with fill(tmp_path / "s", ["C0001", "C0002", "C0003"]) as store:
+        up = Uploader(store, client(fake, retries=0), mode="item", journal=tmp_path / "j")
+        with pytest.raises(SyncError):
+            up.run()
+        fake.faults.clear()
+        store.add_scan(code="C0001", verdict=Verdict.OK, scanner="s1", ts=2000.0)
+        Uploader(store, client(fake), mode="item", journal=tmp_path / "j").run()
+        assert [s.sync for s in store.scans()] == [
+            "already_scanned",
+            "accepted",
+            "accepted",
+            "already_scanned",
+        ]
+
+
+def test_failed_sync_closes_its_journal(fake: FakeSlims, tmp_path: Path) -> None:
+    """A sync that fails leaves no journal file open in the daemon's process."""
+    journal = tmp_path / "j"
+    fake.inject("stock_take_action", "500", times=50, after=1)
+    with fill(tmp_path / "s", ["C0001", "C0002"]) as store, pytest.raises(SyncError):
+        Uploader(store, client(fake, retries=0), mode="item", journal=journal).run()
+    assert journal.exists()
+    fds = Path("/proc/self/fd")
+    if not fds.is_dir():
+        pytest.skip("no /proc/self/fd to list open files")
+    opened = set()
+    for fd in fds.iterdir():
+        try:
+            opened.add(os.readlink(fd))
+        except OSError:
+            continue
+    assert str(journal) not in opened
+
+
+def test_file_mode_makes_the_rename_durable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The upload file's directory entry is on disk before any scan is marked exported."""
+    synced: list[int] = []
+    real_fsync = os.fsync
+
+    def fsync(fd: int) -> None:
+        synced.append(os.fstat(fd).st_ino)
+        real_fsync(fd)
+
+    out = tmp_path / "out"
+    out.mkdir()
+    with fill(tmp_path / "s", ["C0001"]) as store:
+        monkeypatch.setattr(os, "fsync", fsync)
+        Uploader(store, None, out=out / "opname.txt").run()
+    assert out.stat().st_ino in synced

@@ -12,9 +12,10 @@ import dataclasses
 import logging
 import sys
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from kiosk.cli.common import load_config, print_json
+from kiosk.config import Config
 from kiosk.exc import CatalogError, SlimsForbidden, SlimsNoStockTake
 from kiosk.models import Item
 from kiosk.slims.export import ExportReport, read_export_file
@@ -123,7 +124,7 @@ def _on_loan(client: SlimsClient) -> set[str]:
 
 
 def _store(
-    cfg: Any,
+    cfg: Config,
     items: list[Item],
     on_loan: set[str],
     report: ExportReport,

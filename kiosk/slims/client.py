@@ -23,7 +23,7 @@ import random
 import re
 import time
 import urllib.parse
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, TypeVar
@@ -42,7 +42,7 @@ from kiosk.exc import (
     SlimsUnreachable,
 )
 from kiosk.models import Item
-from kiosk.slims.credentials import Credentials, Secret, load_credentials
+from kiosk.slims.credentials import Credentials, Secret, check_url, load_credentials
 from kiosk.slims.export import ExportReport, parse_export
 
 __all__ = [
@@ -52,6 +52,7 @@ __all__ = [
     "StockTakeInfo",
     "check_login",
     "classify_action",
+    "upload_file_bytes",
 ]
 
 log = logging.getLogger(__name__)
@@ -70,6 +71,7 @@ XLS_OUTPUT = "admin/modules/reporting/xlsoutput.php"
 #: Separator and encloser asked of the item export: ASCII unit and record
 #: separators, which never occur in catalogue data.
 EXPORT_SEP, EXPORT_ENC = "\x1f", "\x1e"
+_MAX_BACKOFF = 30.0
 
 _T = TypeVar("_T")
 
@@ -89,7 +91,6 @@ class StockTakeInfo:
     """The active stock take as seen from ``current.php``."""
 
     active: bool
-    on_loan_pages: int = 0
 
 
 class _UnknownError(Exception):
@@ -172,19 +173,16 @@ class SlimsClient:
         timeout: float = 15.0,
         retries: int = 4,
         backoff: float = 0.5,
-        max_backoff: float = 30.0,
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
-        if not url.startswith(("http://", "https://")):
-            raise SlimsError(f"SLiMS URL {url!r} must start with http:// or https://")
+        check_url(url)
         self.base = url.rstrip("/") + "/"
         self.username = username
         self._password = password
         self.timeout = timeout
         self.retries = retries
         self.backoff = backoff
-        self.max_backoff = max_backoff
         self._sleep = sleep
         self.session = session if session is not None else requests.Session()
         self.verify = verify
@@ -268,15 +266,11 @@ class SlimsClient:
                     f"SLiMS at {self.base} is unreachable: {problem} "
                     f"(after {attempt + 1} attempts to {path.split('?', maxsplit=1)[0]})"
                 )
-            delay = min(self.max_backoff, self.backoff * 2**attempt) * random.uniform(0.8, 1.0)
+            delay = min(_MAX_BACKOFF, self.backoff * 2**attempt) * random.uniform(0.8, 1.0)
             log.info("%s %s: %s; retrying in %.1f s", method, path, problem, delay)
             self._sleep(delay)
             attempt += 1
             self.last_attempts = attempt + 1
-            if "files" in kw:
-                for f in kw["files"].values():
-                    if hasattr(f[1], "seek"):
-                        f[1].seek(0)
 
     def _with_session(self, call: Callable[[], _T]) -> _T:
         """Run ``call``; when SLiMS shows a lost session, log in once and repeat it."""
@@ -362,9 +356,7 @@ class SlimsClient:
             body = resp.text
             if resp.status_code != 200:
                 raise SlimsProtocolError(f"{ACTION} answered HTTP {resp.status_code}")
-            m = _ERROR_BOX.match(body)
-            if m and _NO_STOCKTAKE.search(m.group("msg")):
-                raise SlimsNoStockTake(_no_stocktake_text(self.base))
+            _raise_error_box(body, self.base)
             return classify_action(body)
 
         # SLiMS checks no active stock take here (a finished one's list still
@@ -377,14 +369,8 @@ class SlimsClient:
     def _probe(self, code: str, text: str) -> Outcome:
         log.warning("unknown SLiMS stock-take message %r; checking %s in the lists", text, code)
         for view, outcome in (("e", Outcome.ALREADY_SCANNED), ("l", Outcome.ON_LOAN)):
-
-            def call(view: str = view) -> list[str]:
-                body = self._get_page(CURRENT, params={"view": view, "keywords": code})
-                if _ERROR_BOX.match(body):
-                    raise _SessionLost(_strip_tags(body))
-                return _first_column(body)
-
-            if code.strip().casefold() in {c.casefold() for c in self._with_session(call)}:
+            listed = self.stocktake_codes(view, keywords=code.strip())
+            if code.strip().casefold() in {c.casefold() for c in listed}:
                 return outcome
         # Neither found nor on loan: not in the stock take (a skip rule looks the same).
         return Outcome.NOT_IN_STOCKTAKE
@@ -394,7 +380,7 @@ class SlimsClient:
         bad = [c for c in codes if not UPLOAD_CODE.match(c)]
         if bad:
             raise ValueError(f"codes not allowed in an upload file: {bad[:5]}")
-        payload = "".join(c + "\n" for c in codes).encode("ascii")
+        payload = upload_file_bytes(codes)
 
         def call() -> int:
             resp = self._request(
@@ -411,13 +397,11 @@ class SlimsClient:
         """Whether a stock take is active in SLiMS."""
 
         def call() -> StockTakeInfo:
-            body = self._get_page(CURRENT, params={"view": "l"})
-            m = _ERROR_BOX.match(body)
-            if m and _NO_STOCKTAKE.search(m.group("msg")):
+            try:
+                _raise_error_box(self._get_page(CURRENT, params={"view": "l"}), self.base)
+            except SlimsNoStockTake:
                 return StockTakeInfo(active=False)
-            if m:
-                raise _SessionLost(_strip_tags(body))
-            return StockTakeInfo(active=True, on_loan_pages=_page_count(body))
+            return StockTakeInfo(active=True)
 
         return self._with_session(call)
 
@@ -441,11 +425,7 @@ class SlimsClient:
 
             def call(params: dict[str, Any] = params, order: dict[str, str] = order) -> str:
                 body = self._get_page(CURRENT, params={**params, **order})
-                m = _ERROR_BOX.match(body)
-                if m and _NO_STOCKTAKE.search(m.group("msg")):
-                    raise SlimsNoStockTake(_no_stocktake_text(self.base))
-                if m:
-                    raise _SessionLost(_strip_tags(body))
+                _raise_error_box(body, self.base)
                 return body
 
             body = self._with_session(call)
@@ -555,16 +535,12 @@ class SlimsClient:
                 f"SLiMS at {self.base} exported no items: {_strip_tags(head)[:160]!r}"
             )
 
+        if on_progress is None:
+            return parse_export(self._with_session(call), report=report)
         total = self.api_total("all")
-        if on_progress is not None:
-            on_progress(0, total)
+        on_progress(0, total)
         body = self._with_session(call)
-        items = parse_export(
-            body,
-            report=report,
-            on_row=None if on_progress is None else lambda n: on_progress(n, total),
-        )
-        return items
+        return parse_export(body, report=report, on_row=lambda n: on_progress(n, total))
 
     def api_total(self, what: str) -> int | None:
         """SLiMS's public item counts (``all``, ``lent``, ``available``); None if absent."""
@@ -612,20 +588,23 @@ class SlimsClient:
 def _reason(e: BaseException) -> str:
     """The innermost cause of a requests error, without URLs or credentials."""
     inner: BaseException = e
-    while inner.__cause__ is not None or inner.__context__ is not None:
-        nxt = inner.__cause__ or inner.__context__
-        assert nxt is not None
+    while (nxt := inner.__cause__ or inner.__context__) is not None:
         inner = nxt
     text = str(inner) or type(inner).__name__
     text = text.split(": ", 1)[-1] if "object at 0x" in text else text
     return text[:160]
 
 
-def _no_stocktake_text(base: str) -> str:
-    return (
-        f"no stock take is active in SLiMS at {base}; start one in SLiMS "
-        "(Stock Take → Initialize) or with `kiosk sync --init NAME`"
-    )
+def _raise_error_box(body: str, base: str) -> None:
+    """Raise for SLiMS's ``errorBox`` answers: no active stock take, or a lost session."""
+    m = _ERROR_BOX.match(body)
+    if m and _NO_STOCKTAKE.search(m.group("msg")):
+        raise SlimsNoStockTake(
+            f"no stock take is active in SLiMS at {base}; start one in SLiMS "
+            "(Stock Take → Initialize) or with `kiosk sync --init NAME`"
+        )
+    if m:
+        raise _SessionLost(_strip_tags(body))
 
 
 def _login_fields(page: str) -> dict[str, str] | None:
@@ -645,19 +624,10 @@ def _upload_count(resp: requests.Response, base: str) -> int:
     body = resp.text
     if resp.status_code != 200:
         raise SlimsProtocolError(f"{UPLOAD} answered HTTP {resp.status_code}")
-    m = _ERROR_BOX.match(body)
-    if m:
-        if _NO_STOCKTAKE.search(m.group("msg")):
-            raise SlimsNoStockTake(_no_stocktake_text(base))
-        raise _SessionLost(_strip_tags(body))
+    _raise_error_box(body, base)
     if _looks_like_login(body):
         raise _SessionLost(_strip_tags(body))
     m = _UPLOAD_MSG.search(body)
-    if not body.strip():
-        raise SlimsError(
-            "SLiMS gave an empty answer to the stock-take upload, as it does when the file "
-            "exceeds PHP's upload limit; lower slims.upload_chunk"
-        )
     if not m:
         raise SlimsProtocolError(f"unexpected answer from {UPLOAD}: {_strip_tags(body)[:200]!r}")
     if "errorBox" in m.group("rest"):
@@ -671,6 +641,11 @@ def _upload_count(resp: requests.Response, base: str) -> int:
             f"SLiMS's upload answer has no count: {_strip_tags(m.group('msg'))!r}"
         )
     return int(count.group(1))
+
+
+def upload_file_bytes(codes: Iterable[str]) -> bytes:
+    """The ``.txt`` SLiMS's stock-take upload reads: one code a line."""
+    return "".join(c + "\n" for c in codes).encode("ascii")
 
 
 def _unquote(text: str) -> str:
@@ -730,16 +705,15 @@ def _option(options: dict[str, dict[str, str]], field: str, wanted: str) -> str:
 
 
 def _raise_init_error(text: str, user: str) -> None:
+    # A lost session first: its login script also says "not authorized".
+    if _looks_like_login(text):
+        raise _SessionLost(text)
     if _NO_RIGHTS.search(text):
         raise SlimsForbidden(
             f"SLiMS user {user!r} may not start a stock take ({text[:120]!r}); "
             "only SLiMS's first administrator account can"
         )
-    raise (
-        _SessionLost(text)
-        if _looks_like_login(text)
-        else SlimsError(f"SLiMS did not start the stock take: {text[:200]!r}")
-    )
+    raise SlimsError(f"SLiMS did not start the stock take: {text[:200]!r}")
 
 
 def check_login(cfg: Config, creds: Credentials) -> None:

@@ -16,10 +16,11 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 from kiosk.exc import CredentialsError
 
-__all__ = ["Credentials", "Secret", "load_credentials"]
+__all__ = ["Credentials", "Secret", "check_url", "load_credentials"]
 
 
 class Secret:
@@ -60,11 +61,22 @@ class Credentials:
     password: Secret
 
     def __post_init__(self) -> None:
-        if not self.url.startswith(("http://", "https://")):
-            raise CredentialsError(
-                f"SLiMS URL {self.url!r} must start with http:// or https:// "
-                "(set slims.url or SLIMS_URL)"
-            )
+        check_url(self.url)
+
+
+def check_url(url: str) -> None:
+    """Refuse a SLiMS address the client cannot use or that would show a password."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise CredentialsError(
+            f"SLiMS URL {url!r} must start with http:// or https:// (set slims.url or SLIMS_URL)"
+        )
+    if "@" in parts.netloc:
+        # The URL is printed in reprs, logs and error messages.
+        raise CredentialsError(
+            f"the SLiMS URL for {parts.hostname} holds a user name or password; remove it "
+            "and put them in the credentials file or SLIMS_USER/SLIMS_PASSWORD"
+        )
 
 
 def load_credentials(

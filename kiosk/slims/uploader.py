@@ -17,10 +17,12 @@ file) confirms it, and every request is safe to repeat.
 Why repeating is safe: SLiMS marks an item found only when it is still
 missing; sending a found item again changes nothing and answers "already
 scanned". What is not safe is *forgetting* a confirmation, so results reach
-the store in batches (at least every ``flush_interval`` seconds and always
-before returning or raising) and a journal lists the codes sent but not yet
-stored. After a crash, an "already scanned" for a journalled code is this
-cart's own earlier request that landed, and is recorded as accepted.
+the store in batches (at least every ``FLUSH_INTERVAL`` seconds and always
+before returning or raising) and a journal lists the scans sent but not yet
+stored. After a crash, an "already scanned" for a journalled scan is this
+cart's own earlier request that landed, and is recorded as accepted. The
+journal names scans, not codes: a later re-scan of an item found earlier
+(by this cart or another) must still read "already scanned".
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from typing import Any, Protocol
 
 from kiosk.exc import KioskError, SlimsNoStockTake, SyncError
 from kiosk.models import Scan, Verdict
-from kiosk.slims.client import UPLOAD_CODE, Outcome, SlimsClient
+from kiosk.slims.client import UPLOAD_CODE, Outcome, SlimsClient, upload_file_bytes
 
 __all__ = [
     "MODES",
@@ -47,7 +49,6 @@ __all__ = [
     "SyncStore",
     "Uploader",
     "export_file",
-    "upload_file_bytes",
 ]
 
 log = logging.getLogger(__name__)
@@ -57,6 +58,8 @@ MODES = ("auto", "item", "upload", "file")
 AUTO_UPLOAD_THRESHOLD = 1000
 #: Keep each upload file well under SLiMS's usual 2 MB limit.
 MAX_UPLOAD_BYTES = 1_000_000
+#: Confirmed outcomes reach the store at least this often (seconds, outcomes).
+FLUSH_INTERVAL, FLUSH_EVERY = 2.0, 2000
 #: Verdicts that make SLiMS's refusal likely, so those codes go one by one.
 _RISKY = frozenset({Verdict.ON_LOAN, Verdict.WRONG_LOCATION})
 
@@ -108,7 +111,7 @@ class SyncResult:
 
 
 class Journal:
-    """Item codes sent to SLiMS whose outcome may not be in the store yet.
+    """Scans (by ``seq``) sent to SLiMS whose outcome may not be in the store yet.
 
     Appended before each request (no fsync: a killed process keeps what it
     wrote; only a power cut can lose the tail, and then an outcome reads
@@ -158,11 +161,6 @@ def export_file(store: SyncStore, path: Path | str) -> Path:
     return path
 
 
-def upload_file_bytes(codes: Iterable[str]) -> bytes:
-    """The ``.txt`` SLiMS's stock-take upload reads: one code a line."""
-    return "".join(c + "\n" for c in codes).encode("ascii")
-
-
 def _key(code: str) -> str:
     # SLiMS trims codes and compares them case-insensitively.
     return code.strip().casefold()
@@ -186,9 +184,6 @@ class Uploader:
         out: Path | str | None = None,
         on_progress: Callable[[int, int], None] | None = None,
         stop: threading.Event | None = None,
-        flush_interval: float = 2.0,
-        flush_every: int = 2000,
-        clock: Callable[[], float] = time.monotonic,
         overwrite: bool = False,
     ) -> None:
         if mode not in MODES:
@@ -206,9 +201,6 @@ class Uploader:
         self.out = Path(out) if out is not None else None
         self.on_progress = on_progress
         self.stop = stop if stop is not None else threading.Event()
-        self.flush_interval = flush_interval
-        self.flush_every = flush_every
-        self.clock = clock
         self.overwrite = overwrite
         self._results: dict[int, str] = {}
         self._online_check = False
@@ -217,7 +209,7 @@ class Uploader:
     # -- entry point ------------------------------------------------------------
     def run(self) -> SyncResult:
         """Sync every pending scan; raises SyncError (after saving progress) if cut short."""
-        t0 = self.clock()
+        t0 = time.monotonic()
         pending = self.store.pending_sync()
         groups: dict[str, list[Scan]] = {}
         for scan in sorted(pending, key=lambda s: s.seq):
@@ -225,7 +217,7 @@ class Uploader:
                 groups.setdefault(_key(scan.code), []).append(scan)
         mode = self._resolve(len(groups))
         result = SyncResult(mode=mode, pending=len(pending), codes=len(groups))
-        self._last_flush = self.clock()
+        self._last_flush = t0
         try:
             if groups:
                 if mode == "file":
@@ -244,12 +236,12 @@ class Uploader:
         except BaseException:
             self._flush(result, failing=True)
             raise
+        finally:
+            self.journal.close()
         result.left = result.pending - result.synced
-        result.elapsed_s = self.clock() - t0
+        result.elapsed_s = time.monotonic() - t0
         if result.complete:
             self.journal.clear()
-        else:
-            self.journal.close()
         return result
 
     def _resolve(self, codes: int) -> str:
@@ -264,8 +256,8 @@ class Uploader:
         for scan in scans:
             self._results[scan.seq] = outcome
             result.outcomes[outcome] += 1
-        if len(self._results) >= self.flush_every or (
-            self.clock() - self._last_flush >= self.flush_interval
+        if len(self._results) >= FLUSH_EVERY or (
+            time.monotonic() - self._last_flush >= FLUSH_INTERVAL
         ):
             self._flush(result)
 
@@ -297,7 +289,7 @@ class Uploader:
             self.store.set_sync(self._results)
             result.synced += len(self._results)
             self._results = {}
-        self._last_flush = self.clock()
+        self._last_flush = time.monotonic()
 
     def _progress(self, done: int, total: int) -> None:
         if self.on_progress is not None:
@@ -326,6 +318,12 @@ class Uploader:
         finally:
             os.close(fd)
         os.replace(tmp, path)
+        # The scans are marked exported next: the rename must survive a power cut first.
+        fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
         result.file = str(path)
         for scans in ok.values():
             self._record(scans, "exported", result)
@@ -344,20 +342,20 @@ class Uploader:
         earlier = self.journal.load()
         total = len(groups)
         done = 0
-        if mode == "item":
-            singles, bulk = list(groups), []
-        else:
-            singles = [
-                k
-                for k, scans in groups.items()
-                if scans[0].verdict in _RISKY or not UPLOAD_CODE.match(scans[0].code.strip())
-            ]
-            bulk = [k for k in groups if k not in set(singles)]
+        singles: list[str] = []
+        bulk: list[str] = []
+        for k, scans in groups.items():
+            alone = (
+                mode == "item"
+                or scans[0].verdict in _RISKY
+                or not UPLOAD_CODE.match(scans[0].code.strip())
+            )
+            (singles if alone else bulk).append(k)
         for key in singles:
             if self.stop.is_set():
                 result.stopped = True
                 return
-            self._one(key, groups[key], earlier, result, uploaded=False)
+            self._one(groups[key], earlier, result, uploaded=False)
             done += 1
             self._progress(done, total)
         for chunk in _chunks(bulk, groups, self.chunk):
@@ -365,7 +363,7 @@ class Uploader:
                 result.stopped = True
                 return
             codes = [groups[k][0].code.strip() for k in chunk]
-            self.journal.add(chunk)
+            self.journal.add(str(s.seq) for k in chunk for s in groups[k])
             result.uploads += 1
             landed = client.upload(codes, name=f"kiosk-{uuid.uuid4().hex[:12]}.txt")
             result.requests += 1
@@ -381,21 +379,22 @@ class Uploader:
                 if self.stop.is_set():
                     result.stopped = True
                     return
-                self._one(key, groups[key], earlier | set(chunk), result, uploaded=True)
+                self._one(groups[key], earlier, result, uploaded=True)
                 done += 1
                 self._progress(done, total)
 
     def _one(
-        self, key: str, scans: list[Scan], earlier: set[str], result: SyncResult, *, uploaded: bool
+        self, scans: list[Scan], earlier: set[str], result: SyncResult, *, uploaded: bool
     ) -> None:
         client = self.client
         assert client is not None
         if not uploaded:
-            self.journal.add([key])
+            self.journal.add(str(s.seq) for s in scans)
         outcome = client.action(scans[0].code.strip())
         result.requests += 1
         text = str(outcome)
-        if outcome is Outcome.ALREADY_SCANNED and (key in earlier or client.last_attempts > 1):
+        ours = uploaded or client.last_attempts > 1 or any(str(s.seq) in earlier for s in scans)
+        if outcome is Outcome.ALREADY_SCANNED and ours:
             # Our own earlier request (crashed run, lost answer, or the upload) landed.
             text = "uploaded" if uploaded else str(Outcome.ACCEPTED)
         elif outcome is Outcome.ACCEPTED and uploaded:
