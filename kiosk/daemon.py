@@ -102,6 +102,10 @@ class Daemon:
         """A cart button was pressed (called from gpiozero's thread)."""
         self._queue.put(_Event("button", text=name))
 
+    def request_sync(self) -> None:
+        """Sync as if the sync button was pressed (``kiosk sync`` signals this)."""
+        self._queue.put(_Event("button", text="sync"))
+
     def stop(self) -> None:
         """Ask the loop to end (safe from signal handlers and other threads)."""
         self._stop.set()

@@ -25,6 +25,10 @@ class StoreError(KioskError):
 class StoreLocked(StoreError):
     """Another process (usually the daemon) owns the store."""
 
+    def __init__(self, message: str, *, pid: int | None = None) -> None:
+        super().__init__(message)
+        self.pid = pid
+
 
 class StoreCorrupt(StoreError):
     """The store file cannot be parsed; it was kept aside, never overwritten."""

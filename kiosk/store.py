@@ -383,9 +383,14 @@ def _lock(path: Path) -> int:
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
+        holder = os.read(fd, 32).decode("ascii", "replace").strip()
         os.close(fd)
         raise StoreLocked(
             f"the store in {path.parent} is in use by another kiosk process "
-            "(is the daemon running? stop it or use the cart's own controls)"
+            f"(pid {holder or '?'}; is the daemon running? stop it or use the cart's controls)",
+            pid=int(holder) if holder.isdigit() else None,
         ) from None
+    # Who holds the lock, so `kiosk sync` can ask the running daemon to sync.
+    os.ftruncate(fd, 0)
+    os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
     return fd

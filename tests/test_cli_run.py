@@ -118,3 +118,22 @@ def test_every_verb_has_help(kiosk_env: dict[str, str]) -> None:
         res = kiosk(verb, "--help", env=kiosk_env)
         assert res.returncode == 0, verb
         assert res.stdout.startswith(f"usage: kiosk {verb}"), verb
+
+
+def test_kiosk_sync_asks_the_running_daemon(state_dir: Path, kiosk_env: dict[str, str]) -> None:
+    """`kiosk sync` while the daemon runs (the end-of-day timer) makes the daemon sync."""
+    proc = start_daemon(state_dir, kiosk_env)
+    assert proc.stdin and proc.stdout and proc.stderr
+    proc.stdin.write("B0001\n")
+    proc.stdin.flush()
+    proc.stdout.readline()
+    res = kiosk("--state-dir", str(state_dir), "sync", env=kiosk_env)
+    assert res.returncode == 0, res.stderr
+    assert f"the daemon (pid {proc.pid}) is running" in res.stderr
+    for line in proc.stderr:  # the daemon logs when its sync is done
+        if "sync done" in line:
+            break
+    proc.stdin.close()
+    assert proc.wait(timeout=30) == 0
+    (export,) = (state_dir / "exports").iterdir()
+    assert export.read_text().split() == ["B0001"]

@@ -67,4 +67,5 @@ def cmd_run(args: argparse.Namespace) -> int:
 
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
+        signal.signal(signal.SIGUSR1, lambda _n, _f: daemon.request_sync())
         return daemon.run()

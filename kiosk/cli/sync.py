@@ -7,12 +7,14 @@ confirmation, and SLiMS never counts an item twice.
 from __future__ import annotations
 
 import argparse
+import os
+import signal
 import sys
 import time
 
 from kiosk.cli.common import load_config, print_json
 from kiosk.config import CHOICES
-from kiosk.exc import SyncError
+from kiosk.exc import StoreLocked, SyncError
 from kiosk.store import Store
 
 
@@ -78,7 +80,11 @@ def cmd_sync(args: argparse.Namespace) -> int:
                 classification=args.classification,
             )
             print(f"started stock take {args.init!r} in SLiMS", file=sys.stderr)
-        with Store.open(cfg.state_path) as store:
+        try:
+            store = Store.open(cfg.state_path)
+        except StoreLocked as e:
+            return _ask_daemon(e)
+        with store:
             uploader = Uploader(
                 store,
                 client,
@@ -104,3 +110,19 @@ def cmd_sync(args: argparse.Namespace) -> int:
         if result.left:
             print(f"not synced: {result.left} (run `kiosk sync` again, or use --mode item)")
     return 0 if result.complete else 3
+
+
+def _ask_daemon(locked: StoreLocked) -> int:
+    """The daemon owns the store: ask it to sync (as its sync button would)."""
+    if locked.pid is None:
+        raise locked
+    try:
+        os.kill(locked.pid, signal.SIGUSR1)
+    except OSError as e:
+        raise SyncError(f"the daemon (pid {locked.pid}) holds the store: {e.strerror}") from e
+    print(
+        f"the daemon (pid {locked.pid}) is running: asked it to sync now with its "
+        "configuration; follow it on the cart's screen or in its log",
+        file=sys.stderr,
+    )
+    return 0
