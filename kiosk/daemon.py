@@ -114,12 +114,14 @@ class Daemon:
     # -- loop --------------------------------------------------------------------------
     def run(self) -> int:
         self.feedback.starting(__version__)
-        for source in self.sources:
-            source.start(self)
-        self.feedback.status(self.status())
-        self.notify("READY=1")
-        log.info("ready: %d catalogue items, %d scans stored", len(self.engine.catalog), self.total)
         try:
+            for source in self.sources:
+                source.start(self)
+            self.feedback.status(self.status())
+            self.notify("READY=1")
+            log.info(
+                "ready: %d catalogue items, %d scans stored", len(self.engine.catalog), self.total
+            )
             while not self._stop.is_set():
                 self.notify("WATCHDOG=1")
                 try:
