@@ -307,12 +307,8 @@ install_units() {
         put_file "$SRC/systemd/$u" "$UNITS/$u" 0644 root
     done
     put_file "$SRC/systemd/$RULES" "$UDEV/$RULES" 0644 root
-    if [ "$SYSTEM" = 1 ] && command -v udevadm >/dev/null; then
-        udevadm control --reload
-        udevadm trigger --subsystem-match=input --action=change
-    else
-        sys udevadm control --reload
-    fi
+    sys udevadm control --reload
+    sys udevadm trigger --subsystem-match=input --action=change
     sys systemctl daemon-reload
     sys systemctl enable kiosk.service kiosk-sync.timer
     if [ "$WITH_START" = 1 ]; then
@@ -352,7 +348,7 @@ uninstall() {
     rm -f -- "$ETC/credentials.toml"
     rm -rf -- "$OPT"
     sys systemctl daemon-reload
-    if [ "$SYSTEM" = 1 ] && command -v udevadm >/dev/null; then udevadm control --reload; fi
+    sys udevadm control --reload
     if [ "$PURGE" = 1 ]; then
         rm -rf -- "$STATE" "$ETC"
         if [ "$SYSTEM" = 1 ] && getent passwd "$USER_NAME" >/dev/null; then

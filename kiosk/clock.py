@@ -146,13 +146,6 @@ class Anchor:
     def wall_at(self, mono: float) -> float:
         return mono + self.offset
 
-    def to_dict(self) -> dict[str, Any]:
-        return {"boot": self.boot, "offset": self.offset}
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> Anchor:
-        return cls(boot=str(d["boot"]), offset=float(d["offset"]))
-
 
 @dataclass(frozen=True, slots=True)
 class Dated:
@@ -167,19 +160,16 @@ class Dated:
         return text if self.exact else "~" + text
 
 
-def redate(stamp: Stamp, anchors: Mapping[str, Anchor] | Anchor | None) -> Dated:
+def redate(stamp: Stamp, anchors: Mapping[str, Anchor] | None) -> Dated:
     """The true time of ``stamp`` if it can be known, else its reading marked inexact.
 
-    ``anchors`` maps boot ids to the anchor recorded in that boot (or is one
-    anchor). A synchronised stamp is exact as it stands; an unsynchronised one
-    is exact only if its own boot later recorded an anchor.
+    ``anchors`` maps boot ids to the anchor recorded in that boot. A
+    synchronised stamp is exact as it stands; an unsynchronised one is exact
+    only if its own boot later recorded an anchor.
     """
     if stamp.synced:
         return Dated(stamp.wall, exact=True)
-    if isinstance(anchors, Anchor):
-        anchor: Anchor | None = anchors
-    else:
-        anchor = None if anchors is None else anchors.get(stamp.boot)
+    anchor = None if anchors is None else anchors.get(stamp.boot)
     if anchor is not None and stamp.boot and anchor.boot == stamp.boot:
         return Dated(anchor.wall_at(stamp.mono), exact=True)
     return Dated(stamp.wall, exact=False)

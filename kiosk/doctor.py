@@ -2,9 +2,8 @@
 
 Each check returns :class:`Finding` (name, level, message, fix). A check never
 raises: whatever goes wrong while checking becomes a finding, because the
-doctor is what people run when things are already broken. Checks that need
-other stages (store, SLiMS client, display bus) import them lazily and fall
-back to a simpler test when the stage is missing.
+doctor is what people run when things are already broken. Scanners are found
+with the daemon's own discovery, so the doctor and the daemon agree on them.
 
 Permissions are judged for the *service user* (``kiosk``), from the device
 node's owner, group and mode, so the answer is the same whether the doctor
@@ -33,8 +32,9 @@ from urllib.parse import urlsplit
 from kiosk import clock
 from kiosk import config as config_mod
 from kiosk.config import Config
-from kiosk.exc import KioskError
-from kiosk.slims.credentials import load_credentials
+from kiosk.exc import ConfigError, KioskError
+from kiosk.scanner import discovery
+from kiosk.slims.credentials import Credentials, load_credentials
 from kiosk.store import Store
 
 log = logging.getLogger(__name__)
@@ -132,6 +132,7 @@ class System:
     wall: Callable[[], float] = time.time
     connect: Callable[[str, int, float], None] = tcp_connect
     service_state: Callable[[str], str | None] = systemctl_state
+    discover: Callable[[list[discovery.Selector], str], list[discovery.Node]] = discovery.discover
     env: Mapping[str, str] = field(default_factory=lambda: dict(os.environ))
     timeout: float = 5.0
 
@@ -303,21 +304,26 @@ def check_devices(cfg: Config, system: System) -> list[Finding]:
     out: list[Finding] = []
     for label, paths in classes:
         present = [p for p in paths if p.exists()]
-        if not present and label in ("i2c", "spidev"):
-            continue  # the display check says how to turn the bus on
         if not present:
-            fix = {
-                "i2c": "enable I²C: sudo raspi-config nonint do_i2c 0, then reboot",
-                "spidev": "enable SPI: sudo raspi-config nonint do_spi 0, then reboot",
-                "gpiochip": "this is not a Raspberry Pi, or the GPIO driver is missing",
-                "input": "plug in a scanner (USB keyboard/HID mode)",
-            }[label]
-            level = Level.WARN if label == "input" else Level.FAIL
-            shown = {
-                "input": f"{system.dev}/input/event*",
-                "gpiochip": f"{system.dev}/gpiochip*",
-            }.get(label) or ", ".join(str(p) for p in paths)
-            out.append(Finding(f"devices:{label}", level, f"no {shown}", fix))
+            if label == "input":
+                out.append(
+                    Finding(
+                        "devices:input",
+                        Level.WARN,
+                        f"no {system.dev}/input/event*",
+                        "plug in a scanner (USB keyboard/HID mode)",
+                    )
+                )
+            elif label == "gpiochip":
+                out.append(
+                    Finding(
+                        "devices:gpiochip",
+                        Level.FAIL,
+                        f"no {system.dev}/gpiochip*",
+                        "this is not a Raspberry Pi, or the GPIO driver is missing",
+                    )
+                )
+            # No I²C/SPI node: the display check says how to turn the bus on.
             continue
         if acct is None:
             out.append(
@@ -357,86 +363,61 @@ def check_devices(cfg: Config, system: System) -> list[Finding]:
     return out
 
 
-def list_keyboards(dev: Path) -> tuple[list[tuple[str, str]], list[str]]:
-    """Input devices that can type digits and Enter, i.e. what a HID scanner looks like.
-
-    Returns ``([(path, name), ...], [problem, ...])``; devices that cannot be
-    opened are reported as problems rather than silently skipped (as
-    ``evdev.list_devices()`` does).
-    """
-    try:
-        import evdev  # noqa: PLC0415  (Linux only; the doctor must run without it)
-        from evdev import ecodes  # noqa: PLC0415
-    except ImportError:
-        return [], ["python-evdev is not installed"]
-    found: list[tuple[str, str]] = []
-    problems: list[str] = []
-    for path in sorted((dev / "input").glob("event*")):
-        try:
-            device = evdev.InputDevice(str(path))
-        except PermissionError:
-            problems.append(f"{path}: permission denied")
-            continue
-        except OSError as e:
-            problems.append(f"{path}: {e.strerror or e}")
-            continue
-        try:
-            keys = device.capabilities().get(ecodes.EV_KEY, [])
-            if ecodes.KEY_ENTER in keys and ecodes.KEY_1 in keys:
-                found.append((str(path), str(device.name)))
-        finally:
-            device.close()
-    return found, problems
-
-
 def check_scanners(cfg: Config, system: System) -> list[Finding]:
     if cfg.hardware == "simulated" or cfg.scanner.backend == "stdin":
         return [Finding("scanners", Level.SKIP, "scanner input comes from standard input")]
-    configured = [d for d in cfg.scanner.devices if d != "auto"]
-    keyboards, problems = list_keyboards(system.dev)
-    if configured:
-        missing = []
-        for want in configured:
-            if want.startswith("/"):
-                if not Path(want).exists():
-                    missing.append(want)
-            elif not any(want.lower() in name.lower() for _, name in keyboards):
-                missing.append(want)
-        if missing:
-            return [
-                Finding(
-                    "scanners",
-                    Level.FAIL,
-                    f"configured scanner(s) not found: {', '.join(missing)}",
-                    "plug the scanner in, or correct scanner.devices "
-                    "(stable paths live in /dev/input/by-id/)",
-                )
-            ]
-        return [
-            Finding("scanners", Level.OK, f"configured scanner(s) present: {', '.join(configured)}")
-        ]
-    if keyboards:
-        names = ", ".join(sorted({name for _, name in keyboards}))
-        msg = f"{len(keyboards)} keyboard-like input node(s): {names}"
-        if problems:
-            msg += f"; {len(problems)} node(s) could not be opened"
-        return [Finding("scanners", Level.OK, msg)]
-    if problems:
+    try:
+        selectors = discovery.parse_selectors(cfg.scanner.devices)
+    except ConfigError as e:
+        return [Finding("scanners", Level.FAIL, str(e), "correct scanner.devices")]
+    input_dir = str(system.dev / "input")
+    nodes = system.discover(selectors, input_dir)
+    used = [n for n in nodes if n.use]
+    diag = discovery.diagnose(nodes, input_dir)
+    if not used and diag.permission:
         return [
             Finding(
                 "scanners",
                 Level.FAIL,
-                f"no input device could be examined: {problems[0]}"
-                + (f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""),
+                "; ".join(diag.messages),
                 f"run the doctor as {system.service_user} or root; check the 'groups' finding",
+            )
+        ]
+    missing = [
+        sel.describe()
+        for sel in selectors
+        if sel.kind != "auto" and not any(discovery.matches(sel, n) for n in used)
+    ]
+    if missing:
+        return [
+            Finding(
+                "scanners",
+                Level.FAIL,
+                f"configured scanner(s) not found: {', '.join(missing)}",
+                "plug the scanner in, or correct scanner.devices "
+                "(stable paths live in /dev/input/by-id/; `kiosk devices` lists what is there)",
+            )
+        ]
+    if not used:
+        keyboards = sorted({n.name for n in nodes if n.keyboard})
+        msg = "no scanner found"
+        if keyboards:
+            msg += f"; keyboard(s) not taken for scanners: {', '.join(keyboards)}"
+        msg += "".join(f"; {m}" for m in diag.messages)
+        return [
+            Finding(
+                "scanners",
+                Level.FAIL,
+                msg,
+                "plug in a USB barcode scanner set to USB keyboard (HID) mode, or name it in "
+                "scanner.devices; `kiosk devices` says why each input device is not used",
             )
         ]
     return [
         Finding(
             "scanners",
-            Level.FAIL,
-            "no scanner found (no input device types digits and Enter)",
-            "plug in a USB barcode scanner set to USB keyboard (HID) mode",
+            Level.OK,
+            "read as scanner(s): " + ", ".join(f"{n.label} ({n.path})" for n in used),
         )
     ]
 
@@ -473,10 +454,8 @@ def check_display(cfg: Config, system: System) -> list[Finding]:
                 "sudo raspi-config nonint do_i2c 0, then reboot",
             )
         ]
-    try:
-        from smbus2 import SMBus  # noqa: PLC0415
-    except ImportError:
-        return [Finding("display", Level.WARN, f"{node} present; smbus2 missing, cannot probe")]
+    from smbus2 import SMBus  # noqa: PLC0415  (only needed for an I²C display)
+
     try:
         with SMBus(str(node)) as bus:
             bus.read_byte(d.i2c_address)
@@ -504,17 +483,18 @@ def check_display(cfg: Config, system: System) -> list[Finding]:
     return [Finding("display", Level.OK, f"{d.driver} answers at 0x{d.i2c_address:02X} on {node}")]
 
 
-def _credentials_path(cfg: Config, system: System) -> Path | None:
-    cred_dir = system.env.get("CREDENTIALS_DIRECTORY")
-    if cred_dir and (Path(cred_dir) / "credentials.toml").exists():
-        return Path(cred_dir) / "credentials.toml"
-    return Path(cfg.slims.credentials_file) if cfg.slims.credentials_file else None
+def _credentials(cfg: Config, system: System) -> Credentials | None:
+    """What sync would log in with (``None``: no SLiMS configured)."""
+    return load_credentials(
+        url=cfg.slims.url,
+        username=cfg.slims.username,
+        credentials_file=cfg.slims.credentials_file,
+        env=system.env,
+    )
 
 
 def check_credentials(cfg: Config, system: System) -> list[Finding]:
-    path = _credentials_path(cfg, system)
-    if not (cfg.slims.url or system.env.get("SLIMS_URL")) and not (path and path.exists()):
-        return [Finding("credentials", Level.SKIP, "no SLiMS configured (slims.url is empty)")]
+    path = Path(cfg.slims.credentials_file) if cfg.slims.credentials_file else None
     out: list[Finding] = []
     if path is not None and path.exists():
         st = path.stat()
@@ -539,31 +519,28 @@ def check_credentials(cfg: Config, system: System) -> list[Finding]:
                     f"sudo chmod 600 {path}",
                 )
             )
+    if out:  # loading would only repeat these
+        return out
     try:
-        creds = load_credentials(
-            url=cfg.slims.url,
-            username=cfg.slims.username,
-            credentials_file=path or "",
-            env=system.env,
-        )
+        creds = _credentials(cfg, system)
     except KioskError as e:
-        return [*out, Finding("credentials", Level.FAIL, str(e), f"sudoedit {path}")]
-    except ImportError:
-        return [*out, Finding("credentials", Level.SKIP, "credentials loader not available")]
+        return [Finding("credentials", Level.FAIL, str(e), f"sudoedit {path}" if path else "")]
     if creds is None:
-        return [*out, Finding("credentials", Level.SKIP, "no SLiMS URL configured")]
-    if not out:
-        out.append(Finding("credentials", Level.OK, f"user {creds.username!r} for {creds.url}"))
-    return out
+        return [Finding("credentials", Level.SKIP, "no SLiMS configured (slims.url is empty)")]
+    return [Finding("credentials", Level.OK, f"user {creds.username!r} for {creds.url}")]
 
 
 def check_slims(cfg: Config, system: System) -> list[Finding]:
-    url = system.env.get("SLIMS_URL") or cfg.slims.url
-    if not url:
+    try:
+        creds = _credentials(cfg, system)
+    except KioskError:  # reported once, by check_credentials
+        return [Finding("slims", Level.SKIP, "no usable credentials: see 'credentials'")]
+    if creds is None:
         return [Finding("slims", Level.SKIP, "no SLiMS configured: sync exports files only")]
+    url = creds.url
     parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        return [Finding("slims", Level.FAIL, f"{url!r} is not an http(s) URL", "fix slims.url")]
+    if not parts.hostname:
+        return [Finding("slims", Level.FAIL, f"{url!r} names no host", "fix slims.url")]
     port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
         system.connect(parts.hostname, port, system.timeout)
@@ -580,15 +557,6 @@ def check_slims(cfg: Config, system: System) -> list[Finding]:
     from kiosk.slims.client import check_login  # noqa: PLC0415  (requests: only when needed)
 
     try:
-        path = _credentials_path(cfg, system)
-        creds = load_credentials(
-            url=cfg.slims.url,
-            username=cfg.slims.username,
-            credentials_file=path or "",
-            env=system.env,
-        )
-        if creds is None:
-            return [Finding("slims", Level.SKIP, "no SLiMS URL configured")]
         check_login(cfg, creds)
     except KioskError as e:
         return [

@@ -183,14 +183,6 @@ class WatchdogPinger:
         self._clock = clock
         self._last: float | None = None
 
-    @classmethod
-    def from_env(cls, notifier: Notifier, env: Mapping[str, str] | None = None) -> WatchdogPinger:
-        return cls(notifier, watchdog_interval(env))
-
-    @property
-    def enabled(self) -> bool:
-        return self.period is not None and self.notifier.enabled
-
     def tick(self) -> bool:
         """Ping if half the interval has passed since the last ping; ``True`` if sent."""
         if self.period is None:

@@ -13,6 +13,7 @@ from kiosk import doctor
 from kiosk.cli import doctor as doctor_cli
 from kiosk.clock import SyncState
 from kiosk.doctor import Account, Finding, Level, System
+from kiosk.scanner.discovery import Node, Selector, classify
 from kiosk.store import Store
 from tests.fakeslims import FakeSlims, User
 
@@ -20,6 +21,16 @@ ME = os.getuid()
 MY_GID = os.getgid()
 STRANGER = ME + 4242  # a uid that owns none of our files
 GROUPS = {"input": 2001, "gpio": 2002, "i2c": 2003, "spi": 2004}
+KEYBOARD = frozenset(range(1, 128))
+SYSTEM_KEYBOARD = Node("/dev/input/event0", name="AT Translated Set 2 keyboard", keys=KEYBOARD)
+HONEYWELL = Node(
+    "/dev/input/event3",
+    name="Honeywell Imaging 1900",
+    phys="usb-1/input0",
+    vendor=0x0C2E,
+    product=0x0B61,
+    keys=KEYBOARD,
+)
 
 
 def system(tmp_path: Path, account: Account | None = None, **kw: object) -> System:
@@ -136,6 +147,49 @@ def test_configured_scanner_path_must_exist(tmp_path):
     assert f.level is Level.FAIL and str(missing) in f.message
 
 
+def with_nodes(*nodes: Node) -> object:
+    """A discover() that classifies ``nodes`` as the daemon would."""
+
+    def discover(selectors: list[Selector], _input_dir: str) -> list[Node]:
+        return classify(nodes, selectors)
+
+    return discover
+
+
+def test_scanner_selectors_are_judged_as_the_daemon_judges_them(tmp_path):
+    """A scanner chosen by USB id or name pattern counts as present, as the daemon reads it."""
+    s = system(tmp_path, discover=with_nodes(SYSTEM_KEYBOARD, HONEYWELL))
+    cfg = config(tmp_path, '[scanner]\ndevices = ["0c2e:0b61", "name:*Honeywell*"]\n')
+    (f,) = by_name(doctor.run(cfg, system=s, only=["scanners"]), "scanners")
+    assert f.level is Level.OK and "/dev/input/event3" in f.message
+    cfg = config(tmp_path, '[scanner]\ndevices = ["0c2e:0b61", "05e0:1200"]\n')
+    (g,) = by_name(doctor.run(cfg, system=s, only=["scanners"]), "scanners")
+    assert g.level is Level.FAIL and "05e0:1200" in g.message and "0c2e" not in g.message
+
+
+def test_plain_keyboard_is_not_taken_for_a_scanner(tmp_path):
+    """With only the system keyboard attached, auto finds no scanner, as the daemon would not."""
+    s = system(tmp_path, discover=with_nodes(SYSTEM_KEYBOARD))
+    (f,) = by_name(doctor.run(config(tmp_path), system=s, only=["scanners"]), "scanners")
+    assert f.level is Level.FAIL and "AT Translated Set 2 keyboard" in f.message
+    assert "scanner.devices" in f.fix
+
+
+def test_unopenable_input_devices_name_the_group_fix(tmp_path):
+    """When no input device may be opened, the doctor says so instead of 'no scanner'."""
+    denied = Node("/dev/input/event3", error="no permission", error_kind="permission")
+    s = system(tmp_path, discover=with_nodes(denied))
+    (f,) = by_name(doctor.run(config(tmp_path), system=s, only=["scanners"]), "scanners")
+    assert f.level is Level.FAIL and "cannot open /dev/input/event3" in f.message
+
+
+def test_bad_scanner_selector_is_reported(tmp_path):
+    """A scanner.devices entry the daemon would refuse fails the check with the entry named."""
+    cfg = config(tmp_path, '[scanner]\ndevices = ["Honeywell"]\n')
+    (f,) = by_name(doctor.run(cfg, system=system(tmp_path), only=["scanners"]), "scanners")
+    assert f.level is Level.FAIL and "scanner.devices[0]" in f.message
+
+
 def test_store_is_opened_read_only_and_summarised(tmp_path):
     """A healthy store is reported with its scan count, without locking out the daemon."""
     state = tmp_path / "state"
@@ -192,9 +246,21 @@ def test_slims_login_is_checked(tmp_path):
     probe.bind(("127.0.0.1", 0))
     closed = probe.getsockname()[1]
     probe.close()
-    down = config(tmp_path, f'[slims]\nurl = "http://127.0.0.1:{closed}/"\n')
-    (warn,) = by_name(doctor.run(down, system=system(tmp_path), only=["slims"]), "slims")
+    down = config(tmp_path, f'[slims]\nurl = "http://127.0.0.1:{closed}/"\nusername = "admin"\n')
+    login = system(tmp_path, env={"SLIMS_PASSWORD": "secret"})
+    (warn,) = by_name(doctor.run(down, system=login, only=["slims"]), "slims")
     assert warn.level is Level.WARN and "wait on the cart" in warn.message
+
+
+def test_slims_address_from_the_credentials_file_is_used(tmp_path):
+    """A SLiMS address kept only in the credentials file is checked, as sync would use it."""
+    with FakeSlims(users={"admin": User("secret")}) as slims:
+        creds = tmp_path / "credentials.toml"
+        creds.write_text(f'url = "{slims.url}"\nusername = "admin"\npassword = "secret"\n')
+        creds.chmod(0o600)
+        cfg = config(tmp_path, f'[slims]\ncredentials_file = "{creds}"\n')
+        (f,) = by_name(doctor.run(cfg, system=system(tmp_path), only=["slims"]), "slims")
+    assert f.level is Level.OK, f.message
 
 
 def test_readable_credentials_are_refused(tmp_path):

@@ -27,7 +27,7 @@ import glob
 import grp
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -188,7 +188,8 @@ def parse_selectors(devices: Iterable[str]) -> list[Selector]:
     return out
 
 
-def _matches(sel: Selector, node: Node) -> bool:
+def matches(sel: Selector, node: Node) -> bool:
+    """Whether ``node`` is the device ``sel`` asks for (before the keyboard test)."""
     if sel.kind == "auto":
         return looks_like_scanner(node) != ""
     if sel.kind == "id":
@@ -223,7 +224,7 @@ def classify(nodes: Iterable[Node], selectors: list[Selector]) -> list[Node]:
         if node.error:
             result[node.path] = replace(node, use=False, reason=node.error)
             continue
-        sel = next((s for s in selectors if _matches(s, node)), None)
+        sel = next((s for s in selectors if matches(s, node)), None)
         if sel is None:
             why = (
                 "keyboard, not recognised as a scanner (add it to scanner.devices to use it)"
@@ -305,9 +306,7 @@ def probe(path: str, links: tuple[str, ...] = ()) -> Node:
         dev.close()
 
 
-def list_nodes(
-    input_dir: str = INPUT_DIR, probe: Callable[[str, tuple[str, ...]], Node] = probe
-) -> list[Node]:
+def list_nodes(input_dir: str = INPUT_DIR) -> list[Node]:
     """Every event node under ``input_dir``, probed (unreadable ones included)."""
     links = _links(input_dir)
     paths = sorted(glob.glob(os.path.join(input_dir, "event*")))

@@ -44,9 +44,9 @@ from kiosk.scanner.discovery import (
     Selector,
     device_error,
     diagnose,
-    discover,
     parse_selectors,
 )
+from kiosk.scanner.discovery import discover as discover_nodes
 
 log = logging.getLogger(__name__)
 
@@ -324,11 +324,11 @@ class EvdevSource:
         attached = self._attach_all(nodes, sink, initial=True)
         sink.scanners(attached)
         if not attached:
-            diag = diagnose(nodes, self.input_dir) if self.input_dir else None
-            if diag is not None and diag.permission:
+            diag = diagnose(nodes, self.input_dir)
+            if diag.permission:
                 self._close_wake()
                 raise ScannerPermissionError("no scanner can be read: " + "; ".join(diag.messages))
-            hint = "; ".join(diag.messages) if diag and diag.messages else ""
+            hint = "; ".join(diag.messages)
             sink.problem(
                 "no scanner found yet; waiting for one to be plugged in"
                 + (f" ({hint})" if hint else "")
@@ -468,10 +468,6 @@ class EvdevSource:
             if fd >= 0:
                 os.close(fd)
         self._wake_r = self._wake_w = -1
-
-
-def discover_nodes(selectors: list[Selector], input_dir: str = INPUT_DIR) -> list[Node]:
-    return discover(selectors, input_dir)
 
 
 __all__ = [
