@@ -65,8 +65,6 @@ def _value(ch: str, pos: int, text: str) -> int:
 
 def checksum(values: Sequence[int]) -> int:
     """Check symbol of ``values`` (start first): start + Σ position × value, modulo 103."""
-    if not values:
-        raise ValueError("a Code 128 symbol needs at least its start character")
     return (values[0] + sum(i * v for i, v in enumerate(values[1:], start=1))) % 103
 
 
@@ -80,45 +78,42 @@ def encode(text: str) -> list[int]:
 
 def widths(text: str) -> list[int]:
     """Element widths in modules, bar first, from start to stop (no quiet zones)."""
-    out = [int(w) for v in encode(text) for w in PATTERNS[v]]
-    out += [int(w) for w in STOP]
-    return out
+    return [int(w) for w in "".join(PATTERNS[v] for v in encode(text)) + STOP]
 
 
-def render(text: str, *, module: int = 3, height: int = 120, quiet: int = QUIET) -> Image.Image:
+def _bars(text: str) -> tuple[int, list[tuple[int, int]]]:
+    """Total width in modules, quiet zones included, and each bar's (start, width)."""
+    bars = []
+    x = QUIET
+    for i, w in enumerate(widths(text)):
+        if i % 2 == 0:
+            bars.append((x, w))
+        x += w
+    return x + QUIET, bars
+
+
+def render(text: str, *, module: int = 3, height: int = 120) -> Image.Image:
     """The barcode as a black-on-white 1-bit image, quiet zones included.
 
     ``module`` is the narrowest bar in pixels: 3 px at 300 dpi is 0.25 mm, which
     ordinary handheld scanners read from arm's length.
     """
-    if module < 1 or height < 1 or quiet < 0:
-        raise ValueError("module and height must be positive, quiet zone not negative")
-    elements = widths(text)
-    total = sum(elements) + 2 * quiet
+    total, bars = _bars(text)
     img = Image.new("1", (total * module, height), 1)
     draw = ImageDraw.Draw(img)
-    x = quiet
-    for i, w in enumerate(elements):
-        if i % 2 == 0:
-            draw.rectangle((x * module, 0, (x + w) * module - 1, height - 1), fill=0)
-        x += w
+    for x, w in bars:
+        draw.rectangle((x * module, 0, (x + w) * module - 1, height - 1), fill=0)
     return img
 
 
-def svg(text: str, *, module_mm: float = 0.33, height_mm: float = 14.0, quiet: int = QUIET) -> str:
+def svg(text: str, *, module_mm: float = 0.33, height_mm: float = 14.0) -> str:
     """The barcode as inline SVG sized in millimetres, so it prints at a known scale."""
-    elements = widths(text)
-    total = sum(elements) + 2 * quiet
-    rects = []
-    x = quiet
-    for i, w in enumerate(elements):
-        if i % 2 == 0:
-            rects.append(f'<rect x="{x}" width="{w}" height="1"/>')
-        x += w
+    total, bars = _bars(text)
+    rects = "".join(f'<rect x="{x}" width="{w}" height="1"/>' for x, w in bars)
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{total * module_mm:.2f}mm" '
         f'height="{height_mm:.2f}mm" viewBox="0 0 {total} 1" preserveAspectRatio="none" '
         f'shape-rendering="crispEdges" role="img" '
         f'aria-label="{html.escape(text)}"><rect width="{total}" height="1" fill="#fff"/>'
-        f'<g fill="#000">{"".join(rects)}</g></svg>'
+        f'<g fill="#000">{rects}</g></svg>'
     )

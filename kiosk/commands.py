@@ -141,8 +141,8 @@ def build_sheet(
     lang = 0 if language == "en" else 1
     sheet = Sheet(prefix, language)
     for command in COMMANDS:
-        caption, hint = TEXTS[command][lang]
         if command != "location":
+            caption, hint = TEXTS[command][lang]
             _add(sheet, CommandCode(command, f"{prefix}{command}", caption, hint), max_length)
     caption, hint = TEXTS["location"][lang]
     for name in dict.fromkeys(" ".join(n.split()) for n in locations):
@@ -187,12 +187,12 @@ font-style:normal;margin-bottom:1.5mm;max-width:62mm}
 """
 
 
-def render_html(sheet: Sheet, *, generated: float | None = None) -> str:
+def render_html(sheet: Sheet) -> str:
     """The sheet as one self-contained HTML page (inline CSS and SVG, no scripts)."""
     e = html.escape
     t = PAGE[sheet.language]
     lang = 0 if sheet.language == "en" else 1
-    when = time.strftime("%Y-%m-%d %H:%M", time.localtime(generated or time.time()))
+    when = time.strftime("%Y-%m-%d %H:%M")
     out = [
         f'<!DOCTYPE html><html lang="{sheet.language}"><head><meta charset="utf-8">',
         f"<title>{e(t['title'])}</title><style>{_CSS}</style></head><body>",

@@ -34,10 +34,19 @@ FORMATS = ("html", "csv", "json", "text")
 #: Item categories of the charts and per-group tallies, in stacking order.
 CATEGORIES = ("found", "missing", "on_loan", "excluded", "not_covered")
 
-#: SLiMS outcomes that mean the item now counts as found there.
-CONFIRMED = ("accepted", "uploaded", "exported")
+#: SLiMS outcomes that mean the item now counts as found there. ``exported`` does
+#: not: the item is only in an upload file that SLiMS has not confirmed.
+CONFIRMED = ("accepted", "uploaded")
 #: Order of the sync table: what needs a person first.
-_SYNC_ORDER = ("not_in_stocktake", "on_loan", "skipped_rule", "pending", "already_scanned")
+_SYNC_ORDER = (
+    "not_in_stocktake",
+    "on_loan",
+    "skipped_rule",
+    "pending",
+    "exported",
+    "already_scanned",
+    *CONFIRMED,
+)
 
 
 @dataclass
@@ -112,15 +121,16 @@ def build(
     rep = Report(stocktake=stocktake, generated=time.time(), catalog_size=len(catalog))
     found: dict[str, Scan] = {}
     times: Counter[str] = Counter()
+    wrong: dict[str, dict[str, Any]] = {}
     unknown: dict[str, dict[str, Any]] = {}
     for s in live:
-        if s.verdict is Verdict.COMMAND:
+        v = s.verdict
+        if v is Verdict.COMMAND:
             if s.detail.get("command") == "nolabel":
                 key = s.location or "-"
                 rep.no_label[key] = rep.no_label.get(key, 0) + 1
             continue
         rep.scans += 1
-        v = s.verdict
         if v.counts_as_found and s.code in catalog:
             times[s.code] += 1
             found.setdefault(s.code, s)
@@ -130,14 +140,14 @@ def build(
             rep.misshelved.append(_misshelf_row(s, catalog))
         elif v is Verdict.WRONG_LOCATION:
             item = catalog.get(s.code)
-            rep.wrong_location.append(s.code)
-            rep.wrong_location_detail.append(
+            wrong.setdefault(
+                s.code,
                 {
                     "code": s.code,
                     "call_number": item.call_number if item else "",
                     "belongs_in": item.location if item else s.detail.get("expected_location"),
                     "found_in": s.location,
-                }
+                },
             )
         elif v is Verdict.ON_LOAN:
             rep.on_loan_on_shelf.append(s.code)
@@ -148,15 +158,13 @@ def build(
         elif v is Verdict.UNKNOWN:
             row = unknown.setdefault(s.code, {"code": s.code, "found_in": s.location, "times": 0})
             row["times"] += 1
-    rep.found = _shelf_sorted(found, catalog)
     rep.duplicates = sorted(c for c, n in times.items() if n > 1)
     rep.duplicate_counts = {c: times[c] for c in rep.duplicates}
-    rep.unknown = list(unknown)
-    rep.unknown_detail = list(unknown.values())
-    rep.invalid = _unique(rep.invalid)
-    rep.excluded = _unique(rep.excluded)
+    rep.wrong_location, rep.wrong_location_detail = list(wrong), list(wrong.values())
+    rep.unknown, rep.unknown_detail = list(unknown), list(unknown.values())
     rep.on_loan_on_shelf = _unique(rep.on_loan_on_shelf)
-    rep.wrong_location = _unique(rep.wrong_location)
+    rep.excluded = _unique(rep.excluded)
+    rep.invalid = _unique(rep.invalid)
 
     spans = _scanned_ranges(live, catalog)
     rep.ranges = [row for _lo, _hi, row in spans]
@@ -164,9 +172,14 @@ def build(
     for lo, hi, row in spans:
         bounds.setdefault(row["location"], []).append((lo, hi))
 
+    # Walking the catalogue in shelf order puts every list below in shelf order.
+    order = sorted(
+        catalog, key=lambda c: (catalog[c].location, sort_key(catalog[c].call_number), c)
+    )
     status: dict[str, str] = {}
     covered: set[str] = set()
-    for code, item in catalog.items():
+    for code in order:
+        item = catalog[code]
         cn = parse(item.call_number)
         inside = cn.orderable and any(
             lo <= cn.key <= hi for lo, hi in bounds.get(item.location, ())
@@ -194,77 +207,72 @@ def build(
                     "unplaced": not cn.orderable,
                 }
             )
-    for name in ("missing", "on_loan", "not_covered"):
-        setattr(rep, name, _shelf_sorted((c for c, s in status.items() if s == name), catalog))
-    rep.to_walk = _to_walk(catalog, status)
+    rep.found, rep.missing, rep.on_loan, rep.not_covered = (
+        [c for c, st in status.items() if st == name]
+        for name in ("found", "missing", "on_loan", "not_covered")
+    )
+    rep.call_numbers_to_fix.sort(key=lambda r: not r["unplaced"])  # unplaced first
+    rep.to_walk = _to_walk(order, catalog, status)
     rep.covered = len(covered)
     rep.coverage = len(covered) / len(catalog) if catalog else 0.0
-    rep.call_numbers_to_fix.sort(
-        key=lambda r: (not r["unplaced"], r["location"], sort_key(r["call_number"]))
-    )
 
-    for code in rep.found:
-        outcome = found[code].sync or "pending"
-        rep.sync.setdefault(outcome, []).append(code)
-        rep.sync_items.append(
-            {"code": code, "call_number": catalog[code].call_number, "outcome": outcome}
-        )
-    rep.sync_items.sort(key=lambda r: _sync_rank(r["outcome"]))
-    rep.sync = dict(sorted(rep.sync.items(), key=lambda kv: _sync_rank(kv[0])))
+    rep.sync_items = [
+        {"code": c, "call_number": catalog[c].call_number, "outcome": found[c].sync or "pending"}
+        for c in rep.found
+    ]
+    rank = {outcome: i for i, outcome in enumerate(_SYNC_ORDER)}
+    rep.sync_items.sort(key=lambda r: rank.get(r["outcome"], len(rank)))
+    for r in rep.sync_items:
+        rep.sync.setdefault(r["outcome"], []).append(r["code"])
 
     rep.by_location = _tally(catalog, status, covered, lambda it: it.location or "-")
     rep.by_class = _tally(catalog, status, covered, lambda it: ddc_group(it.call_number))
     return rep
 
 
-def _to_walk(catalog: Mapping[str, Item], status: Mapping[str, str]) -> list[dict[str, Any]]:
+def _to_walk(
+    order: list[str], catalog: Mapping[str, Item], status: Mapping[str, str]
+) -> list[dict[str, Any]]:
     """Stretches of shelf not covered yet, per location in shelf order.
 
     Books on loan or excluded do not break a stretch (nobody walks past them);
     a covered book does.
     """
-    by_loc: dict[str, list[tuple[Any, str]]] = {}
-    for code, item in catalog.items():
-        by_loc.setdefault(item.location, []).append((sort_key(item.call_number), code))
     out: list[dict[str, Any]] = []
-    for loc in sorted(by_loc):
-        current: dict[str, Any] | None = None
-        for _key, code in sorted(by_loc[loc]):
-            st = status[code]
-            if st == "not_covered":
-                if current is None:
-                    current = {"location": loc, "first_code": code, "items": 0}
-                    current["first_call"] = catalog[code].call_number
-                    out.append(current)
-                current["last_code"] = code
-                current["last_call"] = catalog[code].call_number
-                current["items"] += 1
-            elif st in ("found", "missing"):
-                current = None
+    current: dict[str, Any] | None = None
+    for code in order:
+        item = catalog[code]
+        if current is not None and current["location"] != item.location:
+            current = None
+        if status[code] == "not_covered":
+            if current is None:
+                current = {
+                    "location": item.location,
+                    "first_code": code,
+                    "first_call": item.call_number,
+                    "items": 0,
+                }
+                out.append(current)
+            current["last_code"] = code
+            current["last_call"] = item.call_number
+            current["items"] += 1
+        elif status[code] in ("found", "missing"):
+            current = None
     return out
 
 
-def _sync_rank(outcome: str) -> int:
-    if outcome in _SYNC_ORDER:
-        return _SYNC_ORDER.index(outcome)
-    return len(_SYNC_ORDER) + (CONFIRMED.index(outcome) if outcome in CONFIRMED else -1)
-
-
 def _misshelf_row(s: Scan, catalog: Mapping[str, Item]) -> dict[str, Any]:
-    item = catalog.get(s.code)
+    """Where the book belongs, with the neighbours' call numbers the cart showed."""
     row: dict[str, Any] = {
         "code": s.code,
-        "call_number": item.call_number if item else "",
+        "call_number": _item(catalog, s.code).call_number,
         "location": s.location,
-        "belongs_after": s.detail.get("belongs_after"),
-        "belongs_before": s.detail.get("belongs_before"),
     }
     for key in ("belongs_after", "belongs_before"):
+        row[key] = s.detail.get(key)
         call = s.detail.get(f"{key}_call")
         neighbour = catalog.get(row[key] or "")
-        row[f"{key}_call"] = (
-            call if call is not None else (neighbour.call_number if neighbour else None)
-        )
+        row[f"{key}_call"] = call if call is not None or not neighbour else neighbour.call_number
     if s.detail.get("found_after"):
         row["found_after"] = s.detail["found_after"]
     return row
@@ -323,12 +331,13 @@ def _group_order(name: str) -> tuple[int, str]:
     return (1 if name in ("fiction", "other", "-") else 0, name)
 
 
-def _shelf_sorted(codes: Iterable[str], catalog: Mapping[str, Item]) -> list[str]:
-    return sorted(codes, key=lambda c: (catalog[c].location, sort_key(catalog[c].call_number), c))
-
-
 def _unique(codes: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(codes))
+
+
+def _item(catalog: Mapping[str, Item], code: str) -> Item:
+    """The catalogue item, or a blank one for a code the catalogue does not hold."""
+    return catalog.get(code) or Item(code)
 
 
 # -- rendering -------------------------------------------------------------------------
@@ -373,6 +382,7 @@ TEXT: dict[str, dict[str, str]] = {
         "count": "Count",
         "outcome": "SLiMS outcome",
         "problems": "Problem",
+        "status": "Status",
         "unplaced": "cannot be placed on a shelf",
         "none": "None.",
         "start": "start of shelf",
@@ -388,7 +398,7 @@ TEXT: dict[str, dict[str, str]] = {
         "confirmed": "Confirmed in SLiMS",
         "s.accepted": "accepted",
         "s.uploaded": "uploaded (count verified)",
-        "s.exported": "in the upload file",
+        "s.exported": "in the upload file (not confirmed by SLiMS)",
         "s.already_scanned": "already scanned in SLiMS",
         "s.not_in_stocktake": "not in this SLiMS stock take",
         "s.on_loan": "on loan in SLiMS: not counted",
@@ -436,6 +446,7 @@ TEXT: dict[str, dict[str, str]] = {
         "count": "Jumlah",
         "outcome": "Hasil SLiMS",
         "problems": "Masalah",
+        "status": "Status",
         "unplaced": "tidak dapat ditempatkan di rak",
         "none": "Tidak ada.",
         "start": "awal rak",
@@ -454,7 +465,7 @@ TEXT: dict[str, dict[str, str]] = {
         "confirmed": "Sudah dikonfirmasi SLiMS",
         "s.accepted": "diterima",
         "s.uploaded": "terunggah (jumlah cocok)",
-        "s.exported": "di berkas unggah",
+        "s.exported": "di berkas unggah (belum dikonfirmasi SLiMS)",
         "s.already_scanned": "sudah dipindai di SLiMS",
         "s.not_in_stocktake": "tidak ada di stock opname SLiMS",
         "s.on_loan": "dipinjam di SLiMS: tidak dihitung",
@@ -477,20 +488,20 @@ DDC_NAMES: dict[str, tuple[str, str]] = {
     "900": ("History, geography", "Sejarah, geografi"),
 }
 
-#: Lists rendered as simple item tables, with their explanation (if any).
-_ITEM_LISTS = ("missing", "on_loan", "on_loan_on_shelf", "excluded")
-
 
 def render(rep: Report, catalog: Mapping[str, Item], fmt: str, language: str = "en") -> str:
-    """The report as ``html``, ``csv``, ``json`` or ``text``."""
-    t = TEXT.get(language, TEXT["en"])
+    """The report as ``html``, ``csv``, ``json`` or ``text``, in ``en`` or ``id``."""
     if fmt == "json":
         return json.dumps(rep.to_dict(), ensure_ascii=False, indent=1) + "\n"
     if fmt == "csv":
         return _csv(rep, catalog)
     if fmt == "html":
-        return _html(rep, catalog, t, language if language in TEXT else "en")
-    return _text(rep, t)
+        return _html(rep, catalog, language)
+    return _text(rep, TEXT[language])
+
+
+def _outcome(t: Mapping[str, str], outcome: str) -> str:
+    return t.get("s." + outcome, outcome)
 
 
 # -- CSV and text ------------------------------------------------------------------------
@@ -501,7 +512,8 @@ def _csv(rep: Report, catalog: Mapping[str, Item]) -> str:
     w.writerow(["list", "item_code", "call_number", "location", "title", "note"])
 
     def row(name: str, code: str, note: str = "") -> None:
-        w.writerow([name, code, *_cols(catalog.get(code)), note])
+        it = _item(catalog, code)
+        w.writerow([name, code, it.call_number, it.location, it.title, note])
 
     for m in rep.misshelved:
         after, before = m["belongs_after_call"] or "-", m["belongs_before_call"] or "-"
@@ -513,7 +525,7 @@ def _csv(rep: Report, catalog: Mapping[str, Item]) -> str:
     for code, n in rep.duplicate_counts.items():
         row("duplicates", code, f"scanned {n}x")
     for code in rep.invalid:
-        w.writerow(["invalid", code, "", "", "", ""])
+        row("invalid", code)
     for name in ("missing", "on_loan", "on_loan_on_shelf", "excluded", "not_covered", "found"):
         for code in getattr(rep, name):
             row(name, code)
@@ -526,22 +538,30 @@ def _csv(rep: Report, catalog: Mapping[str, Item]) -> str:
     return buf.getvalue()
 
 
-def _cols(it: Item | None) -> list[str]:
-    return [it.call_number, it.location, it.title] if it else ["", "", ""]
-
-
 def _text(rep: Report, t: Mapping[str, str]) -> str:
-    lines = [f"{t['title']} {rep.stocktake}".strip(), f"{t['catalog']}: {rep.catalog_size}"]
-    lines.append(f"{t['coverage']}: {rep.coverage:.1%}")
-    for name in ("found", "missing", "on_loan", "not_covered", "misshelved", "wrong_location"):
-        lines.append(f"{t[name]}: {len(getattr(rep, name))}")
-    for name in ("on_loan_on_shelf", "unknown", "duplicates", "invalid", "excluded"):
+    lines = [
+        f"{t['title']} {rep.stocktake}".strip(),
+        f"{t['catalog']}: {rep.catalog_size}",
+        f"{t['coverage']}: {rep.coverage:.1%}",
+    ]
+    for name in (
+        "found",
+        "missing",
+        "on_loan",
+        "not_covered",
+        "misshelved",
+        "wrong_location",
+        "on_loan_on_shelf",
+        "unknown",
+        "duplicates",
+        "invalid",
+        "excluded",
+    ):
         lines.append(f"{t[name]}: {len(getattr(rep, name))}")
     lines.append(f"{t['no_label']}: {sum(rep.no_label.values())}")
     lines.append(f"{t['fix']}: {len(rep.call_numbers_to_fix)}")
-    lines.append(
-        f"{t['sync']}: " + ", ".join(f"{t.get('s.' + k, k)} {len(v)}" for k, v in rep.sync.items())
-    )
+    outcomes = ", ".join(f"{_outcome(t, k)} {len(v)}" for k, v in rep.sync.items())
+    lines.append(f"{t['sync']}: {outcomes}")
     return "\n".join(lines) + "\n"
 
 
@@ -565,7 +585,7 @@ font-size:.9em}
 th{background:#f0f0f0}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
 tbody tr:nth-child(even){background:#fafafa}
 thead{display:table-header-group}tr{break-inside:avoid}
-td.code,ol.cols li code{font-family:ui-monospace,'DejaVu Sans Mono',monospace;
+ol.cols li code{font-family:ui-monospace,'DejaVu Sans Mono',monospace;
 white-space:nowrap}
 .muted{color:#777}.bad{color:#b71c1c;font-weight:600}
 .legend{font-size:.85em;margin:.2em 0}.legend i{display:inline-block;width:.9em;height:.9em;
@@ -597,13 +617,33 @@ _KPI_COLORS = _COLORS | {
 }
 
 
-def _html(rep: Report, catalog: Mapping[str, Item], t: Mapping[str, str], lang: str) -> str:
+def _html(rep: Report, catalog: Mapping[str, Item], lang: str) -> str:
     e = html.escape
+    t = TEXT[lang]
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(rep.generated))
     title = f"{t['title']} {rep.stocktake}".strip()
     coverage_note = t["coverage_note"].format(
         covered=f"{rep.covered:,}", catalog=f"{rep.catalog_size:,}"
     )
+    ddc = {k: v[0 if lang == "en" else 1] for k, v in DDC_NAMES.items()}
+
+    def class_label(name: str) -> str:
+        return f"{name} {ddc[name]}" if name in ddc else t.get(name, name)
+
+    misshelved = []
+    for m in rep.misshelved:
+        between = (
+            f"{_cc(m['belongs_after_call'], m['belongs_after'], t['start'])} … "
+            f"{_cc(m['belongs_before_call'], m['belongs_before'], t['end'])}"
+        )
+        if m.get("found_after"):
+            where = _cc(_item(catalog, m["found_after"]).call_number, m["found_after"])
+            between += f"<br><span class='muted'>{e(t['found_after']).format(x=where)}</span>"
+        title_of = _item(catalog, m["code"]).title
+        misshelved.append(
+            [_code(m["code"]), e(m["call_number"]), e(title_of), e(m["location"]), between]
+        )
+
     out = [
         f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width,initial-scale=1">',
@@ -612,29 +652,15 @@ def _html(rep: Report, catalog: Mapping[str, Item], t: Mapping[str, str], lang: 
         f"<p class='meta'>{e(t['generated'].format(when=when, scans=rep.scans))}</p>",
         _kpis(rep, t),
         f"<p class='note'>{e(coverage_note)}</p>",
-    ]
-    legend = "".join(f'<i style="background:{_COLORS[k]}"></i>{e(t[k])}' for k in CATEGORIES)
-    out.append(f"<div class='chartbox'><h2>{e(t['by_location'])}</h2>")
-    out.append(f"<p class='legend'>{legend}</p>{_chart(rep.by_location, lambda n: n, t)}</div>")
-    out.append(_group_table(rep.by_location, t, t["location"], lambda n: n))
-    names = {k: v[0 if lang == "en" else 1] for k, v in DDC_NAMES.items()}
-
-    def class_label(name: str) -> str:
-        if name in names:
-            return f"{name} {names[name]}"
-        return t.get(name, name)
-
-    out.append(f"<div class='chartbox'><h2>{e(t['by_class'])}</h2>")
-    out.append(f"<p class='legend'>{legend}</p>{_chart(rep.by_class, class_label, t)}</div>")
-    out.append(_group_table(rep.by_class, t, t["by_class"], class_label))
-
-    out.append(f"<h2>{e(t['ranges'])} ({len(rep.ranges)})</h2>")
-    out.append(
+        _groups(rep.by_location, t, "by_location", "location", lambda n: n),
+        _groups(rep.by_class, t, "by_class", "by_class", class_label),
+        _section(t, "ranges", len(rep.ranges)),
         _table(
-            [t["location"], t["run"], t["from"], t["to"], t["books"]],
+            t,
+            ("location", "run", "from", "to", "books"),
             [
                 [
-                    r["location"],
+                    e(r["location"]),
                     r["run"],
                     _cc(r["first_call"], r["first_code"]),
                     _cc(r["last_call"], r["last_code"]),
@@ -642,102 +668,63 @@ def _html(rep: Report, catalog: Mapping[str, Item], t: Mapping[str, str], lang: 
                 ]
                 for r in rep.ranges
             ],
-            t,
             numeric=(1, 4),
-            raw=(2, 3),
-        )
-    )
-
-    out.append(_section(t, "missing", len(rep.missing), t["missing_note"]))
-    out.append(_item_table(rep.missing, catalog, t))
-    out.append(_section(t, "misshelved", len(rep.misshelved)))
-    rows = []
-    for m in rep.misshelved:
-        it = catalog.get(m["code"])
-        between = (
-            f"{_cc(m['belongs_after_call'], m['belongs_after'], t['start'])} … "
-            f"{_cc(m['belongs_before_call'], m['belongs_before'], t['end'])}"
-        )
-        if m.get("found_after"):
-            fa = catalog.get(m["found_after"])
-            where = _cc(fa.call_number if fa else None, m["found_after"])
-            between += f"<br><span class='muted'>{e(t['found_after']).format(x=where)}</span>"
-        rows.append(
-            [
-                _code(m["code"]),
-                e(m["call_number"]),
-                e(it.title if it else ""),
-                e(m["location"]),
-                between,
-            ]
-        )
-    out.append(
+        ),
+        _section(t, "missing", len(rep.missing)),
+        _item_table(rep.missing, catalog, t),
+        _section(t, "misshelved", len(rep.misshelved)),
+        _table(t, ("code", "call", "item_title", "location", "belongs"), misshelved),
+        _section(t, "wrong_location", len(rep.wrong_location_detail)),
         _table(
-            [t["code"], t["call"], t["item_title"], t["location"], t["belongs"]],
-            rows,
             t,
-            raw=(0, 1, 2, 3, 4),
-        )
-    )
-    out.append(_section(t, "wrong_location", len(rep.wrong_location_detail)))
-    out.append(
-        _table(
-            [t["code"], t["call"], t["item_title"], t["belongs_in"], t["found_in"]],
+            ("code", "call", "item_title", "belongs_in", "found_in"),
             [
                 [
                     _code(d["code"]),
                     e(d["call_number"]),
-                    e(_title(catalog, d["code"])),
+                    e(_item(catalog, d["code"]).title),
                     f"<b>{e(d['belongs_in'] or '-')}</b>",
                     e(d["found_in"] or "-"),
                 ]
                 for d in rep.wrong_location_detail
             ],
-            t,
-            raw=(0, 1, 2, 3, 4),
-        )
-    )
-    out.append(_section(t, "on_loan", len(rep.on_loan), t["on_loan_note"]))
-    out.append(_item_table(rep.on_loan, catalog, t))
-    out.append(_section(t, "on_loan_on_shelf", len(rep.on_loan_on_shelf)))
-    out.append(_item_table(rep.on_loan_on_shelf, catalog, t))
-    out.append(_section(t, "unknown", len(rep.unknown_detail)))
-    out.append(
+        ),
+        _section(t, "on_loan", len(rep.on_loan)),
+        _item_table(rep.on_loan, catalog, t),
+        _section(t, "on_loan_on_shelf", len(rep.on_loan_on_shelf)),
+        _item_table(rep.on_loan_on_shelf, catalog, t),
+        _section(t, "unknown", len(rep.unknown_detail)),
         _table(
-            [t["code"], t["found_in"], t["times"]],
+            t,
+            ("code", "found_in", "times"),
             [[_code(u["code"]), e(u["found_in"] or "-"), u["times"]] for u in rep.unknown_detail],
-            t,
             numeric=(2,),
-            raw=(0,),
-        )
-    )
-    out.append(_section(t, "duplicates", len(rep.duplicates)))
-    out.append(
+        ),
+        _section(t, "duplicates", len(rep.duplicates)),
         _table(
-            [t["code"], t["call"], t["item_title"], t["times"]],
+            t,
+            ("code", "call", "item_title", "times"),
             [
-                [_code(c), e(_call(catalog, c)), e(_title(catalog, c)), n]
+                [_code(c), e(_item(catalog, c).call_number), e(_item(catalog, c).title), n]
                 for c, n in rep.duplicate_counts.items()
             ],
-            t,
             numeric=(3,),
-            raw=(0, 1, 2),
-        )
-    )
-    out.append(_section(t, "invalid", len(rep.invalid)))
-    out.append(_table([t["code"]], [[_code(c)] for c in rep.invalid], t, raw=(0,)))
-    out.append(_section(t, "excluded", len(rep.excluded)))
-    out.append(_item_table(rep.excluded, catalog, t, status=True))
-    out.append(_section(t, "no_label", sum(rep.no_label.values())))
-    out.append(
+        ),
+        _section(t, "invalid", len(rep.invalid)),
+        _table(t, ("code",), [[_code(c)] for c in rep.invalid]),
+        _section(t, "excluded", len(rep.excluded)),
+        _item_table(rep.excluded, catalog, t, status=True),
+        _section(t, "no_label", sum(rep.no_label.values())),
         _table(
-            [t["location"], t["count"]], [[k, v] for k, v in rep.no_label.items()], t, numeric=(1,)
-        )
-    )
-    out.append(_section(t, "fix", len(rep.call_numbers_to_fix), t["fix_note"]))
-    out.append(
+            t,
+            ("location", "count"),
+            [[e(k), v] for k, v in rep.no_label.items()],
+            numeric=(1,),
+        ),
+        _section(t, "fix", len(rep.call_numbers_to_fix)),
         _table(
-            [t["code"], t["call"], t["location"], t["item_title"], t["problems"]],
+            t,
+            ("code", "call", "location", "item_title", "problems"),
             [
                 [
                     _code(f["code"]),
@@ -749,16 +736,13 @@ def _html(rep: Report, catalog: Mapping[str, Item], t: Mapping[str, str], lang: 
                 ]
                 for f in rep.call_numbers_to_fix
             ],
-            t,
-            raw=(0, 1, 2, 3, 4),
-        )
-    )
-    out.append(_sync_section(rep, t))
-    out.append("<section class='long'>")
-    out.append(_section(t, "not_covered", len(rep.not_covered), t["not_covered_note"]))
-    out.append(
+        ),
+        _sync_section(rep, catalog, t),
+        "<section class='long'>",
+        _section(t, "not_covered", len(rep.not_covered)),
         _table(
-            [t["location"], t["from"], t["to"], t["count"]],
+            t,
+            ("location", "from", "to", "count"),
             [
                 [
                     e(w["location"]),
@@ -768,15 +752,13 @@ def _html(rep: Report, catalog: Mapping[str, Item], t: Mapping[str, str], lang: 
                 ]
                 for w in rep.to_walk
             ],
-            t,
             numeric=(3,),
-            raw=(0, 1, 2),
-        )
-    )
-    out.append(_col_list(rep.not_covered, catalog, t))
-    out.append(_section(t, "found", len(rep.found)))
-    out.append(_col_list(rep.found, catalog, t))
-    out.append("</section></body></html>\n")
+        ),
+        _col_list(rep.not_covered, catalog, t),
+        _section(t, "found", len(rep.found)),
+        _col_list(rep.found, catalog, t),
+        "</section></body></html>\n",
+    ]
     return "\n".join(out)
 
 
@@ -800,8 +782,10 @@ def _kpis(rep: Report, t: Mapping[str, str]) -> str:
     return f'<div class="kpis">{cells}</div>'
 
 
-def _section(t: Mapping[str, str], key: str, n: int, note: str = "") -> str:
+def _section(t: Mapping[str, str], key: str, n: int) -> str:
+    """A list's heading with its count, and its explanation (``<key>_note``) if not empty."""
     head = f"<h2>{html.escape(t[key])} ({n:,})</h2>"
+    note = t.get(f"{key}_note")
     return head + (f"<p class='note'>{html.escape(note)}</p>" if note and n else "")
 
 
@@ -817,119 +801,100 @@ def _cc(call: str | None, code: str | None, empty: str = "—") -> str:
     return f"{shown} <span class='muted'>({html.escape(code)})</span>"
 
 
-def _title(catalog: Mapping[str, Item], code: str) -> str:
-    it = catalog.get(code)
-    return it.title if it else ""
-
-
-def _call(catalog: Mapping[str, Item], code: str) -> str:
-    it = catalog.get(code)
-    return it.call_number if it else ""
-
-
 def _item_table(
     codes: list[str], catalog: Mapping[str, Item], t: Mapping[str, str], *, status: bool = False
 ) -> str:
-    head = [t["code"], t["call"], t["location"], t["item_title"]]
-    rows: list[list[Any]] = []
+    head = ("code", "call", "location", "item_title", *(["status"] if status else []))
+    rows = []
     for c in codes:
-        it = catalog.get(c)
-        row: list[Any] = [_code(c), *(html.escape(x) for x in _cols(it))]
-        if status:
-            row.append(html.escape(it.status if it else ""))
-        rows.append(row)
-    if status:
-        head.append("Status")
-    return _table(head, rows, t, raw=tuple(range(len(head))))
+        it = _item(catalog, c)
+        cells = [it.call_number, it.location, it.title] + ([it.status] if status else [])
+        rows.append([_code(c), *map(html.escape, cells)])
+    return _table(t, head, rows)
 
 
 def _col_list(codes: list[str], catalog: Mapping[str, Item], t: Mapping[str, str]) -> str:
     """Long lists (found, not covered) in newspaper columns: code and call number."""
     if not codes:
         return f"<p>{html.escape(t['none'])}</p>"
-    e = html.escape
-    items = "".join(f"<li><code>{e(c)}</code> {e(_call(catalog, c))}</li>" for c in codes)
+    items = "".join(
+        f"<li>{_code(c)} {html.escape(_item(catalog, c).call_number)}</li>" for c in codes
+    )
     return f"<ol class='cols'>{items}</ol>"
 
 
-def _sync_section(rep: Report, t: Mapping[str, str]) -> str:
+def _sync_section(rep: Report, catalog: Mapping[str, Item], t: Mapping[str, str]) -> str:
     e = html.escape
-    out = [_section(t, "sync", len(rep.sync_items), t["sync_note"])]
-    out.append(
+    out = [
+        _section(t, "sync", len(rep.sync_items)),
         _table(
-            [t["outcome"], t["count"]],
-            [[t.get("s." + k, k), len(v)] for k, v in rep.sync.items()],
             t,
+            ("outcome", "count"),
+            [[e(_outcome(t, k)), len(v)] for k, v in rep.sync.items()],
             numeric=(1,),
-        )
-    )
+        ),
+    ]
     attention = [s for s in rep.sync_items if s["outcome"] not in CONFIRMED]
     if attention:
-        out.append(f"<h2>{e(t['sync_items'])} ({len(attention):,})</h2>")
-        rows = [
-            [
-                _code(s["code"]),
-                e(s["call_number"]),
-                f"<span class='{'' if s['outcome'] == 'pending' else 'bad'}'>"
-                f"{e(t.get('s.' + s['outcome'], s['outcome']))}</span>",
-            ]
-            for s in attention
-        ]
-        out.append(_table([t["code"], t["call"], t["outcome"]], rows, t, raw=(0, 1, 2)))
+        out.append(_section(t, "sync_items", len(attention)))
+        rows = []
+        for s in attention:
+            label = e(_outcome(t, s["outcome"]))
+            if s["outcome"] not in ("pending", "exported"):  # the rest need a look in SLiMS
+                label = f"<span class='bad'>{label}</span>"
+            rows.append([_code(s["code"]), e(s["call_number"]), label])
+        out.append(_table(t, ("code", "call", "outcome"), rows))
     for outcome in CONFIRMED:
-        codes = rep.sync.get(outcome, [])
-        if codes:
-            label = f"{t['confirmed']}: {t.get('s.' + outcome, outcome)}"
+        if codes := rep.sync.get(outcome):
+            label = f"{t['confirmed']}: {_outcome(t, outcome)}"
             out.append(f"<h2>{e(label)} ({len(codes):,})</h2>")
-            out.append(
-                "<ol class='cols'>"
-                + "".join(
-                    f"<li><code>{e(s['code'])}</code> {e(s['call_number'])}</li>"
-                    for s in rep.sync_items
-                    if s["outcome"] == outcome
-                )
-                + "</ol>"
-            )
+            out.append(_col_list(codes, catalog, t))
     return "\n".join(out)
 
 
 def _table(
-    head: list[str],
-    rows: list[list[Any]],
     t: Mapping[str, str],
+    head: Iterable[str],
+    rows: list[list[Any]],
     *,
     numeric: tuple[int, ...] = (),
-    raw: tuple[int, ...] = (),
 ) -> str:
-    """A table; cells are escaped unless their column is in ``raw`` (already HTML)."""
+    """A table: ``head`` are :data:`TEXT` keys, cells are HTML (ints are formatted)."""
     if not rows:
         return f"<p class='muted'>{html.escape(t['none'])}</p>"
-    e = html.escape
 
-    def cell(i: int, v: Any, tag: str) -> str:
-        cls = ' class="n"' if i in numeric else ""
-        text = v if (i in raw and tag == "td") else e(f"{v:,}" if isinstance(v, int) else str(v))
-        return f"<{tag}{cls}>{text}</{tag}>"
+    def tr(cells: Iterable[Any], tag: str) -> str:
+        tds = []
+        for i, v in enumerate(cells):
+            cls = ' class="n"' if i in numeric else ""
+            tds.append(f"<{tag}{cls}>{f'{v:,}' if isinstance(v, int) else v}</{tag}>")
+        return f"<tr>{''.join(tds)}</tr>"
 
-    h = "".join(cell(i, c, "th") for i, c in enumerate(head))
-    body = "".join(
-        "<tr>" + "".join(cell(i, c, "td") for i, c in enumerate(r)) + "</tr>" for r in rows
-    )
-    return f"<table><thead><tr>{h}</tr></thead><tbody>{body}</tbody></table>"
+    body = "".join(tr(r, "td") for r in rows)
+    heads = tr((html.escape(t[k]) for k in head), "th")
+    return f"<table><thead>{heads}</thead><tbody>{body}</tbody></table>"
 
 
-def _group_table(
+def _groups(
     groups: Mapping[str, Mapping[str, int]],
     t: Mapping[str, str],
-    label: str,
-    name: Callable[[str], str],
+    key: str,
+    first_column: str,
+    label: Callable[[str], str],
 ) -> str:
-    head = [label, t["catalog"], *(t[k] for k in CATEGORIES), t["coverage"]]
+    """A chart and a table of the per-group tallies (by location or DDC class)."""
+    e = html.escape
+    legend = "".join(f'<i style="background:{_COLORS[k]}"></i>{e(t[k])}' for k in CATEGORIES)
+    head = (first_column, "catalog", *CATEGORIES, "coverage")
     rows: list[list[Any]] = []
     for g, row in groups.items():
         share = row["covered"] / row["catalog"] if row["catalog"] else 0.0
-        rows.append([name(g), row["catalog"], *(row[k] for k in CATEGORIES), f"{share:.1%}"])
-    return _table(head, rows, t, numeric=tuple(range(1, len(head))))
+        rows.append([e(label(g)), row["catalog"], *(row[k] for k in CATEGORIES), f"{share:.1%}"])
+    return (
+        f"<div class='chartbox'><h2>{e(t[key])}</h2>"
+        f"<p class='legend'>{legend}</p>{_chart(groups, label, t)}</div>\n"
+        + _table(t, head, rows, numeric=tuple(range(1, len(head))))
+    )
 
 
 def _chart(
@@ -937,7 +902,7 @@ def _chart(
 ) -> str:
     """A stacked horizontal bar per group, as inline SVG (no scripts, prints well)."""
     width, bar, gap, left, right = 1000, 20, 7, 260, 130
-    most = max((g["catalog"] for g in groups.values()), default=1) or 1
+    most = max((g["catalog"] for g in groups.values()), default=1)
     height = (bar + gap) * len(groups) + gap
     parts = [
         f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
@@ -951,11 +916,11 @@ def _chart(
         )
         x = float(left)
         for k in CATEGORIES:
-            w = (width - left - right) * g.get(k, 0) / most
+            w = (width - left - right) * g[k] / most
             if w > 0:
                 parts.append(
                     f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{bar}" '
-                    f'fill="{_COLORS[k]}"><title>{html.escape(t[k])}: {g.get(k, 0)}</title></rect>'
+                    f'fill="{_COLORS[k]}"><title>{html.escape(t[k])}: {g[k]}</title></rect>'
                 )
             x += w
         share = g["covered"] / g["catalog"] if g["catalog"] else 0.0

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import re
 from pathlib import Path
 
@@ -10,7 +9,6 @@ import pytest
 from PIL import Image
 
 from kiosk import cli
-from kiosk.cli import commands as cli_commands
 from kiosk.commands import build_sheet, render_html
 from kiosk.config import StockTake
 from kiosk.engine import COMMANDS, Engine
@@ -22,16 +20,8 @@ from tests.test_barcode import decode_row, image_row, svg_row
 
 
 def run_cli(*argv: str) -> int:
-    """``kiosk ARGV`` in-process (through the verb's own register() until it is listed)."""
-    if "commands" in cli.VERBS:
-        return cli.main(list(argv))
-    parser = argparse.ArgumentParser(prog="kiosk")
-    parser.add_argument("--config")
-    parser.add_argument("--state-dir")
-    sub = parser.add_subparsers(dest="verb", required=True)
-    cli_commands.register(sub)
-    args = parser.parse_args(argv)
-    return int(args.func(args))
+    """``kiosk ARGV`` in-process."""
+    return cli.main(list(argv))
 
 
 @pytest.fixture(autouse=True)

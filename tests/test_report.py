@@ -242,6 +242,19 @@ def test_sync_verdict_per_item_problems_first() -> None:
     assert "belum disinkronkan" in report.render(rep, catalog(), "html", "id")
 
 
+def test_items_only_in_the_upload_file_are_not_confirmed_by_slims() -> None:
+    """An item written to the upload file is listed as still to check, not as confirmed."""
+    scans = [scan("B0001", sync="exported"), scan("B0002", sync="accepted")]
+    rep = report.build(catalog(), scans)
+    assert [(s["code"], s["outcome"]) for s in rep.sync_items] == [
+        ("B0001", "exported"),
+        ("B0002", "accepted"),
+    ]
+    html = report.render(rep, catalog(), "html")
+    assert "SLiMS verdict per item (1)" in html and "Confirmed in SLiMS: accepted (1)" in html
+    assert "Confirmed in SLiMS: in the upload file" not in html
+
+
 def test_html_is_self_contained_escaped_and_has_both_charts() -> None:
     """The HTML needs no other file, escapes catalogue text, and charts by location and class."""
     evil = Item("B0300", '100 <b>X</b> "q"', "<script>alert(1)</script> & co", "Rak Umum")

@@ -149,14 +149,14 @@ class Shelf:
         self.row = shelf(items, location)
         self.used: set[int] = set()
 
-    def quiet(self, start: int, *, span: int = 2) -> int:
+    def quiet(self, start: int) -> int:
         """The first position from ``start`` whose book and near neighbours are plain and
         stand at distinct shelf places, away from other plants (so a planted mistake is
         the only thing happening there)."""
         row = self.row
         for i in range(start, len(row) - 6):
-            window = range(i - 2, i + span + 2)
-            keys = [parse(row[j].call_number).shelf_key for j in range(i - 1, i + span + 1)]
+            window = range(i - 2, i + 4)
+            keys = [parse(row[j].call_number).shelf_key for j in range(i - 1, i + 3)]
             if (
                 all(plain(row[j]) for j in window)
                 and all(a < b for a, b in itertools.pairwise(keys))

@@ -40,11 +40,10 @@ def catalogue_locations(state_dir: Path) -> list[str]:
         return []
     try:
         with Store.open_readonly(state_dir) as store:
-            names = {it.location for it in store.catalog().values()}
+            return sorted({it.location for it in store.catalog().values()})
     except StoreError as e:
         log.warning("catalogue locations left out: %s", e)
         return []
-    return sorted(n for n in names if n.strip())
 
 
 def cmd_commands(args: argparse.Namespace) -> int:
