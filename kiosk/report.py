@@ -34,9 +34,10 @@ FORMATS = ("html", "csv", "json", "text")
 #: Item categories of the charts and per-group tallies, in stacking order.
 CATEGORIES = ("found", "missing", "on_loan", "excluded", "not_covered")
 
-#: SLiMS outcomes that mean the item now counts as found there. ``exported`` does
-#: not: the item is only in an upload file that SLiMS has not confirmed.
-CONFIRMED = ("accepted", "uploaded")
+#: SLiMS outcomes that mean the item now counts as found there (``already_scanned``:
+#: another cart or an earlier upload got there first). ``exported`` does not: the
+#: item is only in an upload file that SLiMS has not confirmed.
+CONFIRMED = ("accepted", "already_scanned", "uploaded")
 #: Order of the sync table: what needs a person first.
 _SYNC_ORDER = (
     "not_in_stocktake",
@@ -44,7 +45,6 @@ _SYNC_ORDER = (
     "skipped_rule",
     "pending",
     "exported",
-    "already_scanned",
     *CONFIRMED,
 )
 
