@@ -35,6 +35,8 @@ log = logging.getLogger(__name__)
 
 #: How often the loop wakes without input, to feed the watchdog.
 TICK_S = 1.0
+#: How long start-up waits for the shelf order before scanning without it.
+SHELF_WAIT_S = 0.3
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,12 @@ class Daemon:
             run=int(state.get("run", 1)),
             found=store.scanned_codes(),
         )
+        if cfg.stocktake.misshelf_check:
+            # A small catalogue is in shelf order before the first scan; a large one
+            # (seconds on a Pi Zero) finishes while scanning has already begun.
+            preparing = self.engine.prepare_shelves(background=True)
+            if preparing is not None:
+                preparing.join(SHELF_WAIT_S)
 
     # -- Sink protocol (called from source threads) ------------------------------
     def barcode(self, barcode: Barcode) -> None:

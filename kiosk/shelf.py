@@ -39,6 +39,7 @@ Consequences, each proved by a test:
 
 from __future__ import annotations
 
+from array import array
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
@@ -48,6 +49,8 @@ from kiosk.callnumber import CallNumber, parse
 from kiosk.models import Item
 
 __all__ = ["DEFAULT_MAX_GAP", "Misshelf", "ShelfOrder", "ShelfRun"]
+
+_parse_uncached = parse.__wrapped__  # a whole catalogue would flood parse's cache
 
 #: Expected books that may be missing in a row without an alert. Chosen from the
 #: simulation in the tests: fewer gives false alarms on ordinary gaps, more lets
@@ -94,46 +97,44 @@ class ShelfOrder:
         for it in items:
             if (location is None or it.location == location) and it.code not in self._items:
                 self._items[it.code] = it
-        self._parsed: dict[str, CallNumber] = {}
-        placed: list[tuple[tuple[object, ...], str]] = []
+        # Parsed call numbers live only while sorting: kept for 50,000 items they
+        # would cost the daemon some 40 MB, a third of a Pi Zero's budget.
+        placed: list[tuple[tuple[object, ...], tuple[object, ...], str]] = []
         unplaced: list[str] = []
         problems: dict[str, tuple[str, ...]] = {}
         for code, it in self._items.items():
-            cn = parse(it.call_number)
-            self._parsed[code] = cn
+            cn = _parse_uncached(it.call_number)
             if cn.problems:
                 problems[code] = cn.problems
             if cn.orderable:
-                placed.append((cn.key, code))
+                placed.append((cn.key, cn.shelf_key, code))
             else:
                 unplaced.append(code)
         placed.sort()
-        self._codes: tuple[str, ...] = tuple(code for _, code in placed)
+        self._codes: tuple[str, ...] = tuple(code for _, _, code in placed)
         self._index: dict[str, int] = {c: i for i, c in enumerate(self._codes)}
         # Books with equal shelf keys share a position and may stand either way.
-        self._pos: dict[str, int] = {}
-        self._pos_list: list[int] = []
+        # Per-book numbers are kept in arrays: a list of int objects costs 4x more.
+        self._pos_list = array("l")
         prev: tuple[object, ...] | None = None
         p = -1
-        for code in self._codes:
-            sk = self._parsed[code].shelf_key
+        for _, sk, _code in placed:
             if sk != prev:
                 p += 1
                 prev = sk
-            self._pos[code] = p
             self._pos_list.append(p)
         self.positions = p + 1
         self.unplaced: tuple[str, ...] = tuple(sorted(unplaced))
         self.problems: Mapping[str, tuple[str, ...]] = problems
         n = len(self._codes)
         loan = [self._items[c].on_loan for c in self._codes]
-        self._prev_avail = [-1] * n
+        self._prev_avail = array("l", [-1]) * n
         last = -1
         for i in range(n):
             if not loan[i]:
                 last = i
             self._prev_avail[i] = last
-        self._next_avail = [n] * n
+        self._next_avail = array("l", [n]) * n
         last = n
         for i in range(n - 1, -1, -1):
             if not loan[i]:
@@ -163,7 +164,8 @@ class ShelfOrder:
         return self._items.get(code)
 
     def call_number(self, code: str) -> CallNumber | None:
-        return self._parsed.get(code)
+        item = self._items.get(code)
+        return None if item is None else parse(item.call_number)
 
     def index(self, code: str) -> int | None:
         """Place in :attr:`codes` (distinct for every item)."""
@@ -171,7 +173,8 @@ class ShelfOrder:
 
     def position(self, code: str) -> int | None:
         """Shelf position; books that may stand in either order share one."""
-        return self._pos.get(code)
+        i = self._index.get(code)
+        return None if i is None else self._pos_list[i]
 
     def neighbours(self, code: str) -> tuple[str | None, str | None]:
         """Nearest books before and after ``code`` in shelf order that are not on loan."""
@@ -196,7 +199,7 @@ class _Fenwick:
 
     def __init__(self, values: list[int]) -> None:
         n = len(values)
-        tree = [0, *values]
+        tree = array("l", [0, *values])
         for i in range(1, n + 1):
             j = i + (i & -i)
             if j <= n:

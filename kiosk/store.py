@@ -31,7 +31,8 @@ import os
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Self, TypeVar
 
@@ -91,13 +92,12 @@ class Store:
         self._dbs: list[KioskDB] = []
         try:
             self._scans_db = self._open("scans.json")
-            self._catalog_db = self._open("catalog.json")
             self._scans = self._scans_db.table("scans", cache_size=0)
             self._meta = self._scans_db.table("meta", cache_size=0)
             self._sessions = self._scans_db.table("sessions", cache_size=0)
             self._runs = self._scans_db.table("runs", cache_size=0)
-            self._items = self._catalog_db.table("items", cache_size=0)
             self._catalog: dict[str, Item] | None = None
+            self._catalog_meta: dict[str, Any] = {}
             if not readonly:
                 self._check_schema()
             meta: Mapping[str, Any] = self._meta.get(doc_id=1) or {}
@@ -155,30 +155,46 @@ class Store:
             raise StoreError(f"store schema {version} has no migration to {SCHEMA_VERSION}")
 
     # -- catalogue ----------------------------------------------------------
+    @contextmanager
+    def _catalog_file(self) -> Iterator[KioskDB]:
+        """``catalog.json``, open only while read or replaced.
+
+        Once its rows are turned into :class:`Item` s the file's own copy is
+        dropped: for 50,000 items that is ~10 MB the daemon need not carry.
+        """
+        db = open_db(self.state_dir / "catalog.json", readonly=self.readonly)
+        try:
+            yield db
+        finally:
+            db.close()
+
     def replace_catalog(self, items: Iterable[Item], *, source: str) -> int:
         """Replace the whole catalogue atomically (a pull or import is always complete)."""
         rows = {it.code: it for it in items}
         info = {"source": source, "loaded": time.time(), "count": len(rows)}
-        self._catalog_db.storage.write(
-            {
-                "items": {str(i): it.to_dict() for i, it in enumerate(rows.values(), start=1)},
-                "meta": {"1": info},
-            }
-        )
-        self._catalog = rows
+        with self._catalog_file() as db:
+            db.storage.write(
+                {
+                    "items": {str(i): it.to_dict() for i, it in enumerate(rows.values(), start=1)},
+                    "meta": {"1": info},
+                }
+            )
+        self._catalog, self._catalog_meta = rows, info
         return len(rows)
 
     def catalog(self) -> dict[str, Item]:
         """Item code → item, held in memory for constant-time lookups."""
         if self._catalog is None:
-            self._catalog = {d["code"]: Item.from_dict(d) for _, d in _rows(self._items).items()}
+            with self._catalog_file() as db:
+                rows = _rows(db.table("items", cache_size=0))
+                self._catalog = {d["code"]: Item.from_dict(d) for _, d in rows.items()}
+                meta = db.table("meta").get(doc_id=1)
+            self._catalog_meta = dict(meta) if meta else {"source": None, "loaded": None}
         return self._catalog
 
     def catalog_info(self) -> dict[str, Any]:
-        meta = self._catalog_db.table("meta").get(doc_id=1)
-        info = dict(meta) if meta else {"source": None, "loaded": None}
-        info["count"] = len(_rows(self._items))
-        return info
+        count = len(self.catalog())
+        return self._catalog_meta | {"count": count}
 
     # -- stock-take state ---------------------------------------------------
     def state(self) -> dict[str, Any]:

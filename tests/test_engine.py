@@ -101,3 +101,29 @@ def test_books_skipped_by_status_are_not_a_gap() -> None:
     e = Engine({it.code: it for it in items}, StockTake(), location="Rak")
     verdicts = [scan(e, it.code).verdict for it in items if not it.status]
     assert verdicts == [Verdict.OK] * 6
+
+
+def test_scans_while_shelf_order_is_prepared_still_count(monkeypatch) -> None:
+    """Books scanned before a big catalogue is in shelf order still anchor the shelf run."""
+    import threading
+
+    from kiosk.shelf import ShelfOrder
+
+    release = threading.Event()
+    build = ShelfOrder.by_location
+
+    def slow_build(items):  # stands in for parsing 50,000 call numbers on a Pi Zero
+        release.wait(10)
+        return build(items)
+
+    monkeypatch.setattr(ShelfOrder, "by_location", staticmethod(slow_build))
+    e = engine(location="Rak Umum")
+    thread = e.prepare_shelves(background=True)
+    assert thread is not None
+    early = [scan(e, c) for c in ("B0001", "B0002", "B0011")]
+    assert [s.verdict for s in early] == [Verdict.OK] * 3  # no shelf order yet: no alarm
+    e.undo(early[-1])  # the stray book is taken back while the order is still building
+    release.set()
+    thread.join(10)
+    assert scan(e, "B0011").verdict is Verdict.MISSHELVED  # judged against B0002
+    assert scan(e, "B0003").verdict is Verdict.OK
