@@ -150,8 +150,7 @@ def _number_key(text: str) -> tuple[int, str]:
 
 def _mark_key(mark: str) -> tuple[str, str, str]:
     m = _MARK.fullmatch(mark)
-    if not m:  # pragma: no cover - marks are only stored after matching _MARK
-        return _NOT_ALNUM.sub("", mark).upper(), "", ""
+    assert m is not None  # marks are only stored after matching _MARK
     return _NOT_ALNUM.sub("", m.group(1)).upper(), m.group(2), m.group(3).lower()
 
 

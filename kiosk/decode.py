@@ -292,12 +292,15 @@ class Decoder:
         raw = "".join(self._buf)
         self._clear()
         if overflow:
-            self.on_problem(
-                f"barcode longer than {self.max_length} characters dropped "
-                f"(began {raw[:20]!r}); raise scanner.max_length if such codes are real"
-            )
+            self._too_long(raw)
             return None
         return raw
+
+    def _too_long(self, text: str) -> None:
+        self.on_problem(
+            f"barcode longer than {self.max_length} characters dropped "
+            f"(began {text[:20]!r}); raise scanner.max_length if such codes are real"
+        )
 
     def _finish(self) -> str | None:
         raw = self._take()
@@ -336,10 +339,7 @@ class Decoder:
             self.on_problem(f"scan {raw!r} held no barcode once prefix/suffix/AIM were removed")
             return None
         if len(text) > self.max_length:
-            self.on_problem(
-                f"barcode longer than {self.max_length} characters dropped "
-                f"(began {text[:20]!r}); raise scanner.max_length if such codes are real"
-            )
+            self._too_long(text)
             return None
         self.last_aim = aim
         return text

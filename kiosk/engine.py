@@ -85,7 +85,7 @@ class Engine:
             return Decision(
                 code, Verdict.WRONG_LOCATION, item, detail | {"expected_location": item.location}
             )
-        shelf = self._shelf(item) if self.cfg.misshelf_check else None
+        shelf = self._shelf(item)
         if shelf is not None:
             misshelf = shelf.check(code)
             if misshelf is not None:
@@ -126,7 +126,7 @@ class Engine:
         if scan.verdict in (Verdict.OK, Verdict.MISSHELVED):
             if shelf is not None:
                 shelf.accept(scan.code)
-            elif item is not None:
+            elif item is not None and self.cfg.misshelf_check:
                 self._early.append(scan.code)
         elif shelf is not None and scan.verdict.counts_as_found:
             # Found elsewhere: no longer a book its own shelf should expect.
@@ -142,6 +142,8 @@ class Engine:
             self.run += 1
             for shelf in self._shelves.values():
                 shelf.new_run()
+            # Shelves built later start the new run too; found books stay in _found.
+            self._early.clear()
         elif name in ("pause", "resume"):
             self.paused = name == "pause"
 
@@ -166,7 +168,8 @@ class Engine:
         Parsing every call number takes a while for a large catalogue (about
         0.7 s for 50,000 items here, several seconds on a Pi Zero), so the
         daemon does it in the ``background``: until it is done, scans get every
-        verdict but ``misshelved``, and shelf runs start from the first scan after.
+        verdict but ``misshelved``, and the run's scans so far are replayed once
+        their location's shelf is built.
         """
         if background:
             self._preparing = True
@@ -174,7 +177,15 @@ class Engine:
             thread.start()
             return thread
         t0 = time.monotonic()
-        self._orders = ShelfOrder.by_location(self.catalog.values())
+        try:
+            self._orders = ShelfOrder.by_location(self.catalog.values())
+        except Exception:
+            if not self._preparing:
+                raise
+            # On the background thread nobody would hear of it: say so, scan on.
+            log.exception("cannot put the catalogue in shelf order; misshelf alerts are off")
+            self._orders = {}
+            return None
         log.info(
             "shelf order ready: %d locations in %.2f s", len(self._orders), time.monotonic() - t0
         )
@@ -182,6 +193,8 @@ class Engine:
 
     def _shelf(self, item: Item) -> ShelfRun | None:
         """The shelf walk of the item's location; ``None`` while shelf order is prepared."""
+        if not self.cfg.misshelf_check:
+            return None
         shelf = self._shelves.get(item.location)
         if shelf is None:
             if self._orders is None:

@@ -30,7 +30,6 @@ KEY_1 = 2
 KEY_0 = 11
 KEY_MINUS = 12
 KEY_EQUAL = 13
-KEY_BACKSPACE = 14
 KEY_TAB = 15
 KEY_Q = 16
 KEY_LEFTBRACE = 26
@@ -52,7 +51,6 @@ KEY_KPASTERISK = 55
 KEY_LEFTALT = 56
 KEY_SPACE = 57
 KEY_CAPSLOCK = 58
-KEY_NUMLOCK = 69
 KEY_KP7 = 71
 KEY_KP8 = 72
 KEY_KP9 = 73
@@ -71,9 +69,6 @@ KEY_KPENTER = 96
 KEY_RIGHTCTRL = 97
 KEY_KPSLASH = 98
 KEY_RIGHTALT = 100
-KEY_LEFTMETA = 125
-KEY_RIGHTMETA = 126
-KEY_MAX = 0x2FF
 
 #: Keypad digit keys, in the order 0..9 (used for Alt+keypad character codes).
 KEYPAD_DIGITS: tuple[int, ...] = (
@@ -130,10 +125,6 @@ class Layout:
     description: str
     keys: dict[int, tuple[str, str, str]]
     dead: frozenset[tuple[int, int]] = field(default_factory=frozenset)
-
-    def char(self, code: int, level: int) -> str:
-        entry = self.keys.get(code)
-        return entry[level] if entry is not None else ""
 
     def keystrokes(self, text: str) -> list[tuple[int, int]]:
         """The ``(code, value)`` key events a scanner set to this layout sends for ``text``.

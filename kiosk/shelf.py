@@ -45,7 +45,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from kiosk.callnumber import CallNumber, parse
+from kiosk.callnumber import parse
 from kiosk.models import Item
 
 __all__ = ["DEFAULT_MAX_GAP", "Misshelf", "ShelfOrder", "ShelfRun"]
@@ -162,10 +162,6 @@ class ShelfOrder:
 
     def item(self, code: str) -> Item | None:
         return self._items.get(code)
-
-    def call_number(self, code: str) -> CallNumber | None:
-        item = self._items.get(code)
-        return None if item is None else parse(item.call_number)
 
     def index(self, code: str) -> int | None:
         """Place in :attr:`codes` (distinct for every item)."""

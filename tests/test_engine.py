@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import itertools
+import threading
+from collections.abc import Iterable
 
 import pytest
 
 from kiosk.config import StockTake
 from kiosk.engine import Engine
-from kiosk.models import Scan, Verdict
+from kiosk.models import Item, Scan, Verdict
+from kiosk.shelf import ShelfOrder
 from tests.conftest import shelf_items
 
 _seq = itertools.count(1)
@@ -92,8 +95,6 @@ def test_misshelved_book_in_a_shelf_run() -> None:
 
 def test_books_skipped_by_status_are_not_a_gap() -> None:
     """Walking past a row of books SLiMS skips (e.g. under repair) raises no misshelf alarm."""
-    from kiosk.models import Item
-
     items = [
         Item(f"C{i:03d}", f"{100 + i} ABC a", location="Rak", status="Repair" if 3 <= i < 9 else "")
         for i in range(12)
@@ -103,20 +104,9 @@ def test_books_skipped_by_status_are_not_a_gap() -> None:
     assert verdicts == [Verdict.OK] * 6
 
 
-def test_scans_while_shelf_order_is_prepared_still_count(monkeypatch) -> None:
+def test_scans_while_shelf_order_is_prepared_still_count(monkeypatch: pytest.MonkeyPatch) -> None:
     """Books scanned before a big catalogue is in shelf order still anchor the shelf run."""
-    import threading
-
-    from kiosk.shelf import ShelfOrder
-
-    release = threading.Event()
-    build = ShelfOrder.by_location
-
-    def slow_build(items):  # stands in for parsing 50,000 call numbers on a Pi Zero
-        release.wait(10)
-        return build(items)
-
-    monkeypatch.setattr(ShelfOrder, "by_location", staticmethod(slow_build))
+    release = _hold_shelf_order(monkeypatch)  # stands in for 50,000 call numbers on a Pi Zero
     e = engine(location="Rak Umum")
     thread = e.prepare_shelves(background=True)
     assert thread is not None
@@ -127,3 +117,65 @@ def test_scans_while_shelf_order_is_prepared_still_count(monkeypatch) -> None:
     thread.join(10)
     assert scan(e, "B0011").verdict is Verdict.MISSHELVED  # judged against B0002
     assert scan(e, "B0003").verdict is Verdict.OK
+
+
+def _hold_shelf_order(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """Make building shelf order wait until the returned event is set."""
+    release = threading.Event()
+    build = ShelfOrder.by_location
+
+    def slow_build(items: Iterable[Item]) -> dict[str, ShelfOrder]:
+        release.wait(10)
+        return build(items)
+
+    monkeypatch.setattr(ShelfOrder, "by_location", staticmethod(slow_build))
+    return release
+
+
+def test_new_run_while_shelf_order_is_prepared_starts_fresh(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A new shelf run's first book is never misshelved, even while shelf order is building."""
+    release = _hold_shelf_order(monkeypatch)
+    e = engine(location="Rak Umum")
+    thread = e.prepare_shelves(background=True)
+    assert thread is not None
+    assert scan(e, "B0011").verdict is Verdict.OK
+    assert scan(e, "KIOSK:run").verdict is Verdict.COMMAND
+    release.set()
+    thread.join(10)
+    assert scan(e, "B0001").verdict is Verdict.OK
+    assert scan(e, "B0002").verdict is Verdict.OK
+
+
+def test_scanning_without_misshelf_check_never_orders_the_shelf(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With the misshelf check off, scans never wait for the catalogue to be put in shelf order."""
+
+    def refuse(items: Iterable[Item]) -> dict[str, ShelfOrder]:
+        raise AssertionError("shelf order built although misshelf_check is off")
+
+    monkeypatch.setattr(ShelfOrder, "by_location", staticmethod(refuse))
+    e = Engine({it.code: it for it in shelf_items()}, StockTake(misshelf_check=False))
+    verdicts = [scan(e, c).verdict for c in ("B0001", "B0011", "B0002")]
+    assert verdicts == [Verdict.OK] * 3
+    e.undo(scan(e, "B0003"))
+    assert e.decide("B0003").verdict is Verdict.OK
+
+
+def test_failed_shelf_order_turns_misshelf_alerts_off_not_scanning(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """If the shelf order cannot be built, scanning goes on without misshelf alerts and says so."""
+
+    def broken(items: Iterable[Item]) -> dict[str, ShelfOrder]:
+        raise ValueError("unreadable catalogue")
+
+    monkeypatch.setattr(ShelfOrder, "by_location", staticmethod(broken))
+    e = engine(location="Rak Umum")
+    thread = e.prepare_shelves(background=True)
+    assert thread is not None
+    thread.join(10)
+    assert [scan(e, c).verdict for c in ("B0001", "B0011", "B0002")] == [Verdict.OK] * 3
+    assert "misshelf alerts are off" in caplog.text
