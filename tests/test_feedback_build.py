@@ -232,3 +232,15 @@ def test_build_example_config_file() -> None:
     cfg = config.load(Path(__file__).parent.parent / "config" / "kiosk.toml")
     fb = build(cfg, simulate=True)
     fb.close()
+
+
+def test_build_resolved_problem_keeps_the_last_scans_light(panel: PanelFeedback) -> None:
+    """A problem resolved in the background leaves the red LED of the unknown item just scanned."""
+    assert panel.player is not None
+    panel.problem("slims", "cannot reach SLiMS")
+    assert panel.player.idle.wait(5)
+    panel.scan(_scan(Verdict.UNKNOWN), None, Status(scanned=1))
+    assert panel.player.idle.wait(5)
+    panel.resolve("slims")
+    assert panel.player.idle.wait(5)
+    assert _state(panel, "GPIO25")

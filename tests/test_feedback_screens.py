@@ -122,7 +122,7 @@ def _wait_frame(worker: DisplayWorker) -> None:
 def test_display_shows_on_luma_device(tmp_path: Path) -> None:
     """What the panel receives is the reference picture; frames are also kept as PNGs."""
     panel = Panel()
-    worker = DisplayWorker(lambda: panel, frames_dir=tmp_path, frame_scale=4)
+    worker = DisplayWorker(lambda: panel, frames_dir=tmp_path)
     screen = next(s for s in examples() if s.name == "misshelved")
     _wait_frame(worker)  # the start screen
     worker.show(screen, hold_s=None)
@@ -202,3 +202,23 @@ def test_display_dims_then_blanks_when_idle() -> None:
     assert panel.contrasts[0] == 200
     assert panel.contrasts[-1] == 200
     assert DIM_CONTRAST in panel.contrasts
+
+
+def test_display_releases_a_panel_that_failed_to_start() -> None:
+    """A panel that opens but fails its first command is let go and cannot blank the exit screen."""
+
+    class Stubborn(Panel):
+        def contrast(self, level: int) -> None:
+            raise OSError(errno.EREMOTEIO, "Remote I/O error")
+
+    opened: list[Panel] = []
+
+    def opener() -> Panel:
+        opened.append(Stubborn() if not opened else Panel())
+        return opened[-1]
+
+    worker = DisplayWorker(opener, retry_first_s=0.01, retry_max_s=0.02)
+    _wait_frame(worker)
+    worker.close(Idle(Status()))
+    assert len(opened) == 2
+    assert opened[0].persist is True  # cleaned up without clearing, not left for luma's exit hook

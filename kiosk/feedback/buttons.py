@@ -47,23 +47,20 @@ class ButtonPanel:
             if not pin:
                 continue
             try:
-                if name == "shutdown":
-                    button = Button(
-                        pin,
-                        pull_up=cfg.pull_up,
-                        bounce_time=bounce_time,
-                        hold_time=cfg.shutdown_hold_s,
-                        pin_factory=pin_factory,
-                    )
-                    button.when_held = self._handler(name)
-                else:
-                    button = Button(
-                        pin, pull_up=cfg.pull_up, bounce_time=bounce_time, pin_factory=pin_factory
-                    )
-                    button.when_pressed = self._handler(name)
+                button = Button(
+                    pin,
+                    pull_up=cfg.pull_up,
+                    bounce_time=bounce_time,
+                    hold_time=cfg.shutdown_hold_s,
+                    pin_factory=pin_factory,
+                )
             except Exception as e:
                 log.warning("%s button on %s is not usable (%s); going on without it", name, pin, e)
                 continue
+            if name == "shutdown":
+                button.when_held = self._handler(name)
+            else:
+                button.when_pressed = self._handler(name)
             self.buttons[name] = button
 
     def _handler(self, name: str) -> Callable[[], None]:

@@ -44,7 +44,6 @@ class DisplayWorker:
         dim_after_s: float = 60.0,
         blank_after_s: float = 600.0,
         frames_dir: Path | None = None,
-        frame_scale: int = 4,
         retry_first_s: float = 1.0,
         retry_max_s: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
@@ -55,7 +54,6 @@ class DisplayWorker:
         self._dim_after = dim_after_s
         self._blank_after = blank_after_s
         self._frames_dir = frames_dir
-        self._frame_scale = frame_scale
         self._retry_first = retry_first_s
         self._retry_max = retry_max_s
         self._clock = clock
@@ -87,23 +85,13 @@ class DisplayWorker:
             self._base = screen
         self._wake.set()
 
-    def show(self, screen: Screen, hold_s: float | None = None, *, activity: bool = True) -> None:
-        """Show ``screen`` now; after ``hold_s`` seconds fall back to the base screen.
-
-        ``hold_s=None`` keeps it until something else is shown.
-        """
+    def show(self, screen: Screen, hold_s: float | None = None) -> None:
+        """Show ``screen`` now; after ``hold_s`` seconds (``None``: never) fall back to the base."""
         with self._lock:
             now = self._clock()
             self._overlay = screen
             self._overlay_until = None if hold_s is None else now + hold_s
-            if activity:
-                self._last_activity = now
-        self._wake.set()
-
-    def clear_overlay(self) -> None:
-        with self._lock:
-            self._overlay = None
-            self._overlay_until = None
+            self._last_activity = now
         self._wake.set()
 
     def wake(self) -> None:
@@ -169,14 +157,16 @@ class DisplayWorker:
         if self.device is not None or now < self._retry_at:
             return
         try:
-            device = self._opener()
-            device.contrast(self._contrast)
+            # Held before the first command so that a failure releases it: a device left
+            # behind would blank the panel from luma's exit hook.
+            self.device = self._opener()
+            self.device.contrast(self._contrast)
         except Exception as e:
             self._fail("cannot be opened", e, now)
             return
         # Recovery is declared after the first frame gets through, not on open:
         # a panel with a loose data line opens fine and fails on every write.
-        self.device, self._shown, self._power = device, None, "on"
+        self._shown, self._power = None, "on"
 
     def _draw(self, screen: Screen) -> None:
         try:
@@ -200,7 +190,7 @@ class DisplayWorker:
         if self._frames_dir is not None:
             path = self._frames_dir / f"{self._frames:04d}-{screen.name}.png"
             try:
-                enlarge(image, self._frame_scale).save(path)
+                enlarge(image, 4).save(path)
             except OSError as e:
                 log.warning("cannot save frame %s: %s", path, e)
         self.frames_drawn.release()
@@ -236,11 +226,7 @@ class DisplayWorker:
     def _drop_device(self) -> None:
         device, self.device = self.device, None
         if device is not None:
-            try:
-                device.persist = True  # do not let a half-dead device clear itself at exit
-                device.cleanup()
-            except Exception as e:
-                log.debug("display cleanup failed: %s", e)
+            _release(device)
 
     def _finish(self, final: Screen | None) -> None:
         self._retry_at = 0.0
@@ -252,12 +238,15 @@ class DisplayWorker:
                 self._set_power("on")
             if self.device is not None:
                 self._draw(final)
-        device = self.device
-        if device is not None:
-            # luma clears and switches the panel off at exit unless persist is set;
-            # the stopped screen must stay visible after the process has gone.
-            device.persist = True
-            try:
-                device.cleanup()
-            except Exception as e:
-                log.debug("display cleanup failed: %s", e)
+        if self.device is not None:
+            _release(self.device)
+
+
+def _release(device: Any) -> None:
+    # luma clears and switches the panel off at exit unless persist is set; the
+    # stopped screen must stay visible after the process has gone.
+    device.persist = True
+    try:
+        device.cleanup()
+    except Exception as e:
+        log.debug("display cleanup failed: %s", e)

@@ -23,7 +23,7 @@ from luma.oled.device import sh1106, ssd1306
 
 from kiosk.config import Config, Display
 from kiosk.exc import ConfigError
-from kiosk.feedback.buttons import ButtonPanel
+from kiosk.feedback.buttons import ACTIONS, ButtonPanel
 from kiosk.feedback.display import DisplayWorker
 from kiosk.feedback.panel import PanelFeedback
 from kiosk.feedback.patterns import COLOURS, with_overrides
@@ -94,7 +94,7 @@ def check_pins(cfg: Config) -> None:
         pin = getattr(cfg.leds, colour)
         if pin:
             claim(_bcm_or_none(pin), f"leds.{colour}")
-    for action in ("mute", "sync", "shutdown"):
+    for action in ACTIONS:
         pin = getattr(cfg.buttons, action)
         if pin:
             claim(_bcm_or_none(pin), f"buttons.{action}")
@@ -115,7 +115,8 @@ def build(
     """The cart's feedback from ``cfg``; see :func:`kiosk.feedback.build`."""
     check_pins(cfg)
     patterns = with_overrides(cfg.buzzer.patterns, cfg.leds.patterns)
-    factory = _mock_factory() if simulate else _real_factory()
+    # PWM-capable mock pins so a passive buzzer can be simulated too.
+    factory = MockFactory(pin_class=MockPWMPin) if simulate else _real_factory()
     devices: list[Any] = []
 
     buzzer = _buzzer(cfg, factory, devices) if factory is not None else None
@@ -124,7 +125,7 @@ def build(
 
     display = None
     if cfg.display.driver != "none":
-        opener = _dummy_opener(cfg.display) if simulate else _luma_opener(cfg.display)
+        opener = _dummy_opener(cfg.display.rotate) if simulate else _luma_opener(cfg.display)
         display = DisplayWorker(
             opener,
             language=cfg.display.language,
@@ -151,12 +152,6 @@ def build(
         buttons = ButtonPanel(cfg.buttons, panel.button, pin_factory=factory)
         panel.add_closer(buttons.close)
     return panel
-
-
-def _mock_factory() -> Any:
-
-    # PWM-capable mock pins so a passive buzzer can be simulated too.
-    return MockFactory(pin_class=MockPWMPin)
 
 
 def _real_factory() -> Any:
@@ -194,7 +189,6 @@ def _buzzer(cfg: Config, factory: Any, devices: list[Any]) -> ToneOutput | None:
 
 
 def _leds(cfg: Config, factory: Any, devices: list[Any]) -> dict[str, Any]:
-
     leds: dict[str, Any] = {}
     for colour in COLOURS:
         pin = getattr(cfg.leds, colour)
@@ -212,12 +206,8 @@ def _leds(cfg: Config, factory: Any, devices: list[Any]) -> dict[str, Any]:
     return leds
 
 
-def _dummy_opener(d: Display) -> Callable[[], Any]:
-    def open_dummy() -> Any:
-
-        return dummy(width=128, height=64, rotate=d.rotate, mode="1")
-
-    return open_dummy
+def _dummy_opener(rotate: int) -> Callable[[], Any]:
+    return lambda: dummy(width=128, height=64, rotate=rotate, mode="1")
 
 
 def _luma_opener(d: Display) -> Callable[[], Any]:
@@ -225,12 +215,17 @@ def _luma_opener(d: Display) -> Callable[[], Any]:
     rst = bcm(d.spi_reset, "display.spi_reset") if d.interface == "spi" and d.spi_reset else None
 
     def open_luma() -> Any:
-
         if d.interface == "i2c":
             serial = i2c(port=d.i2c_port, address=d.i2c_address)
         else:
             serial = spi(port=d.spi_port, device=d.spi_device, gpio_DC=dc, gpio_RST=rst)
         driver = ssd1306 if d.driver == "ssd1306" else sh1106
-        return driver(serial, width=128, height=64, rotate=d.rotate)
+        try:
+            return driver(serial, width=128, height=64, rotate=d.rotate)
+        except Exception:
+            # An absent panel fails its init commands; without this every retry
+            # would leak the bus file descriptor.
+            serial.cleanup()
+            raise
 
     return open_luma

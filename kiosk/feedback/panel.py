@@ -60,6 +60,7 @@ class PanelFeedback:
         self._status = Status()
         self._last: Scan | None = None
         self._problems: dict[str, str] = {}
+        self._signalled = ""  # the last pattern played: whose latched LEDs are lit
         self._closed = False
         self._failed: set[str] = set()
 
@@ -121,9 +122,11 @@ class PanelFeedback:
         """The problem ``kind`` is over: drop its banner and latched red LED."""
         with self._lock:
             known = self._problems.pop(kind, None) is not None
+            # Only the problem's own red LED goes out: a later scan's latched LED stays.
+            acknowledge = known and self._signalled == PROBLEM and not self._problems
+        if acknowledge and self.player is not None:
+            self._safe("buzzer", self.player.acknowledge)
         if known:
-            if self.player is not None:
-                self._safe("buzzer", self.player.acknowledge)
             self._refresh()
 
     def close(self) -> None:
@@ -178,6 +181,8 @@ class PanelFeedback:
         pattern = self.patterns.get(name)
         if pattern is None:
             return
+        with self._lock:
+            self._signalled = name
         if self._echo:
             sound, light = pattern.describe()
             log.info("buzzer %s %s%s", name, sound or "-", " (muted)" if self.muted else "")

@@ -91,11 +91,6 @@ class Pattern:
             steps.append(Step((end - start) / 1000, hz, level, light.on if light else frozenset()))
         return steps
 
-    @property
-    def seconds(self) -> float:
-        """How long the pattern plays (latched LEDs excluded)."""
-        return sum(s.seconds for s in self.steps())
-
     def describe(self) -> tuple[str, str]:
         """The sound and light specs in the config text format (for logs and docs)."""
         return format_sound(self.sound), format_light(self.light, self.latch)

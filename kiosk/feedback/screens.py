@@ -12,7 +12,6 @@ from __future__ import annotations
 import functools
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any
 
 from PIL import Image, ImageDraw, ImageFont
 
@@ -308,8 +307,3 @@ def _stopped(c: _Canvas, lang: str) -> None:
     c.band(tr(lang, "stopped"), 34, _BIG, invert=False)
     c.draw.line((16, 36, c.width - 17, 36), fill=1)
     c.line(_ROWS[2] - 4, tr(lang, "stopped.hint"), 11)
-
-
-def describe(screen: Screen) -> dict[str, Any]:
-    """A short, loggable summary of a screen."""
-    return {"screen": screen.name}

@@ -31,9 +31,11 @@ def event_sleep(seconds: float, wake: threading.Event) -> bool:
 class ToneOutput(Protocol):
     """A buzzer as the player sees it."""
 
-    def tone(self, hz: float, level: float) -> None: ...
+    def tone(self, hz: float, level: float) -> None:
+        """Sound ``hz`` (> 0) at ``level`` (0..1; 0 is silence)."""
 
-    def off(self) -> None: ...
+    def off(self) -> None:
+        """Silence."""
 
 
 class ActiveBuzzer:
@@ -43,7 +45,7 @@ class ActiveBuzzer:
         self.device = device  # gpiozero DigitalOutputDevice
 
     def tone(self, hz: float, level: float) -> None:
-        if hz > 0 and level > 0:
+        if level > 0:
             self.device.on()
         else:
             self.device.off()
@@ -64,7 +66,7 @@ class PassiveBuzzer:
 
     def tone(self, hz: float, level: float) -> None:
         duty = 0.5 * level * self.volume
-        if hz <= 0 or duty <= 0:
+        if duty <= 0:
             self.device.value = 0
             return
         self.device.frequency = hz
