@@ -126,6 +126,10 @@ class Daemon:
             for source in self.sources:
                 source.start(self)
             self.feedback.status(self.status())
+            if damaged := self.store.damaged_files():
+                # Scanning goes on in a fresh store, but nobody may miss that the
+                # earlier scans sit in a damaged file until someone recovers them.
+                self.feedback.problem("store", f"earlier scans set aside: {damaged[0].name}")
             self.notify("READY=1")
             log.info(
                 "ready: %d catalogue items, %d scans stored", len(self.engine.catalog), self.total

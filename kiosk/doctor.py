@@ -610,6 +610,17 @@ def check_store(cfg: Config, system: System) -> list[Finding]:
                 f"{store.pending_count()} waiting for sync, "
                 f"catalogue {store.catalog_info()['count']} item(s)"
             )
+            if damaged := store.damaged_files():
+                out.append(
+                    Finding(
+                        "store",
+                        Level.FAIL,
+                        f"a damaged store was set aside: {', '.join(p.name for p in damaged)}; "
+                        "the scans in it are not in the current store",
+                        f"copy {path}/*.corrupt-* somewhere safe and recover them before the "
+                        "stock take is reported (docs/deploy.md, 'Troubleshooting')",
+                    )
+                )
     except KioskError as e:
         out.append(Finding("store", Level.FAIL, str(e), "see docs/deploy.md, 'Troubleshooting'"))
     except OSError as e:

@@ -154,6 +154,10 @@ class Store:
         if version < SCHEMA_VERSION:  # pragma: no cover - no older schema exists yet
             raise StoreError(f"store schema {version} has no migration to {SCHEMA_VERSION}")
 
+    def damaged_files(self) -> list[Path]:
+        """Files a damaged store was moved to (``*.corrupt-*``): data awaiting recovery."""
+        return sorted(self.state_dir.glob("*.corrupt-*"))
+
     # -- catalogue ----------------------------------------------------------
     @contextmanager
     def _catalog_file(self) -> Iterator[KioskDB]:

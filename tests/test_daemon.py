@@ -249,3 +249,11 @@ def test_undo_of_an_already_synced_scan_is_refused(state_dir: Path) -> None:
         daemon.handle(Barcode("KIOSK:undo", "t", 0.0))
         assert [s.code for s in store.scans()] == ["B0001", "KIOSK:undo"]
     assert "undo" in fb.problems
+
+
+def test_damaged_store_set_aside_is_shown_on_the_cart(state_dir: Path) -> None:
+    """When an earlier store was set aside as damaged, the cart says so while it scans on."""
+    (state_dir / "scans.log.corrupt-20261123-101500").write_text("damaged")
+    printed, fb, _ = run(state_dir, "B0001\n")
+    assert "store" in fb.problems
+    assert [p["verdict"] for p in printed] == ["ok"]

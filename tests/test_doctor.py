@@ -214,6 +214,19 @@ def test_store_files_owned_by_someone_else_are_flagged(tmp_path):
     assert f.level is Level.FAIL and "chown -R kiosk:" in f.fix
 
 
+def test_damaged_store_set_aside_is_a_failure(tmp_path):
+    """A store set aside as damaged fails the check until its scans are recovered."""
+    state = tmp_path / "state"
+    with Store.open(state):
+        pass
+    (state / "scans.log.corrupt-20261123-101500").write_text("damaged")
+    findings = by_name(
+        doctor.run(config(tmp_path), system=system(tmp_path), only=["store"]), "store"
+    )
+    (bad,) = [f for f in findings if f.level is Level.FAIL]
+    assert "scans.log.corrupt-20261123-101500" in bad.message and "recover" in bad.fix
+
+
 def test_unset_clock_is_explained(tmp_path):
     """A 1970 clock and an unsynchronised clock are warnings that say what happens to scans."""
     bad = system(tmp_path, wall=lambda: 0.0, sync_state=lambda: SyncState.UNSYNCED)
