@@ -76,7 +76,7 @@ class User:
 @dataclass
 class Fault:
     path: str
-    kind: str  # "500", "reset", "reset_after", "hold_after", "timeout", "login_page"
+    kind: str  # "500", "reset", "reset_after", "truncate", "hold_after", "timeout", "login_page"
     times: int = 1
     after: int = 0  # let this many matching requests through first
 
@@ -330,6 +330,15 @@ class _Handler(BaseHTTPRequestHandler):
             return
         status, text, headers = route(method, params, form)
         if fault == "reset_after":
+            self._reset()
+            return
+        if fault == "truncate":  # did the work, then the answer breaks off halfway
+            data = text.encode() if isinstance(text, str) else text
+            self.send_response(status)
+            self.send_header("Content-Length", str(len(data) + 100))
+            self.end_headers()
+            self.wfile.write(data[: len(data) // 2])
+            self.wfile.flush()
             self._reset()
             return
         if fault == "hold_after":  # done the work; now wait (e.g. to be killed) before answering

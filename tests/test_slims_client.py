@@ -195,6 +195,16 @@ def test_retries_transient_faults(fake: FakeSlims, kind: str) -> None:
     assert c.last_attempts == 3
 
 
+def test_answer_broken_off_midway_is_retried(fake: FakeSlims) -> None:
+    """An answer cut off halfway is retried; SLiMS had done the work, so it says already scanned."""
+    waits: list[float] = []
+    c = client(fake, sleep=waits.append)
+    c.login()
+    fake.inject("stock_take_action", "truncate", times=1)
+    assert c.action("B00010") is Outcome.ALREADY_SCANNED
+    assert c.last_attempts == 2 and len(waits) == 1
+
+
 def test_gives_up_with_clear_error(fake: FakeSlims) -> None:
     """After the configured retries the client reports SLiMS unreachable."""
     c = client(fake, retries=2)
@@ -349,3 +359,15 @@ def test_cli_catalog_pull(fake: FakeSlims, tmp_path: Path) -> None:
 
     with Store.open(tmp_path / "s") as store:
         assert store.catalog()["B00003"].on_loan and not store.catalog()["B00001"].on_loan
+
+
+def test_plain_http_to_another_host_is_warned(caplog: pytest.LogCaptureFixture) -> None:
+    """Sending the password over plain http to another machine is logged as a warning."""
+    from kiosk.slims.credentials import Credentials
+
+    for url, warned in (("http://library.example.org/", True), ("http://127.0.0.1:8080/", False)):
+        caplog.clear()
+        creds = Credentials(url, "admin", Secret("s3cret-Pw"))
+        SlimsClient.from_credentials(creds).close()
+        assert ("unencrypted" in caplog.text) is warned
+        assert "s3cret-Pw" not in caplog.text

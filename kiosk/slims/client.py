@@ -209,6 +209,11 @@ class SlimsClient:
                 "TLS verification is OFF for %s: anyone on the network can read the login",
                 creds.url,
             )
+        elif _in_clear(creds.url):
+            log.warning(
+                "%s is plain http: the SLiMS password crosses the network unencrypted; use https",
+                creds.url,
+            )
         return cls(
             creds.url,
             creds.username,
@@ -256,6 +261,8 @@ class SlimsClient:
                 problem = f"no answer within {self.timeout:g} s"
             except requests.exceptions.ConnectionError as e:
                 problem = f"connection failed ({_reason(e)})"
+            except requests.exceptions.ChunkedEncodingError as e:
+                problem = f"the answer broke off ({_reason(e)})"
             else:
                 if resp.status_code < 500:
                     return resp
@@ -745,4 +752,13 @@ def client_from_config(cfg: Slims, *, env: Mapping[str, str] | None = None) -> S
         ca_bundle=cfg.ca_bundle,
         timeout=cfg.timeout_s,
         retries=cfg.retries,
+    )
+
+
+def _in_clear(url: str) -> bool:
+    """Plain http to another machine (loopback is this machine: nothing crosses a network)."""
+    parts = urllib.parse.urlsplit(url)
+    host = parts.hostname or ""
+    return (
+        parts.scheme == "http" and host not in ("localhost", "::1") and not host.startswith("127.")
     )
