@@ -406,6 +406,20 @@ class _Handler(BaseHTTPRequestHandler):
             return 200, SESSION_SCRIPT, {}
         return None
 
+    def _gate(
+        self, module: str, *, stocktake: bool = False
+    ) -> tuple[int, str, dict[str, str]] | None:
+        """SLiMS's checks in its order: a session, the module right, an active stock take."""
+        lost = self._session_check()
+        if lost:
+            return lost
+        if not self._can(module):
+            return 200, NO_RIGHTS, {}
+        with self.fake.lock:
+            if stocktake and not self.fake.active:
+                return 200, NO_STOCKTAKE, {}
+        return None
+
     # -- pages ----------------------------------------------------------------------
     def login(self, method: str, params: dict[str, str], form: dict[str, Any]):
         fake = self.fake
@@ -501,14 +515,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def current(self, method: str, params: dict[str, str], form: dict[str, Any]):
         fake = self.fake
-        lost = self._session_check()
-        if lost:
-            return lost
-        if not self._can("stock_take"):
-            return 200, NO_RIGHTS, {}
+        refused = self._gate("stock_take", stocktake=True)
+        if refused:
+            return refused
         with fake.lock:
-            if not fake.active:
-                return 200, NO_STOCKTAKE, {}
             view = params.get("view", "e")
             words = params.get("keywords", "").split()
             rows = [
@@ -568,14 +578,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def upload(self, method: str, params: dict[str, str], form: dict[str, Any]):
         fake = self.fake
-        lost = self._session_check()
-        if lost:
-            return lost
-        if not self._can("stock_take"):
-            return 200, NO_RIGHTS, {}
-        with fake.lock:
-            if not fake.active:
-                return 200, NO_STOCKTAKE, {}
+        refused = self._gate("stock_take", stocktake=True)
+        if refused:
+            return refused
         if method != "POST" or "stUpload" not in form or "stFile" not in form:
             return 200, '<div class="menuBox">Stock Take Upload</div>', {}
         filename, data = form["stFile"]
@@ -621,11 +626,9 @@ class _Handler(BaseHTTPRequestHandler):
 
     def init(self, method: str, params: dict[str, str], form: dict[str, Any]):
         fake = self.fake
-        lost = self._session_check()
-        if lost:
-            return lost
-        if not self._can("stock_take"):
-            return 200, NO_RIGHTS, {}
+        refused = self._gate("stock_take")
+        if refused:
+            return refused
         sess = self._session()
         assert sess is not None
         if fake.users[sess["user"]].uid != 1:
@@ -677,11 +680,9 @@ class _Handler(BaseHTTPRequestHandler):
         )
 
     def loan_history(self, method: str, params: dict[str, str], form: dict[str, Any]):
-        lost = self._session_check()
-        if lost:
-            return lost
-        if not self._can("reporting"):
-            return 200, NO_RIGHTS, {}
+        refused = self._gate("reporting")
+        if refused:
+            return refused
         sess = self._session()
         assert sess is not None
         with self.fake.lock:
