@@ -142,14 +142,19 @@ def test_torn_last_record_is_recovered_with_a_log_line(
     d.close()
 
 
+def journal_of(path: Path, n: int) -> Path:
+    """A store of ``n`` documents, each its own journal record; returns the journal."""
+    d = open_db(path)
+    for i in range(n):
+        d.table("t").insert({"i": i})
+    d.close()
+    return path.with_suffix(".log")
+
+
 def test_last_record_with_bad_checksum_is_torn_not_corrupt(tmp_path: Path) -> None:
     """A complete last line whose bytes were not all persisted counts as torn."""
     path = tmp_path / "db.json"
-    d = open_db(path)
-    for i in range(3):
-        d.table("t").insert({"i": i})
-    d.close()
-    log = path.with_suffix(".log")
+    log = journal_of(path, 3)
     data = bytearray(log.read_bytes())
     data[-3] = ord("9") if data[-3] != ord("9") else ord("8")
     log.write_bytes(bytes(data))
@@ -161,11 +166,7 @@ def test_last_record_with_bad_checksum_is_torn_not_corrupt(tmp_path: Path) -> No
 def test_damage_before_good_records_is_kept_aside_and_reported(tmp_path: Path) -> None:
     """A damaged record in the middle stops the store, and the files are kept, not trimmed."""
     path = tmp_path / "db.json"
-    d = open_db(path)
-    for i in range(4):
-        d.table("t").insert({"i": i})
-    d.close()
-    log = path.with_suffix(".log")
+    log = journal_of(path, 4)
     lines = log.read_bytes().split(b"\n")
     lines[2] = lines[2].replace(b'"i":1', b'"i":7')
     damaged = b"\n".join(lines)
