@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import threading
@@ -101,6 +102,18 @@ def make_source(bench: Bench, **cfg: Any) -> EvdevSource:
     )
 
 
+@contextlib.contextmanager
+def reading(bench: Bench, **cfg: Any) -> Iterator[tuple[EvdevSource, RecordingSink]]:
+    """A started source over the bench's devices; stopped (devices released) on exit."""
+    sink = RecordingSink()
+    src = make_source(bench, **cfg)
+    src.start(sink)
+    try:
+        yield src, sink
+    finally:
+        src.stop()
+
+
 @pytest.fixture
 def bench() -> Iterator[Bench]:
     b = Bench()
@@ -112,16 +125,11 @@ def bench() -> Iterator[Bench]:
 def test_evdev_reads_barcode_grabbed_and_releases_on_stop(bench: Bench) -> None:
     """A scanner's barcode arrives with its name; it is grabbed while read and released on stop."""
     dev = bench.plug("/dev/input/event3")
-    sink = RecordingSink()
-    src = make_source(bench)
-    src.start(sink)
-    try:
+    with reading(bench) as (src, sink):
         dev.send(capture.barcode_events("B-0042"))
         assert sink.wait_for(lambda: sink.barcodes)
         held_while_reading = dev.grabbed
         assert src.active == ["/dev/input/event3"]
-    finally:
-        src.stop()
     assert [(b.text, b.scanner) for b in sink.barcodes] == [("B-0042", "Acme Barcode Scanner")]
     assert (held_while_reading, dev.grabbed) == (True, False)
     assert dev.closed
@@ -132,18 +140,13 @@ def test_evdev_two_scanners_typing_at_once_never_interleave(bench: Bench) -> Non
     """Two scanners sending at the same moment each deliver their own intact barcode."""
     a = bench.plug("/dev/input/event1", "Left Scanner")
     b = bench.plug("/dev/input/event2", "Right Scanner")
-    sink = RecordingSink()
-    src = make_source(bench)
-    src.start(sink)
-    try:
+    with reading(bench) as (_src, sink):
         ea = capture.barcode_events("AAAA1111")
         eb = capture.barcode_events("bbbb2222")
         for i in range(0, max(len(ea), len(eb)), 3):
             a.send(ea[i : i + 3])
             b.send(eb[i : i + 3])
         assert sink.wait_for(lambda: len(sink.barcodes) == 2)
-    finally:
-        src.stop()
     got = {(x.scanner, x.text) for x in sink.barcodes}
     assert got == {("Left Scanner", "AAAA1111"), ("Right Scanner", "bbbb2222")}
 
@@ -151,10 +154,7 @@ def test_evdev_two_scanners_typing_at_once_never_interleave(bench: Bench) -> Non
 def test_evdev_unplug_mid_barcode_reports_partial_and_replug_resumes(bench: Bench) -> None:
     """Pulling a scanner mid-code says which code was lost; plugging it back resumes scanning."""
     dev = bench.plug("/dev/input/event5")
-    sink = RecordingSink()
-    src = make_source(bench)
-    src.start(sink)
-    try:
+    with reading(bench) as (src, sink):
         layout = keymaps.LAYOUTS["us"]
         dev.send(capture.key_events(layout.keystrokes("PART")))
         bench.unplug("/dev/input/event5")
@@ -168,8 +168,6 @@ def test_evdev_unplug_mid_barcode_reports_partial_and_replug_resumes(bench: Benc
         assert sink.wait_for(lambda: sink.counts == [1, 0, 1])
         dev2.send(capture.barcode_events("WHOLE1"))
         assert sink.wait_for(lambda: sink.barcodes)
-    finally:
-        src.stop()
     assert [b.text for b in sink.barcodes] == ["WHOLE1"]
     assert not dev.grabbed
     assert not dev2.grabbed
@@ -177,32 +175,22 @@ def test_evdev_unplug_mid_barcode_reports_partial_and_replug_resumes(bench: Benc
 
 def test_evdev_starts_without_scanner_and_picks_up_a_new_one(bench: Bench) -> None:
     """With no scanner at start the daemon says it is waiting, then uses one plugged in later."""
-    sink = RecordingSink()
-    src = make_source(bench)
-    src.start(sink)
-    try:
+    with reading(bench) as (src, sink):
         assert any("no scanner found yet" in p for p in sink.problems)
         dev = bench.plug("/dev/input/event7")
         src.notify("add", "/dev/input/event7")
         assert sink.wait_for(lambda: src.active == ["/dev/input/event7"])
         dev.send(capture.barcode_events("NEW7"))
         assert sink.wait_for(lambda: sink.barcodes)
-    finally:
-        src.stop()
     assert sink.barcodes[0].text == "NEW7"
 
 
 def test_evdev_flushes_barcode_without_terminator_after_timeout(bench: Bench) -> None:
     """A scanner that sends no Enter still delivers each barcode after the configured pause."""
     dev = bench.plug("/dev/input/event4")
-    sink = RecordingSink()
-    src = make_source(bench, timeout_ms=20)
-    src.start(sink)
-    try:
+    with reading(bench, timeout_ms=20) as (_src, sink):
         dev.send(capture.key_events(keymaps.LAYOUTS["us"].keystrokes("9780")))
         assert sink.wait_for(lambda: sink.barcodes)
-    finally:
-        src.stop()
     assert sink.barcodes[0].text == "9780"
 
 
@@ -210,14 +198,9 @@ def test_evdev_grab_refused_is_reported_and_device_not_read(bench: Bench) -> Non
     """A scanner grabbed by another program is reported, not read, and closed again."""
     dev = bench.plug("/dev/input/event2")
     dev.grab_error = OSError(errno.EBUSY, "Device or resource busy")
-    sink = RecordingSink()
-    src = make_source(bench)
-    src.start(sink)
-    try:
+    with reading(bench) as (_src, sink):
         assert sink.wait_problem("another program has grabbed it")
         assert sink.wait_for(lambda: dev.closed)
-    finally:
-        src.stop()
     assert sink.barcodes == []
 
 
