@@ -234,3 +234,8 @@ class Clock:
                 self._anchor = Anchor(self.boot, self._wall() - mono)
                 log.info("wall clock is synchronised; earlier scans of this boot can be dated")
         return self._state
+
+
+def dated(stamp: Mapping[str, Any] | None, wall: float, anchors: Mapping[str, Anchor]) -> Dated:
+    """When a stored event happened, from its stamp (``None``: stored before stamps existed)."""
+    return Dated(wall, exact=True) if stamp is None else redate(Stamp.from_dict(stamp), anchors)

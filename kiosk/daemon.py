@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, TextIO
 
 from kiosk import __version__
-from kiosk.clock import Anchor, Clock
+from kiosk.clock import Clock
 from kiosk.config import Config
 from kiosk.engine import Decision, Engine
 from kiosk.exc import KioskError, StoreError, StoreFull
@@ -203,7 +203,8 @@ class Daemon:
         while self._store_problems:
             self.feedback.resolve(self._store_problems.pop())
         if not self._anchored and self.clock.anchor is not None:
-            self._save_anchor(self.clock.anchor)
+            self.store.save_anchor(self.clock.anchor)
+            self._anchored = True
         self.engine.apply(scan)
         self.counts[str(scan.verdict)] += 1
         if _undoable(scan):
@@ -213,13 +214,6 @@ class Daemon:
         self._emit(scan)
         self.feedback.scan(scan, decision.item, self.status())
         return scan
-
-    def _save_anchor(self, anchor: Anchor) -> None:
-        """Remember this boot's clock offset so earlier scans can be dated exactly."""
-        anchors = dict(self.store.state().get("anchors", {}))
-        anchors[anchor.boot] = anchor.offset
-        self.store.set_state(anchors=anchors)
-        self._anchored = True
 
     def _not_stored(self, barcode: Barcode, decision: Decision, err: StoreError) -> None:
         kind = "low_disk" if isinstance(err, StoreFull) else "store"

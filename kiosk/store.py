@@ -38,6 +38,7 @@ from typing import Any, Self, TypeVar
 
 from tinydb.table import Document, Table
 
+from kiosk.clock import Anchor
 from kiosk.exc import StoreError, StoreLocked
 from kiosk.models import Item, Scan, Verdict
 from kiosk.storage import KioskDB, Rows, open_db
@@ -210,6 +211,16 @@ class Store:
         self._meta.update({"state": state}, doc_ids=[1])
         self._state = state
         return dict(state)
+
+    def anchors(self) -> dict[str, Anchor]:
+        """Clock anchors, one per boot whose clock got synchronised (see kiosk.clock)."""
+        meta: Mapping[str, Any] = self._meta.get(doc_id=1) or {}
+        return {boot: Anchor(boot, float(off)) for boot, off in meta.get("anchors", {}).items()}
+
+    def save_anchor(self, anchor: Anchor) -> None:
+        """Remember a boot's clock offset so its earlier scans can be dated exactly."""
+        saved = {boot: a.offset for boot, a in self.anchors().items()}
+        self._meta.update({"anchors": saved | {anchor.boot: anchor.offset}}, doc_ids=[1])
 
     # -- stock takes (sessions) and shelf runs -------------------------------
     def start_session(self, name: str, **fields: Any) -> int:

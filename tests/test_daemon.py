@@ -113,8 +113,7 @@ def test_full_disk_is_signalled_and_nothing_printed(state_dir: Path) -> None:
 
 def test_scans_before_the_clock_is_set_are_dated_honestly(state_dir: Path) -> None:
     """A scan made while the clock was wrong gets its true time once the clock syncs that boot."""
-    from kiosk.cli.scans import anchors_of, dated
-    from kiosk.clock import Clock, SyncState
+    from kiosk.clock import Clock, SyncState, dated
     from kiosk.models import Barcode
 
     class Pi:  # the Pi's clocks, moved by hand
@@ -131,15 +130,15 @@ def test_scans_before_the_clock_is_set_are_dated_honestly(state_dir: Path) -> No
         daemon = Daemon(Config(), store, [], RecordingFeedback(), clock=clock)
         early = daemon.handle(Barcode("B0001", "t", 0.0))
         assert early is not None
-        assert not dated(early, anchors_of(store)).exact  # nobody knows the time yet
+        assert not dated(early.stamp, early.ts, store.anchors()).exact  # nobody knows the time yet
         Pi.wall, Pi.mono, Pi.state = 1_800_000_000.0, 20.0, SyncState.SYNCED
         daemon.handle(Barcode("B0002", "t", 0.0))
     with Store.open_readonly(state_dir) as store:
         first, second = store.scans()
-        anchors = anchors_of(store)
-    assert dated(first, anchors).exact
-    assert dated(first, anchors).wall == 1_800_000_000.0 - 10.0
-    assert dated(second, anchors).wall == 1_800_000_000.0
+        anchors = store.anchors()
+    assert dated(first.stamp, first.ts, anchors).exact
+    assert dated(first.stamp, first.ts, anchors).wall == 1_800_000_000.0 - 10.0
+    assert dated(second.stamp, second.ts, anchors).wall == 1_800_000_000.0
     assert first.seq < second.seq
 
 

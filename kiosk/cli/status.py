@@ -30,7 +30,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                 "catalog": catalog,
                 "counts": counts,
                 "unsynced": unsynced,
-                "state": {k: v for k, v in state.items() if k != "anchors"},
+                "state": state,
             }
         )
         return 0
