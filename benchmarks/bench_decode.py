@@ -23,11 +23,12 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from kiosk import capture, feedback, keymaps
+from kiosk import feedback
 from kiosk.config import Config, Scanner
 from kiosk.daemon import Daemon
-from kiosk.decode import Decoder
 from kiosk.models import Barcode, Item
+from kiosk.scanner import capture, keymaps
+from kiosk.scanner.decode import Decoder
 from kiosk.scanner.discovery import Node
 from kiosk.scanner.evdev import EvdevSource, PipeDevice
 from kiosk.store import Store

@@ -34,6 +34,54 @@ class Verdict(StrEnum):
 _FOUND = frozenset({Verdict.OK, Verdict.ON_LOAN, Verdict.WRONG_LOCATION, Verdict.MISSHELVED})
 
 
+class Command(StrEnum):
+    """What a command barcode (``KIOSK:<command>[:arg]``) asks the cart to do."""
+
+    UNDO = "undo"
+    RUN = "run"  # start a new shelf run
+    LOCATION = "location"  # set the location (needs an argument), and start a new run
+    SYNC = "sync"
+    NOLABEL = "nolabel"  # tally a book that has no barcode label
+    PAUSE = "pause"
+    RESUME = "resume"
+
+    @property
+    def undoable(self) -> bool:
+        """Only the no-label tally counts a book; other commands cannot be taken back."""
+        return self is Command.NOLABEL
+
+
+class ProblemKind(StrEnum):
+    """A state the cart shows until it is over (idle banner) or once (refusal)."""
+
+    NO_SCANNER = "no_scanner"
+    STORE = "store"
+    LOW_DISK = "low_disk"
+    SLIMS = "slims"
+    PAUSED = "paused"
+    UNDO = "undo"
+
+
+class SyncOutcome(StrEnum):
+    """Where one scan stands with SLiMS once a sync has dealt with it."""
+
+    ACCEPTED = "accepted"  # SLiMS marked the item found for this scan
+    ALREADY_SCANNED = "already_scanned"  # SLiMS had it found already
+    NOT_IN_STOCKTAKE = "not_in_stocktake"
+    ON_LOAN = "on_loan"
+    SKIPPED_RULE = "skipped_rule"  # the item's status is skipped by SLiMS's stock take
+    UPLOADED = "uploaded"  # sent in a bulk upload that SLiMS counted
+    EXPORTED = "exported"  # written to the upload file; SLiMS has not seen it yet
+
+    @property
+    def confirmed(self) -> bool:
+        """SLiMS holds the item as found (not merely written to a file)."""
+        return self in _CONFIRMED
+
+
+_CONFIRMED = frozenset({SyncOutcome.ACCEPTED, SyncOutcome.ALREADY_SCANNED, SyncOutcome.UPLOADED})
+
+
 @dataclass(frozen=True, slots=True)
 class Item:
     """One copy (eksemplar) from the SLiMS catalogue."""

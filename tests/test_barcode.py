@@ -7,8 +7,8 @@ import re
 import pytest
 from PIL import Image
 
-from kiosk import barcode
 from kiosk.exc import BarcodeError
+from kiosk.printing import barcode
 
 
 def runs(row: list[bool]) -> list[tuple[bool, int]]:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import bench
+from kiosk.cli import bench_store as bench
 from tests.conftest import kiosk
 
 

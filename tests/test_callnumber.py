@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kiosk import callnumber
-from kiosk.callnumber import CallNumber, ddc_group, parse, shelf_key, sort_key
+from kiosk.engine import callnumber
+from kiosk.engine.callnumber import CallNumber, ddc_group, parse, shelf_key, sort_key
 
 # text, prefix, class, marks, title, year, volume, copy
 SHAPES = [

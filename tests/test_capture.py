@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import capture
 from kiosk.cli import replay
-from kiosk.decode import Decoder, decode_events
 from kiosk.exc import CaptureError
+from kiosk.scanner import capture
+from kiosk.scanner.decode import Decoder, decode_events
 from kiosk.scanner.evdev import PipeDevice
 
 

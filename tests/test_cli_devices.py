@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import capture
 from kiosk.cli import devices
 from kiosk.exc import ScannerError, ScannerNotFound
+from kiosk.scanner import capture
 
 
 def cli(argv: list[str], config: Path) -> int:

@@ -9,11 +9,11 @@ import pytest
 from PIL import Image
 
 from kiosk import cli
-from kiosk.commands import build_sheet, render_html
 from kiosk.config import StockTake
 from kiosk.engine import COMMANDS, Engine
 from kiosk.exc import ConfigError
 from kiosk.models import Item, Verdict
+from kiosk.printing.sheet import build_sheet, render_html
 from kiosk.store import Store
 from tests.conftest import shelf_items
 from tests.test_barcode import decode_row, image_row, svg_row

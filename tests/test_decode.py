@@ -10,10 +10,10 @@ from evdev.events import InputEvent
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kiosk import capture, keymaps
 from kiosk.config import Scanner
-from kiosk.decode import Decoder, decode_events
 from kiosk.exc import ConfigError
+from kiosk.scanner import capture, keymaps
+from kiosk.scanner.decode import Decoder, decode_events
 
 E = ecodes
 

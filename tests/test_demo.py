@@ -51,8 +51,8 @@ def test_bundled_sample_reads_back_exactly() -> None:
     """The bundled catalogue, in SLiMS's own export dialect, imports with every title intact."""
     from importlib import resources
 
-    from kiosk import sample
-    from kiosk.demo import load_sample
+    from kiosk.cli import sample_data as sample
+    from kiosk.cli.demo_day import load_sample
 
     generated = sample.generate()
     bundled = (resources.files("kiosk") / "data" / "sample_catalog.csv").read_text("utf-8")

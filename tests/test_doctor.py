@@ -9,10 +9,10 @@ import os
 import socket
 from pathlib import Path
 
-from kiosk import doctor
+from kiosk.cli import checks as doctor
 from kiosk.cli import doctor as doctor_cli
+from kiosk.cli.checks import Account, Finding, Level, System
 from kiosk.clock import SyncState
-from kiosk.doctor import Account, Finding, Level, System
 from kiosk.scanner.discovery import Node, Selector, classify
 from kiosk.store import Store
 from tests.fakeslims import FakeSlims, User

@@ -10,8 +10,8 @@ import pytest
 
 from kiosk.config import StockTake
 from kiosk.engine import Engine
+from kiosk.engine.shelf import ShelfOrder
 from kiosk.models import Item, Scan, Verdict
-from kiosk.shelf import ShelfOrder
 from tests.conftest import shelf_items
 
 _seq = itertools.count(1)

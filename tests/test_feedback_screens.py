@@ -19,8 +19,8 @@ from PIL import Image, ImageChops
 
 from kiosk.feedback import Status
 from kiosk.feedback.display import DIM_CONTRAST, DisplayWorker
+from kiosk.feedback.gallery import enlarge, examples, write_all
 from kiosk.feedback.i18n import LANGUAGES
-from kiosk.feedback.samples import enlarge, examples, write_all
 from kiosk.feedback.screens import Idle, VerdictScreen, fold, render
 from kiosk.models import Scan, Verdict
 

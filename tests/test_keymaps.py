@@ -7,8 +7,8 @@ import string
 import pytest
 from evdev import ecodes
 
-from kiosk import keymaps
 from kiosk.exc import ConfigError
+from kiosk.scanner import keymaps
 
 
 def test_keymaps_codes_match_kernel_headers() -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.notify import (
+from kiosk.systemd import (
     JournalFormatter,
     Notifier,
     WatchdogPinger,
@@ -122,7 +122,7 @@ def test_outside_systemd_everything_is_a_no_op():
 def test_a_vanished_socket_is_logged_not_raised(tmp_path, caplog):
     """If systemd's socket is gone, the scan loop goes on and the journal says why."""
     n = Notifier({"NOTIFY_SOCKET": str(tmp_path / "nobody-listens")})
-    with caplog.at_level(logging.WARNING, logger="kiosk.notify"):
+    with caplog.at_level(logging.WARNING, logger="kiosk.systemd"):
         assert not n.watchdog()
     assert "cannot notify systemd" in caplog.text
 

@@ -12,7 +12,6 @@ from typing import Any
 
 import pytest
 
-from kiosk import capture, keymaps
 from kiosk.config import Scanner
 from kiosk.exc import (
     ConfigError,
@@ -22,7 +21,7 @@ from kiosk.exc import (
     ScannerPermissionError,
 )
 from kiosk.models import Barcode
-from kiosk.scanner import discovery
+from kiosk.scanner import capture, discovery, keymaps
 from kiosk.scanner.discovery import Node, Selector, classify, parse_selectors
 from kiosk.scanner.evdev import EvdevSource, PipeDevice
 

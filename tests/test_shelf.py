@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from kiosk.engine.shelf import DEFAULT_MAX_GAP, Misshelf, ShelfOrder, ShelfRun
 from kiosk.models import Item
-from kiosk.shelf import DEFAULT_MAX_GAP, Misshelf, ShelfOrder, ShelfRun
 
 K = DEFAULT_MAX_GAP
 

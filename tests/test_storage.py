@@ -13,7 +13,7 @@ from tinydb import Query, TinyDB
 from tinydb.storages import MemoryStorage
 
 from kiosk.exc import StoreCorrupt, StoreError, StoreFull
-from kiosk.storage import JournalStorage, JournalTable, KioskDB, open_db
+from kiosk.store.journal import JournalStorage, JournalTable, KioskDB, open_db
 
 
 @pytest.fixture(params=["memory", "journal"])
@@ -129,7 +129,7 @@ def test_torn_last_record_is_recovered_with_a_log_line(
     log = path.with_suffix(".log")
     good = log.read_bytes()
     log.write_bytes(good + b'1234abcd {"t":"t","p":{"4":{"i"')
-    with caplog.at_level(logging.WARNING, logger="kiosk.storage"):
+    with caplog.at_level(logging.WARNING, logger="kiosk.store.journal"):
         d = open_db(path)
     assert [x["i"] for x in d.table("t").all()] == [0, 1, 2]
     assert "interrupted write" in caplog.text

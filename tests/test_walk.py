@@ -22,8 +22,8 @@ from typing import Any
 
 import pytest
 
-from kiosk import sample
-from kiosk.callnumber import parse, sort_key
+from kiosk.cli import sample_data as sample
+from kiosk.engine.callnumber import parse, sort_key
 from kiosk.models import Item
 from kiosk.slims.export import parse_export
 from kiosk.store import Store

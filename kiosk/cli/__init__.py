@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from kiosk import __version__
 from kiosk.exc import KioskError
-from kiosk.notify import JournalFormatter, under_journald
+from kiosk.systemd import JournalFormatter, under_journald
 
 #: Verb modules, in the order ``kiosk --help`` lists them.
 VERBS = (

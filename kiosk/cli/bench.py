@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from kiosk import bench
+from kiosk.cli import bench_store as bench
 from kiosk.cli.common import print_json
 
 

@@ -8,8 +8,8 @@ import sys
 from pathlib import Path
 
 from kiosk.cli.common import load_config
-from kiosk.commands import build_sheet, write_sheet
 from kiosk.exc import StoreError
+from kiosk.printing.sheet import build_sheet, write_sheet
 from kiosk.store import Store
 
 log = logging.getLogger(__name__)

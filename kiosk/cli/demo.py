@@ -22,7 +22,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from kiosk.demo import run_demo  # noqa: PLC0415  (the sample library loads only here)
+    from kiosk.cli.demo_day import run_demo  # noqa: PLC0415  (the sample library loads only here)
 
     cfg = config.load(args.config) if args.config else config.Config()
     logging.getLogger("kiosk.feedback").setLevel(logging.INFO)

@@ -15,9 +15,9 @@ import sys
 from pathlib import Path
 
 from kiosk.cli.common import load_config, print_json
-from kiosk.decode import Decoder
 from kiosk.exc import ScannerError
 from kiosk.scanner import discovery
+from kiosk.scanner.decode import Decoder
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -95,7 +95,7 @@ def _print_table(nodes: list[discovery.Node]) -> None:
 
 
 def _record(args: argparse.Namespace, decoder: Decoder) -> int:
-    from kiosk import capture  # noqa: PLC0415
+    from kiosk.scanner import capture  # noqa: PLC0415
 
     path = args.record
     grab = not args.no_grab

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from kiosk import doctor
+from kiosk.cli import checks as doctor
 from kiosk.cli.common import print_json
 
 _MARK = {

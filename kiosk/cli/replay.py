@@ -12,11 +12,11 @@ import argparse
 import dataclasses
 import sys
 
-from kiosk import capture
 from kiosk.cli.common import load_config, print_json
-from kiosk.decode import Decoder
 from kiosk.exc import CaptureError
-from kiosk.keymaps import LAYOUTS
+from kiosk.scanner import capture
+from kiosk.scanner.decode import Decoder
+from kiosk.scanner.keymaps import LAYOUTS
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -8,11 +8,12 @@ import signal
 import sys
 from types import FrameType
 
-from kiosk import feedback, hardware
+from kiosk import app as hardware
+from kiosk import feedback
 from kiosk.cli.common import load_config
 from kiosk.daemon import Daemon, SyncWorker
-from kiosk.notify import Notifier
 from kiosk.store import Store
+from kiosk.systemd import Notifier
 
 log = logging.getLogger(__name__)
 

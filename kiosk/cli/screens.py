@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.cli.common import print_json
+from kiosk.feedback.gallery import write_all
 from kiosk.feedback.i18n import LANGUAGES
-from kiosk.feedback.samples import write_all
 
 
 def register(sub: Any) -> None:

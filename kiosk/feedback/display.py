@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from kiosk.feedback.samples import enlarge
+from kiosk.feedback.gallery import enlarge
 from kiosk.feedback.screens import Screen, Starting, render
 
 log = logging.getLogger(__name__)

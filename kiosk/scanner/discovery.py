@@ -31,7 +31,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from kiosk import keymaps
 from kiosk.exc import (
     ConfigError,
     ScannerDisconnected,
@@ -39,6 +38,7 @@ from kiosk.exc import (
     ScannerNotFound,
     ScannerPermissionError,
 )
+from kiosk.scanner import keymaps
 
 INPUT_DIR = "/dev/input"
 

@@ -1,7 +1,7 @@
 """USB HID barcode scanners read through Linux evdev, hot-plugged and grabbed.
 
 :class:`EvdevSource` keeps one reader thread per scanner node, each with its
-own :class:`~kiosk.decode.Decoder`, so two scanners typing at once never mix
+own :class:`~kiosk.scanner.decode.Decoder`, so two scanners typing at once never mix
 their characters. Every scanner is grabbed (``EVIOCGRAB``) so its keystrokes
 never reach a console or login prompt, and released in a ``finally`` whatever
 ends the reader (python-evdev's ``grab_context`` has no such guarantee).
@@ -32,12 +32,11 @@ from typing import Any, Protocol
 
 from evdev.eventio import EventIO
 
-from kiosk import capture
 from kiosk.config import Scanner as ScannerConfig
-from kiosk.decode import Decoder, ScannerSettings
 from kiosk.exc import ScannerError, ScannerPermissionError
 from kiosk.models import Barcode
-from kiosk.scanner import Sink
+from kiosk.scanner import Sink, capture
+from kiosk.scanner.decode import Decoder, ScannerSettings
 from kiosk.scanner.discovery import (
     INPUT_DIR,
     Node,

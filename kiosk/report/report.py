@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from kiosk.callnumber import ddc_group, parse, sort_key
+from kiosk.engine.callnumber import ddc_group, parse, sort_key
 from kiosk.models import Item, Scan, Verdict
 
 FORMATS = ("html", "csv", "json", "text")

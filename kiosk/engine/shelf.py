@@ -45,7 +45,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
-from kiosk.callnumber import parse
+from kiosk.engine.callnumber import parse
 from kiosk.models import Item
 
 __all__ = ["DEFAULT_MAX_GAP", "Misshelf", "ShelfOrder", "ShelfRun"]

@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from kiosk.config import StockTake
+from kiosk.engine.shelf import Misshelf, ShelfOrder, ShelfRun
 from kiosk.models import Item, Scan, Verdict
-from kiosk.shelf import Misshelf, ShelfOrder, ShelfRun
 
 log = logging.getLogger(__name__)
 

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from kiosk import keymaps
 from kiosk.exc import CaptureError, ScannerDisconnected
+from kiosk.scanner import keymaps
 
 #: ``struct input_event`` as 64-bit and 32-bit userland see it.
 FORMATS: dict[int, struct.Struct] = {64: struct.Struct("<qqHHi"), 32: struct.Struct("<llHHi")}

@@ -18,9 +18,9 @@ from importlib import resources
 from pathlib import Path
 
 from kiosk import feedback, report
-from kiosk.callnumber import sort_key
 from kiosk.config import Config
 from kiosk.daemon import Daemon
+from kiosk.engine.callnumber import sort_key
 from kiosk.models import Item
 from kiosk.scanner.stdin import StdinSource
 from kiosk.slims.export import read_export_file

@@ -6,7 +6,7 @@ data. Read-only openers (``kiosk status``, ``kiosk report``) take no lock and
 see the state as of their opening.
 
 Two TinyDB databases keep different rhythms apart, both on
-:class:`~kiosk.storage.JournalStorage` (snapshot + fsynced journal, see that
+:class:`~kiosk.store.journal.JournalStorage` (snapshot + fsynced journal, see that
 module): ``catalog`` is replaced wholesale and atomically by a pull or import;
 ``scans`` grows by one journal record per scan, on disk before
 :meth:`Store.add_scan` returns, i.e. before the cart says "OK".
@@ -41,7 +41,7 @@ from tinydb.table import Document, Table
 from kiosk.clock import Anchor
 from kiosk.exc import StoreError, StoreLocked
 from kiosk.models import Item, Scan, Verdict
-from kiosk.storage import KioskDB, Rows, open_db
+from kiosk.store.journal import KioskDB, Rows, open_db
 
 #: Version of the record layout; bump it and add a migration in ``_check_schema``.
 SCHEMA_VERSION = 1

@@ -20,9 +20,9 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from kiosk import barcode
 from kiosk.engine import COMMANDS
 from kiosk.exc import BarcodeError, ConfigError
+from kiosk.printing import barcode
 
 __all__ = ["CommandCode", "Sheet", "build_sheet", "render_html", "render_png", "write_sheet"]
 

@@ -20,9 +20,9 @@ import unicodedata
 from collections.abc import Callable
 from typing import Protocol
 
-from kiosk import keymaps
 from kiosk.exc import ConfigError
-from kiosk.keymaps import ALTGR, EV_KEY, PLAIN, SHIFT, Layout
+from kiosk.scanner import keymaps
+from kiosk.scanner.keymaps import ALTGR, EV_KEY, PLAIN, SHIFT, Layout
 
 #: AIM symbology identifier: "]", a symbology letter, a modifier character (ISO/IEC 15424).
 AIM_RE = re.compile(r"\][A-Za-z][0-9A-Za-z]")

@@ -1,0 +1,1 @@
+"""Printed matter: Code 128 barcodes and the sheet of command barcodes."""
