@@ -23,9 +23,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from kiosk import feedback
+from kiosk.app import build_cart
 from kiosk.config import Config, Scanner
-from kiosk.daemon import Daemon
 from kiosk.models import Barcode, Item
 from kiosk.scanner import capture, keymaps
 from kiosk.scanner.decode import Decoder
@@ -146,7 +145,7 @@ def bench_verdict_latency(samples: int) -> dict[str, float | int]:
         cfg = Config()
         dev = PipeDevice("bench scanner")
         out = TimingOut()
-        daemon = Daemon(cfg, store, [_source(dev)], feedback.build(cfg, simulate=True), out=out)
+        daemon = build_cart(cfg, store, simulate=True, sources=[_source(dev)], out=out)
         loop = threading.Thread(target=daemon.run)
         loop.start()
         try:

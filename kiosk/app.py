@@ -1,20 +1,29 @@
-"""Composition root for hardware: builds scanner sources from config names.
+"""The one place that wires the cart together from its configuration.
 
-Simulation is chosen by ``--simulate``, ``hardware = "simulated"`` or
-``KIOSK_SIMULATE=1``; ``auto`` means real hardware where it exists.
+Every stage below takes plain values or a small settings protocol; only this
+module (and the CLI verbs that call it) turns a :class:`~kiosk.config.Config`
+into scanners, feedback, a sync worker and the scan loop. ``kiosk run``, the
+demo and the benchmarks all build their cart here, so they run the same thing.
 """
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
 
+from kiosk import feedback
 from kiosk.config import Config
+from kiosk.daemon import Daemon, Notify, SyncWorker
 from kiosk.scanner import Source
 from kiosk.scanner.stdin import StdinSource
+from kiosk.store import Store
 
 
 def simulated(cfg: Config, flag: bool = False) -> bool:
+    """Simulated hardware: ``--simulate``, ``hardware = "simulated"`` or ``KIOSK_SIMULATE=1``."""
     if flag or os.environ.get("KIOSK_SIMULATE", "") not in ("", "0"):
         return True
     return cfg.hardware == "simulated"
@@ -27,3 +36,33 @@ def build_sources(cfg: Config, *, simulate: bool) -> list[Source]:
     from kiosk.scanner.evdev import EvdevSource  # noqa: PLC0415  (needs Linux evdev)
 
     return [EvdevSource.from_config(cfg.scanner)]
+
+
+def build_cart(
+    cfg: Config,
+    store: Store,
+    *,
+    simulate: bool,
+    sources: Sequence[Source] | None = None,
+    out: TextIO | None = None,
+    frames_dir: Path | None = None,
+    notify: Notify | None = None,
+) -> Daemon:
+    """The whole cart on ``store``: scanners, buzzer/LEDs/OLED, sync worker and scan loop.
+
+    ``sources`` replaces the configured scanners (the demo's scripted walk, a
+    benchmark's pipe); ``out`` receives one JSON line per stored scan;
+    ``frames_dir`` keeps every simulated OLED frame as a PNG.
+    """
+    daemon: Daemon | None = None
+
+    def on_button(name: str) -> None:  # gpiozero's thread; may come before the daemon exists
+        if daemon is not None:
+            daemon.button(name)
+
+    fb = feedback.build(cfg, simulate=simulate, frames_dir=frames_dir, on_button=on_button)
+    if sources is None:
+        sources = build_sources(cfg, simulate=simulate)
+    sync = SyncWorker(cfg, store, fb)
+    daemon = Daemon(cfg, store, sources, fb, out=out, sync=sync, notify=notify)
+    return daemon

@@ -13,18 +13,19 @@ import json
 import logging
 import queue
 import threading
-from collections import Counter
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, Protocol, TextIO
 
 from kiosk import __version__
 from kiosk.clock import Clock
 from kiosk.config import Config
-from kiosk.engine import Decision, Engine
+from kiosk.engine import Decision, Engine, shelf_order
+from kiosk.engine.shelf import ShelfOrder
 from kiosk.exc import KioskError, StoreError, StoreFull
 from kiosk.feedback import Feedback, Status
-from kiosk.models import Barcode, Scan, Verdict
+from kiosk.models import Barcode, Command, ProblemKind, Scan, Verdict
 from kiosk.scanner import Source
 from kiosk.store import Store
 
@@ -39,9 +40,30 @@ TICK_S = 1.0
 SHELF_WAIT_S = 0.3
 
 
+class Notify(Protocol):
+    """The service manager's view of the daemon (:class:`kiosk.systemd.Notifier`)."""
+
+    def ready(self, status: str | None = None) -> bool: ...
+    def watchdog(self) -> bool: ...
+    def stopping(self, status: str | None = None) -> bool: ...
+
+
+class _Unmanaged:
+    """No service manager is listening (tests, the demo)."""
+
+    def ready(self, status: str | None = None) -> bool:
+        return False
+
+    def watchdog(self) -> bool:
+        return False
+
+    def stopping(self, status: str | None = None) -> bool:
+        return False
+
+
 @dataclass(frozen=True)
 class _Event:
-    kind: str  # "barcode" | "problem" | "finished" | "scanners" | "button" | "stop"
+    kind: str  # "barcode" | "problem" | "finished" | "scanners" | "button" | "shelf_order" | "stop"
     barcode: Barcode | None = None
     text: str = ""
 
@@ -58,7 +80,7 @@ class Daemon:
         *,
         out: TextIO | None = None,
         sync: SyncWorker | None = None,
-        notify: Callable[[str], None] | None = None,
+        notify: Notify | None = None,
         clock: Clock | None = None,
     ) -> None:
         self.cfg = cfg
@@ -67,31 +89,57 @@ class Daemon:
         self.feedback = feedback
         self.out = out
         self.sync = sync
-        self.notify = notify or (lambda _msg: None)
+        self.notify = notify or _Unmanaged()
         self.clock = clock or Clock()
         self._anchored = False
         # SimpleQueue.put is reentrant: safe from the SIGTERM handler, unlike Queue.put.
         self._queue: queue.SimpleQueue[_Event] = queue.SimpleQueue()
         self._live = {s.name for s in self.sources}
         self._stop = threading.Event()
-        self._store_problems: set[str] = set()
+        self._store_problems: set[ProblemKind] = set()
+        #: Set once by the shelf-order thread, taken over by the scan loop.
+        self._shelf_order: Mapping[str, ShelfOrder] | None = None
 
-        state = store.state()
-        self.counts: Counter[str] = Counter(store.counts())
-        self._history = [s for s in store.recent(100) if _undoable(s)]
         self.engine = Engine(
             store.catalog(),
             cfg.stocktake,
-            location=str(state.get("location", cfg.stocktake.location)),
-            run=int(state.get("run", 1)),
+            location=str(store.state().get("location", cfg.stocktake.location)),
             found=store.scanned_codes(),
         )
         if cfg.stocktake.misshelf_check:
-            # A small catalogue is in shelf order before the first scan; a large one
-            # (seconds on a Pi Zero) finishes while scanning has already begun.
-            preparing = self.engine.prepare_shelves(background=True)
-            if preparing is not None:
-                preparing.join(SHELF_WAIT_S)
+            self._prepare_shelf_order()
+
+    def _prepare_shelf_order(self) -> None:
+        """Put the catalogue in shelf order on a thread of its own.
+
+        A small catalogue is in order before the first scan; a large one
+        (seconds on a Pi Zero) finishes while scanning has already begun, and
+        the loop hands it to the engine at its next event.
+        """
+        self.engine.await_shelf_order()
+        items = list(self.engine.catalog.values())
+
+        def build() -> None:
+            t0 = time.monotonic()
+            try:
+                orders = shelf_order(items)
+            except Exception:  # nobody would hear of it on this thread: say so, scan on
+                log.exception("cannot put the catalogue in shelf order; misshelf alerts are off")
+                orders = {}
+            took = time.monotonic() - t0
+            log.info("shelf order ready: %d locations in %.2f s", len(orders), took)
+            self._shelf_order = orders
+            self._queue.put(_Event("shelf_order"))
+
+        thread = threading.Thread(target=build, name="shelf-order", daemon=True)
+        thread.start()
+        thread.join(SHELF_WAIT_S)
+        self._take_shelf_order()
+
+    def _take_shelf_order(self) -> None:
+        if self._shelf_order is not None:
+            self.engine.set_shelf_order(self._shelf_order)
+            self._shelf_order = None
 
     # -- Sink protocol (called from source threads) ------------------------------
     def barcode(self, barcode: Barcode) -> None:
@@ -129,19 +177,22 @@ class Daemon:
             if damaged := self.store.damaged_files():
                 # Scanning goes on in a fresh store, but nobody may miss that the
                 # earlier scans sit in a damaged file until someone recovers them.
-                self.feedback.problem("store", f"earlier scans set aside: {damaged[0].name}")
-            self.notify("READY=1")
+                message = f"earlier scans set aside: {damaged[0].name}"
+                self.feedback.problem(ProblemKind.STORE, message)
+            self.notify.ready()
             log.info(
                 "ready: %d catalogue items, %d scans stored", len(self.engine.catalog), self.total
             )
             while not self._stop.is_set():
-                self.notify("WATCHDOG=1")
+                self.notify.watchdog()
                 try:
                     event = self._queue.get(timeout=TICK_S)
                 except queue.Empty:
                     continue
                 if event.kind == "barcode" and event.barcode is not None:
                     self.handle(event.barcode)
+                elif event.kind == "shelf_order":
+                    self._take_shelf_order()
                 elif event.kind == "problem":
                     log.warning("%s", event.text)
                 elif event.kind == "button":
@@ -154,7 +205,7 @@ class Daemon:
                         log.info("all scanner input ended")
                         break
         finally:
-            self.notify("STOPPING=1")
+            self.notify.stopping()
             for source in self.sources:
                 source.stop()
             if self.sync is not None:
@@ -164,15 +215,16 @@ class Daemon:
 
     @property
     def total(self) -> int:
-        return sum(self.counts.values())
+        return sum(self.store.counts().values())
 
     def status(self) -> Status:
+        counts = self.store.counts()
         return Status(
             stocktake=self.store.state().get("stocktake", self.cfg.stocktake.name),
             location=self.engine.location,
-            run=self.engine.run,
-            counts=dict(self.counts),
-            scanned=self.total,
+            run=self.store.current_run(),
+            counts=counts,
+            scanned=sum(counts.values()),
             unsynced=self.store.pending_count(),
             catalog_size=len(self.engine.catalog),
             paused=self.engine.paused,
@@ -181,9 +233,10 @@ class Daemon:
     # -- one barcode ------------------------------------------------------------------------
     def handle(self, barcode: Barcode) -> Scan | None:
         """Decide, store, then signal one barcode; returns the stored scan."""
+        self._take_shelf_order()
         decision = self.engine.decide(barcode.text)
-        if self.engine.paused and decision.command not in ("resume", "pause"):
-            self.feedback.problem("paused", "scanning is paused; scan RESUME to go on")
+        if self.engine.paused and decision.command not in (Command.RESUME, Command.PAUSE):
+            self.feedback.problem(ProblemKind.PAUSED, "scanning is paused; scan RESUME to go on")
             return None
         stamp = self.clock.now()
         try:
@@ -193,7 +246,7 @@ class Daemon:
                 scanner=barcode.scanner,
                 ts=stamp.wall,
                 location=self.engine.location,
-                run=self.engine.run,
+                run=self.store.current_run(),
                 detail=decision.detail,
                 stamp=stamp.to_dict(),
             )
@@ -206,17 +259,14 @@ class Daemon:
             self.store.save_anchor(self.clock.anchor)
             self._anchored = True
         self.engine.apply(scan)
-        self.counts[str(scan.verdict)] += 1
-        if _undoable(scan):
-            self._history.append(scan)
-        if scan.verdict is Verdict.COMMAND:
-            self._command(scan)
+        if scan.command is not None:
+            self._command(scan.command)
         self._emit(scan)
         self.feedback.scan(scan, decision.item, self.status())
         return scan
 
     def _not_stored(self, barcode: Barcode, decision: Decision, err: StoreError) -> None:
-        kind = "low_disk" if isinstance(err, StoreFull) else "store"
+        kind = ProblemKind.LOW_DISK if isinstance(err, StoreFull) else ProblemKind.STORE
         self._store_problems.add(kind)
         log.error("scan of %s NOT stored: %s", barcode.text, err)
         self.feedback.problem(kind, str(err))
@@ -229,34 +279,33 @@ class Daemon:
         self.out.write(json.dumps(scan.to_dict(), ensure_ascii=False) + "\n")
         self.out.flush()
 
-    def _command(self, scan: Scan) -> None:
-        name = scan.detail.get("command")
-        if name == "undo":
+    def _command(self, command: Command) -> None:
+        if command is Command.UNDO:
             self._undo()
-        elif name in ("run", "location"):
-            self.engine.run = self.store.start_run(self.engine.location)
-        elif name == "sync":
+        elif command in (Command.RUN, Command.LOCATION):
+            self.store.start_run(self.engine.location)
+        elif command is Command.SYNC:
             self._sync()
 
     def _undo(self) -> None:
-        if not self._history:
+        last = self.store.last_undoable()
+        if last is None:
             log.info("undo: nothing to take back")
             return
         if self.sync is not None and self.sync.running:
             # The uploader may be sending this very scan: SLiMS would keep it.
-            self.feedback.problem("undo", "a sync is running: undo when it has finished")
+            message = "a sync is running: undo when it has finished"
+            self.feedback.problem(ProblemKind.UNDO, message)
             return
-        last = self.store.scan(self._history[-1].seq) or self._history[-1]
         if last.sync is not None:
             # SLiMS (or the upload file) already has it: undoing here would make
             # the cart and SLiMS disagree without anyone noticing.
             log.warning("undo refused: scan %d (%s) was already synced", last.seq, last.code)
-            self.feedback.problem("undo", f"{last.code} already sent to SLiMS: fix it there")
+            message = f"{last.code} already sent to SLiMS: fix it there"
+            self.feedback.problem(ProblemKind.UNDO, message)
             return
-        self._history.pop()
         self.store.void(last.seq)
         self.engine.undo(last)
-        self.counts[str(last.verdict)] -= 1
         log.info("undo: scan %d (%s) taken back", last.seq, last.code)
 
     def _sync(self) -> None:
@@ -267,9 +316,9 @@ class Daemon:
 
     def _scanners(self, count: int) -> None:
         if count:
-            self.feedback.resolve("no_scanner")
+            self.feedback.resolve(ProblemKind.NO_SCANNER)
         else:
-            self.feedback.problem("no_scanner", "no scanner connected: plug one in")
+            self.feedback.problem(ProblemKind.NO_SCANNER, "no scanner connected: plug one in")
 
     def _button(self, name: str) -> None:
         if name == "sync":
@@ -277,11 +326,6 @@ class Daemon:
         elif name == "shutdown":
             log.info("shutdown button held: stopping")
             self.stop()
-
-
-def _undoable(scan: Scan) -> bool:
-    """Item scans and the no-label tally can be taken back; other commands cannot."""
-    return scan.verdict is not Verdict.COMMAND or scan.detail.get("command") == "nolabel"
 
 
 class SyncWorker:
@@ -340,13 +384,13 @@ class SyncWorker:
                     stop=self._stop,
                 ).run()
             log.info("sync done: %s", self.last.to_dict())
-            self.feedback.resolve("slims")
+            self.feedback.resolve(ProblemKind.SLIMS)
         except KioskError as e:
             log.error("sync stopped: %s", e)
-            self.feedback.problem("slims", str(e))
+            self.feedback.problem(ProblemKind.SLIMS, str(e))
         except Exception as e:  # a sync that dies must say so on the cart, not vanish
             log.exception("sync failed")
-            self.feedback.problem("slims", f"sync failed: {e}")
+            self.feedback.problem(ProblemKind.SLIMS, f"sync failed: {e}")
         finally:
             self.finished.set()
 

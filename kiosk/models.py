@@ -6,6 +6,7 @@ can all depend on it without depending on each other.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -115,12 +116,95 @@ class Barcode:
     ts: float  # wall-clock seconds (time.time())
 
 
+@dataclass(frozen=True, slots=True)
+class Neighbours:
+    """Where a misshelved book belongs: the books it should stand between."""
+
+    after: str | None = None  # item code of the book it belongs after
+    before: str | None = None
+    after_call: str | None = None  # their call numbers, for the screen and the report
+    before_call: str | None = None
+    found_after: str | None = None  # the book it was actually found after
+
+
+@dataclass(frozen=True, slots=True)
+class ScanDetail:
+    """What the engine knew about a scan beyond its verdict, for screen, report and log.
+
+    Stored inside each scan as a flat JSON object (the keys of :meth:`to_dict`),
+    so only fields that say something are written.
+    """
+
+    call_number: str = ""
+    title: str = ""
+    location: str = ""  # the item's own location in the catalogue
+    status: str = ""  # excluded: the item status SLiMS skips
+    expected_location: str = ""  # wrong_location: where the book belongs
+    reason: str = ""  # invalid: why the code was refused
+    command: Command | None = None
+    arg: str = ""  # the command's argument (a location name)
+    belongs: Neighbours | None = None  # misshelved
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key in ("call_number", "title", "location"):
+            if value := getattr(self, key):
+                out[key] = value
+        if self.status:
+            out["status"] = self.status
+        if self.expected_location:
+            out["expected_location"] = self.expected_location
+        if self.reason:
+            out["reason"] = self.reason
+        if self.command is not None:
+            out["command"] = str(self.command)
+        if self.arg:
+            out["arg"] = self.arg
+        if (b := self.belongs) is not None:
+            out |= {
+                "belongs_after": b.after,
+                "belongs_before": b.before,
+                "belongs_after_call": b.after_call,
+                "belongs_before_call": b.before_call,
+            }
+            if b.found_after:
+                out["found_after"] = b.found_after
+        return out
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> ScanDetail:
+        """Read a stored detail; keys this version does not know are ignored."""
+        command = d.get("command")
+        belongs = None
+        if "belongs_after" in d or "belongs_before" in d:
+            belongs = Neighbours(
+                after=d.get("belongs_after"),
+                before=d.get("belongs_before"),
+                after_call=d.get("belongs_after_call"),
+                before_call=d.get("belongs_before_call"),
+                found_after=d.get("found_after"),
+            )
+        return cls(
+            call_number=str(d.get("call_number") or ""),
+            title=str(d.get("title") or ""),
+            location=str(d.get("location") or ""),
+            status=str(d.get("status") or ""),
+            expected_location=str(d.get("expected_location") or ""),
+            reason=str(d.get("reason") or ""),
+            command=Command(command) if command in _COMMAND_VALUES else None,
+            arg=str(d.get("arg") or ""),
+            belongs=belongs,
+        )
+
+
+_COMMAND_VALUES = frozenset(str(c) for c in Command)
+
+
 @dataclass(slots=True)
 class Scan:
     """A stored scan: the barcode, its verdict and where it stands in the sync.
 
-    ``sync`` is ``None`` until SLiMS (or the export file) confirms it; then a
-    short outcome such as ``accepted``, ``already_scanned``, ``exported``.
+    ``sync`` is ``None`` until SLiMS (or the export file) has dealt with it.
     """
 
     seq: int
@@ -130,16 +214,36 @@ class Scan:
     ts: float
     location: str = ""
     run: int = 0
-    detail: dict[str, Any] = field(default_factory=dict)
-    sync: str | None = None
+    detail: ScanDetail = field(default_factory=ScanDetail)
+    sync: SyncOutcome | None = None
     voided: bool = False
     #: Clock reading at the scan (wall, mono, boot, synced): see kiosk.clock.
     stamp: dict[str, Any] | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        d = asdict(self)
-        d["verdict"] = str(self.verdict)
-        return d
+        return {
+            "seq": self.seq,
+            "code": self.code,
+            "verdict": str(self.verdict),
+            "scanner": self.scanner,
+            "ts": self.ts,
+            "location": self.location,
+            "run": self.run,
+            "detail": self.detail.to_dict(),
+            "sync": self.sync,
+            "voided": self.voided,
+            "stamp": self.stamp,
+        }
+
+    @property
+    def command(self) -> Command | None:
+        """The command a command barcode carried (``None`` for item scans)."""
+        return self.detail.command if self.verdict is Verdict.COMMAND else None
+
+    @property
+    def undoable(self) -> bool:
+        """Item scans and the no-label tally can be taken back; other commands cannot."""
+        return self.command is None or self.command.undoable
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Scan:
@@ -151,8 +255,8 @@ class Scan:
             ts=float(d["ts"]),
             location=str(d.get("location", "")),
             run=int(d.get("run", 0)),
-            detail=dict(d.get("detail") or {}),
-            sync=d.get("sync"),
+            detail=ScanDetail.from_dict(d.get("detail") or {}),
+            sync=None if d.get("sync") is None else SyncOutcome(d["sync"]),
             voided=bool(d.get("voided", False)),
             stamp=d.get("stamp"),
         )

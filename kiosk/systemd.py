@@ -80,17 +80,6 @@ class Notifier:
         self._lock = threading.Lock()
         self.pinger = WatchdogPinger(self, watchdog_interval(env), clock=clock)
 
-    def __call__(self, message: str) -> None:
-        """Send raw ``KEY=VALUE`` text, so a notifier fits a ``Callable[[str], None]`` hook.
-
-        ``WATCHDOG=1`` goes through :attr:`pinger`, so a loop may say it on
-        every pass without flooding systemd.
-        """
-        if message.strip() == "WATCHDOG=1":
-            self.pinger.tick()
-        else:
-            self.send_raw(message)
-
     @property
     def enabled(self) -> bool:
         """Whether a service manager is listening."""
@@ -128,8 +117,15 @@ class Notifier:
         return self.send(STATUS=_one_line(text))
 
     def watchdog(self) -> bool:
-        """Say the main loop is alive."""
-        return self.send(WATCHDOG=1)
+        """Say the main loop is alive; ``True`` if a ping went out.
+
+        Cheap enough for every pass of a loop: when systemd set a watchdog
+        interval, pings go out through :attr:`pinger`, at most once per half
+        interval.
+        """
+        if self.pinger.period is None:
+            return self.send(WATCHDOG=1)
+        return self.pinger.tick()
 
     def stopping(self, status: str | None = None) -> bool:
         """Tell systemd a clean shutdown has begun."""
@@ -191,7 +187,7 @@ class WatchdogPinger:
         if self._last is not None and now - self._last < self.period:
             return False
         self._last = now
-        return self.notifier.watchdog()
+        return self.notifier.send(WATCHDOG=1)
 
     def timeout(self, default: float) -> float:
         """How long the loop may block waiting for input and still ping in time."""

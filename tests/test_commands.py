@@ -10,9 +10,9 @@ from PIL import Image
 
 from kiosk import cli
 from kiosk.config import StockTake
-from kiosk.engine import COMMANDS, Engine
+from kiosk.engine import Engine
 from kiosk.exc import ConfigError
-from kiosk.models import Item, Verdict
+from kiosk.models import Command, Item, Verdict
 from kiosk.printing.sheet import build_sheet, render_html
 from kiosk.store import Store
 from tests.conftest import shelf_items
@@ -51,8 +51,8 @@ def test_sheet_has_every_command_and_catalogue_location(
     for decoded, _ in codes:
         decision = engine.decide(decoded)
         assert decision.verdict is Verdict.COMMAND, decoded
-        seen.add((decision.detail["command"], decision.detail.get("arg", "")))
-    plain = {(c, "") for c in COMMANDS if c != "location"}
+        seen.add((str(decision.detail.command), decision.detail.arg))
+    plain = {(str(c), "") for c in Command if c is not Command.LOCATION}
     assert seen == plain | {("location", "Rak Umum"), ("location", "Fiksi")}
     assert "commands.html" in capsys.readouterr().out
 
@@ -70,7 +70,7 @@ def test_pngs_one_per_code_read_back(state_dir: Path, tmp_path: Path) -> None:
             assert round(img.info["dpi"][0]) == 300
             decoded.add(decode_row(image_row(img, y=img.height // 2)))
     assert "KIOSK:location:Lantai 2" in decoded
-    assert len(decoded) == len(pngs) == len(COMMANDS) - 1 + 3
+    assert len(decoded) == len(pngs) == len(Command) - 1 + 3
 
 
 def test_indonesian_captions_and_configured_prefix(tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ from kiosk.config import Config
 from kiosk.daemon import Daemon
 from kiosk.exc import StoreFull
 from kiosk.feedback import LogFeedback, Status
-from kiosk.models import Item, Scan, Verdict
+from kiosk.models import Item, ProblemKind, Scan, SyncOutcome, Verdict
 from kiosk.scanner.stdin import StdinSource
 from kiosk.store import Store
 from tests.conftest import shelf_items
@@ -25,20 +25,20 @@ class RecordingFeedback(LogFeedback):
     def __init__(self) -> None:
         super().__init__()
         self.verdicts: list[Verdict] = []
-        self.problems: list[str] = []
-        self.resolved: list[str] = []
+        self.problems: list[ProblemKind] = []
+        self.resolved: list[ProblemKind] = []
         self.closed = False
         self._cond = threading.Condition()
 
     def scan(self, scan: Scan, item: Item | None, status: Status) -> None:
         self.verdicts.append(scan.verdict)
 
-    def problem(self, kind: str, message: str) -> None:
+    def problem(self, kind: ProblemKind, message: str) -> None:
         with self._cond:
             self.problems.append(kind)
             self._cond.notify_all()
 
-    def resolve(self, kind: str) -> None:
+    def resolve(self, kind: ProblemKind) -> None:
         with self._cond:
             self.resolved.append(kind)
             self._cond.notify_all()
@@ -244,7 +244,7 @@ def test_undo_of_an_already_synced_scan_is_refused(state_dir: Path) -> None:
         daemon = Daemon(Config(), store, [], fb)
         scan = daemon.handle(Barcode("B0001", "t", 0.0))
         assert scan is not None
-        store.set_sync({scan.seq: "accepted"})
+        store.set_sync({scan.seq: SyncOutcome.ACCEPTED})
         daemon.handle(Barcode("KIOSK:undo", "t", 0.0))
         assert [s.code for s in store.scans()] == ["B0001", "KIOSK:undo"]
     assert "undo" in fb.problems
@@ -256,3 +256,23 @@ def test_damaged_store_set_aside_is_shown_on_the_cart(state_dir: Path) -> None:
     printed, fb, _ = run(state_dir, "B0001\n")
     assert "store" in fb.problems
     assert [p["verdict"] for p in printed] == ["ok"]
+
+
+def test_failed_shelf_order_turns_misshelf_alerts_off_not_scanning(
+    state_dir: Path, monkeypatch: Any, caplog: Any
+) -> None:
+    """If the shelf order cannot be built, scanning goes on without misshelf alerts and says so."""
+    from kiosk.engine.shelf import ShelfOrder
+    from kiosk.models import Barcode
+
+    def broken(items: Any) -> Any:
+        raise ValueError("unreadable catalogue")
+
+    monkeypatch.setattr(ShelfOrder, "by_location", staticmethod(broken))
+    with Store(state_dir) as store:
+        store.replace_catalog(shelf_items(), source="test")
+        store.start_run("Rak Umum")
+        daemon = Daemon(Config(), store, [], RecordingFeedback())
+        verdicts = [daemon.handle(Barcode(c, "t", 0.0)) for c in ("B0001", "B0011", "B0002")]
+    assert [s.verdict for s in verdicts if s is not None] == [Verdict.OK] * 3
+    assert "misshelf alerts are off" in caplog.text

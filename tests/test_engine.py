@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import itertools
-import threading
 from collections.abc import Iterable
 
 import pytest
 
 from kiosk.config import StockTake
-from kiosk.engine import Engine
+from kiosk.engine import Engine, shelf_order
 from kiosk.engine.shelf import ShelfOrder
-from kiosk.models import Item, Scan, Verdict
+from kiosk.models import Command, Item, Scan, Verdict
 from tests.conftest import shelf_items
 
 _seq = itertools.count(1)
@@ -25,7 +24,7 @@ def engine(**kw: object) -> Engine:
 def scan(e: Engine, code: str) -> Scan:
     """Decide and commit one barcode, as the daemon does after storing it."""
     d = e.decide(code)
-    s = Scan(next(_seq), d.code, d.verdict, "t", 0.0, e.location, e.run, d.detail)
+    s = Scan(next(_seq), d.code, d.verdict, "t", 0.0, e.location, 1, d.detail)
     e.apply(s)
     return s
 
@@ -77,7 +76,8 @@ def test_no_location_check_until_a_location_is_set() -> None:
 def test_location_command_sets_location() -> None:
     """Scanning a location command makes items from elsewhere wrong_location."""
     e = engine()
-    assert scan(e, "KIOSK:location:Fiksi").detail == {"command": "location", "arg": "Fiksi"}
+    detail = scan(e, "KIOSK:location:Fiksi").detail
+    assert (detail.command, detail.arg) == (Command.LOCATION, "Fiksi")
     assert e.decide("B0001").verdict is Verdict.WRONG_LOCATION
     assert e.decide("B0100").verdict is Verdict.OK
 
@@ -89,7 +89,8 @@ def test_misshelved_book_in_a_shelf_run() -> None:
         assert scan(e, code).verdict is Verdict.OK
     out = scan(e, "B0011")
     assert out.verdict is Verdict.MISSHELVED
-    assert out.detail["belongs_after"] == "B0010"
+    assert out.detail.belongs is not None
+    assert out.detail.belongs.after == "B0010"
     assert scan(e, "B0004").verdict is Verdict.OK
 
 
@@ -104,46 +105,25 @@ def test_books_skipped_by_status_are_not_a_gap() -> None:
     assert verdicts == [Verdict.OK] * 6
 
 
-def test_scans_while_shelf_order_is_prepared_still_count(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_scans_while_shelf_order_is_prepared_still_count() -> None:
     """Books scanned before a big catalogue is in shelf order still anchor the shelf run."""
-    release = _hold_shelf_order(monkeypatch)  # stands in for 50,000 call numbers on a Pi Zero
     e = engine(location="Rak Umum")
-    thread = e.prepare_shelves(background=True)
-    assert thread is not None
+    e.await_shelf_order()  # stands in for 50,000 call numbers being sorted on a Pi Zero
     early = [scan(e, c) for c in ("B0001", "B0002", "B0011")]
     assert [s.verdict for s in early] == [Verdict.OK] * 3  # no shelf order yet: no alarm
     e.undo(early[-1])  # the stray book is taken back while the order is still building
-    release.set()
-    thread.join(10)
+    e.set_shelf_order(shelf_order(e.catalog.values()))
     assert scan(e, "B0011").verdict is Verdict.MISSHELVED  # judged against B0002
     assert scan(e, "B0003").verdict is Verdict.OK
 
 
-def _hold_shelf_order(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
-    """Make building shelf order wait until the returned event is set."""
-    release = threading.Event()
-    build = ShelfOrder.by_location
-
-    def slow_build(items: Iterable[Item]) -> dict[str, ShelfOrder]:
-        release.wait(10)
-        return build(items)
-
-    monkeypatch.setattr(ShelfOrder, "by_location", staticmethod(slow_build))
-    return release
-
-
-def test_new_run_while_shelf_order_is_prepared_starts_fresh(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
+def test_new_run_while_shelf_order_is_prepared_starts_fresh() -> None:
     """A new shelf run's first book is never misshelved, even while shelf order is building."""
-    release = _hold_shelf_order(monkeypatch)
     e = engine(location="Rak Umum")
-    thread = e.prepare_shelves(background=True)
-    assert thread is not None
+    e.await_shelf_order()
     assert scan(e, "B0011").verdict is Verdict.OK
     assert scan(e, "KIOSK:run").verdict is Verdict.COMMAND
-    release.set()
-    thread.join(10)
+    e.set_shelf_order(shelf_order(e.catalog.values()))
     assert scan(e, "B0001").verdict is Verdict.OK
     assert scan(e, "B0002").verdict is Verdict.OK
 
@@ -162,20 +142,3 @@ def test_scanning_without_misshelf_check_never_orders_the_shelf(
     assert verdicts == [Verdict.OK] * 3
     e.undo(scan(e, "B0003"))
     assert e.decide("B0003").verdict is Verdict.OK
-
-
-def test_failed_shelf_order_turns_misshelf_alerts_off_not_scanning(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
-    """If the shelf order cannot be built, scanning goes on without misshelf alerts and says so."""
-
-    def broken(items: Iterable[Item]) -> dict[str, ShelfOrder]:
-        raise ValueError("unreadable catalogue")
-
-    monkeypatch.setattr(ShelfOrder, "by_location", staticmethod(broken))
-    e = engine(location="Rak Umum")
-    thread = e.prepare_shelves(background=True)
-    assert thread is not None
-    thread.join(10)
-    assert [scan(e, c).verdict for c in ("B0001", "B0011", "B0002")] == [Verdict.OK] * 3
-    assert "misshelf alerts are off" in caplog.text

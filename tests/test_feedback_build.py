@@ -16,7 +16,7 @@ from kiosk.exc import ConfigError
 from kiosk.feedback import Status, build
 from kiosk.feedback.buttons import ButtonPanel
 from kiosk.feedback.panel import PanelFeedback
-from kiosk.models import Item, Scan, Verdict
+from kiosk.models import Item, ProblemKind, Scan, Verdict
 
 ITEM = Item("B0001", "020 SUL p", "Pengantar ilmu perpustakaan", "Referensi")
 
@@ -168,14 +168,14 @@ def test_buttons_debounce_uses_the_clock() -> None:
 def test_build_problem_alerts_once_and_keeps_banner(panel: PanelFeedback) -> None:
     """A repeated problem report alerts once; the banner stays until resolved."""
     assert panel.player is not None and panel.display is not None
-    panel.problem("slims", "cannot reach SLiMS")
+    panel.problem(ProblemKind.SLIMS, "cannot reach SLiMS")
     assert panel.player.idle.wait(5)
     first = _levels(panel, "GPIO18")
-    panel.problem("slims", "cannot reach SLiMS")
+    panel.problem(ProblemKind.SLIMS, "cannot reach SLiMS")
     assert panel.player.idle.wait(5)
     assert _levels(panel, "GPIO18") == first
     assert _state(panel, "GPIO25")
-    panel.resolve("slims")
+    panel.resolve(ProblemKind.SLIMS)
     assert panel.player.idle.wait(5)
     assert not _state(panel, "GPIO25")
 
@@ -184,7 +184,7 @@ def test_build_paused_scans_alert_every_time(panel: PanelFeedback) -> None:
     """Every scan refused while paused is heard, not just the first."""
     assert panel.player is not None
     for _ in range(2):
-        panel.problem("paused", "scanning is paused")
+        panel.problem(ProblemKind.PAUSED, "scanning is paused")
         assert panel.player.idle.wait(5)
     assert _levels(panel, "GPIO18").count(True) == 6
 
@@ -237,10 +237,10 @@ def test_build_example_config_file() -> None:
 def test_build_resolved_problem_keeps_the_last_scans_light(panel: PanelFeedback) -> None:
     """A problem resolved in the background leaves the red LED of the unknown item just scanned."""
     assert panel.player is not None
-    panel.problem("slims", "cannot reach SLiMS")
+    panel.problem(ProblemKind.SLIMS, "cannot reach SLiMS")
     assert panel.player.idle.wait(5)
     panel.scan(_scan(Verdict.UNKNOWN), None, Status(scanned=1))
     assert panel.player.idle.wait(5)
-    panel.resolve("slims")
+    panel.resolve(ProblemKind.SLIMS)
     assert panel.player.idle.wait(5)
     assert _state(panel, "GPIO25")

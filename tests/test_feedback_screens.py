@@ -10,6 +10,7 @@ from __future__ import annotations
 import errno
 import logging
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from kiosk.feedback.display import DIM_CONTRAST, DisplayWorker
 from kiosk.feedback.gallery import enlarge, examples, write_all
 from kiosk.feedback.i18n import LANGUAGES
 from kiosk.feedback.screens import Idle, VerdictScreen, fold, render
-from kiosk.models import Scan, Verdict
+from kiosk.models import Neighbours, Scan, ScanDetail, Verdict
 
 REFERENCE = Path(__file__).parent / "reference"
 REGENERATE = "python -m kiosk.cli.screens --out tests/reference --scale 1"
@@ -82,13 +83,10 @@ def test_screens_gallery_is_enlarged(tmp_path: Path) -> None:
 
 def test_screens_misshelved_tells_where_it_belongs() -> None:
     """A misshelved book's screen changes with where it belongs (not a fixed picture)."""
-    base = dict(belongs_after_call="020 PRA m", belongs_before_call="020.3 ANW s")
-    a = VerdictScreen(Scan(1, "B1", Verdict.MISSHELVED, "s", 0.0, detail=base))
-    b = VerdictScreen(
-        Scan(
-            1, "B1", Verdict.MISSHELVED, "s", 0.0, detail={**base, "belongs_after_call": "999 ZZZ"}
-        )
-    )
+    base = Neighbours(after_call="020 PRA m", before_call="020.3 ANW s")
+    moved = replace(base, after_call="999 ZZZ")
+    a = VerdictScreen(Scan(1, "B1", Verdict.MISSHELVED, "s", 0.0, detail=ScanDetail(belongs=base)))
+    b = VerdictScreen(Scan(1, "B1", Verdict.MISSHELVED, "s", 0.0, detail=ScanDetail(belongs=moved)))
     assert not _same(render(a), render(b))
 
 

@@ -115,8 +115,7 @@ def test_outside_systemd_everything_is_a_no_op():
     assert not n.enabled
     assert not n.ready("x")
     assert not n.watchdog()
-    n("WATCHDOG=1")
-    n("STOPPING=1")
+    assert not n.stopping()
 
 
 def test_a_vanished_socket_is_logged_not_raised(tmp_path, caplog):
@@ -146,17 +145,17 @@ def test_loop_pings_are_rate_limited_to_half_the_interval(listener):
     sent = []
     for t in (100.0, 100.5, 110.0, 114.9, 115.0, 116.0, 130.0):
         now[0] = t
-        n("WATCHDOG=1")
+        n.watchdog()
         sent.append(len(pending(sock)))
     assert sent == [1, 0, 0, 0, 1, 0, 1]
 
 
-def test_raw_messages_other_than_watchdog_pass_straight_through(listener):
-    """The daemon's READY=1 / STOPPING=1 hook calls are never held back."""
+def test_messages_other_than_watchdog_pass_straight_through(listener):
+    """The daemon's READY=1 / STOPPING=1 are never held back by the watchdog's rate limit."""
     sock, path = listener
     n = Notifier({"NOTIFY_SOCKET": path, "WATCHDOG_USEC": "30000000"})
-    n("READY=1")
-    n("STOPPING=1")
+    n.ready()
+    n.stopping()
     assert [sock.recv(4096), sock.recv(4096)] == [b"READY=1", b"STOPPING=1"]
 
 

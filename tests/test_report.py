@@ -12,7 +12,7 @@ from html.parser import HTMLParser
 import pytest
 
 from kiosk import report
-from kiosk.models import Item, Scan, Verdict
+from kiosk.models import Item, Scan, ScanDetail, SyncOutcome, Verdict
 from tests.conftest import shelf_items
 
 _seq = itertools.count(1)
@@ -27,7 +27,9 @@ def scan(
     sync: str | None = None,
     **detail: object,
 ) -> Scan:
-    return Scan(next(_seq), code, verdict, "t", 0.0, location, run, dict(detail), sync=sync)
+    outcome = None if sync is None else SyncOutcome(sync)
+    stored = ScanDetail.from_dict(detail)  # as the store reads it back
+    return Scan(next(_seq), code, verdict, "t", 0.0, location, run, stored, sync=outcome)
 
 
 def catalog(*extra: Item) -> dict[str, Item]:

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.exc import StoreError, StoreFull, StoreLocked
-from kiosk.models import Item, Verdict
+from kiosk.models import Item, ScanDetail, Verdict
 from kiosk.store import SCHEMA_VERSION, Store
 
 
@@ -22,14 +22,14 @@ def test_scans_are_numbered_and_survive_reopen(tmp_path: Path) -> None:
     """Scans come back after a restart with their numbers, verdicts and details."""
     with Store.open(tmp_path) as store:
         assert add(store, "A1") == 1
-        assert add(store, "ZZ", Verdict.UNKNOWN, detail={"why": "not in catalogue"}) == 2
+        assert add(store, "ZZ", Verdict.UNKNOWN, detail=ScanDetail(reason="not in catalogue")) == 2
     with Store.open(tmp_path) as store:
         scans = store.scans()
         assert [(s.seq, s.code, s.verdict) for s in scans] == [
             (1, "A1", Verdict.OK),
             (2, "ZZ", Verdict.UNKNOWN),
         ]
-        assert scans[1].detail == {"why": "not in catalogue"}
+        assert scans[1].detail == ScanDetail(reason="not in catalogue")
         assert add(store, "A2") == 3
 
 

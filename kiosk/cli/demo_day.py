@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from kiosk import feedback, report
+from kiosk import report
+from kiosk.app import build_cart
 from kiosk.config import Config
-from kiosk.daemon import Daemon
 from kiosk.engine.callnumber import sort_key
 from kiosk.models import Item
 from kiosk.scanner.stdin import StdinSource
@@ -114,10 +114,8 @@ def run_demo(out: Path, cfg: Config) -> DemoResult:
     with Store.open(state) as store:
         store.replace_catalog(items, source="sample")
         store.set_state(stocktake="Demo stock take")
-        fb = feedback.build(cfg, simulate=True, frames_dir=frames)
-        walk = _paced(shelf_walk(items, cfg), PACE_S)
-        daemon = Daemon(cfg, store, [StdinSource(walk, "demo-scanner")], fb)
-        daemon.run()
+        walk = [StdinSource(_paced(shelf_walk(items, cfg), PACE_S), "demo-scanner")]
+        build_cart(cfg, store, simulate=True, sources=walk, frames_dir=frames).run()
         upload = export_file(store, out / "stocktake-upload.txt")
         catalog = store.catalog()
         rep = report.build(

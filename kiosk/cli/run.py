@@ -8,10 +8,8 @@ import signal
 import sys
 from types import FrameType
 
-from kiosk import app as hardware
-from kiosk import feedback
+from kiosk import app
 from kiosk.cli.common import load_config
-from kiosk.daemon import Daemon, SyncWorker
 from kiosk.store import Store
 from kiosk.systemd import Notifier
 
@@ -41,26 +39,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     cfg = load_config(args)
     if not args.verbose:
         logging.getLogger().setLevel(cfg.log_level.upper())
-    simulate = hardware.simulated(cfg, args.simulate)
+    simulate = app.simulated(cfg, args.simulate)
     with Store.open(cfg.state_path) as store:
-        sources = hardware.build_sources(cfg, simulate=simulate)
-        daemon: Daemon | None = None
-
-        def on_button(name: str) -> None:  # from gpiozero's thread; may come before the daemon
-            if daemon is not None:
-                daemon.button(name)
-
-        fb = feedback.build(cfg, simulate=simulate, on_button=on_button)
-        sync = SyncWorker(cfg, store, fb)
-        daemon = Daemon(
-            cfg,
-            store,
-            sources,
-            fb,
-            out=sys.stdout if args.json else None,
-            sync=sync,
-            notify=Notifier(),
-        )
+        out = sys.stdout if args.json else None
+        daemon = app.build_cart(cfg, store, simulate=simulate, out=out, notify=Notifier())
 
         def on_signal(signum: int, _frame: FrameType | None) -> None:
             log.info("signal %d: stopping", signum)

@@ -182,7 +182,8 @@ class ShelfOrder:
         a = self._next_avail[i + 1] if i + 1 < n else n
         return (self._codes[b] if b >= 0 else None), (self._codes[a] if a < n else None)
 
-    def _expected_counts(self, seen: set[str]) -> list[int]:
+    def expected_counts(self, seen: set[str]) -> list[int]:
+        """Books per shelf position still expected there: not on loan, not yet seen."""
         counts = [0] * self.positions
         for code, p in zip(self._codes, self._pos_list, strict=True):
             if not self._items[code].on_loan and code not in seen:
@@ -250,7 +251,7 @@ class ShelfRun:
         self.order = order
         self.max_gap = max_gap
         self._seen: set[str] = {c for c in seen if c in order}
-        self._expected = _Fenwick(order._expected_counts(self._seen))
+        self._expected = _Fenwick(order.expected_counts(self._seen))
         self._anchor: str | None = None
         self._alt: str | None = None
         self._history: deque[_Step] = deque(maxlen=_HISTORY)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from kiosk.models import Item, Scan
+from kiosk.models import Item, ProblemKind, Scan
 
 if TYPE_CHECKING:
     from kiosk.config import Config
@@ -48,7 +48,7 @@ class Feedback(Protocol):
     def progress(self, title: str, done: int, total: int) -> None:
         """Show progress of a long action (sync)."""
 
-    def problem(self, kind: str, message: str) -> None:
+    def problem(self, kind: ProblemKind, message: str) -> None:
         """Show an error state: ``no_scanner``, ``store``, ``low_disk``, ``slims``.
 
         Alerts (sound, red LED, full screen) once per new ``kind``/``message``;
@@ -56,7 +56,7 @@ class Feedback(Protocol):
         banner until :meth:`resolve`.
         """
 
-    def resolve(self, kind: str) -> None:
+    def resolve(self, kind: ProblemKind) -> None:
         """The problem ``kind`` is over (scanner back, SLiMS reachable again)."""
 
     def close(self) -> None:
@@ -82,10 +82,10 @@ class LogFeedback:
     def progress(self, title: str, done: int, total: int) -> None:
         self._log.info("feedback %s %d/%d", title, done, total)
 
-    def problem(self, kind: str, message: str) -> None:
+    def problem(self, kind: ProblemKind, message: str) -> None:
         self._log.warning("feedback problem %s: %s", kind, message)
 
-    def resolve(self, kind: str) -> None:
+    def resolve(self, kind: ProblemKind) -> None:
         self._log.info("feedback problem %s resolved", kind)
 
     def close(self) -> None:

@@ -23,7 +23,7 @@ from kiosk.feedback.screens import (
     VerdictScreen,
     render,
 )
-from kiosk.models import Item, Scan, Verdict
+from kiosk.models import Command, Item, Neighbours, ProblemKind, Scan, ScanDetail, Verdict
 
 STATUS = Status(
     stocktake="Stock opname 2025",
@@ -44,8 +44,9 @@ ITEM = Item(
 )
 
 
-def _scan(verdict: Verdict, code: str = ITEM.code, **detail: object) -> Scan:
-    return Scan(seq=1235, code=code, verdict=verdict, scanner="sim", ts=0.0, detail=dict(detail))
+def _scan(verdict: Verdict, code: str = ITEM.code, detail: ScanDetail | None = None) -> Scan:
+    detail = detail or ScanDetail()
+    return Scan(seq=1235, code=code, verdict=verdict, scanner="sim", ts=0.0, detail=detail)
 
 
 def examples() -> Iterator[Screen]:
@@ -57,16 +58,20 @@ def examples() -> Iterator[Screen]:
     yield VerdictScreen(_scan(Verdict.UNKNOWN, "B0099999"), None)
     yield VerdictScreen(_scan(Verdict.ON_LOAN), ITEM)
     yield VerdictScreen(
-        _scan(Verdict.WRONG_LOCATION, expected_location="Sirkulasi"),
+        _scan(Verdict.WRONG_LOCATION, detail=ScanDetail(expected_location="Sirkulasi")),
         Item("B0020001", "813 HEM o", "The old man and the sea", "Sirkulasi"),
     )
     yield VerdictScreen(
         _scan(
             Verdict.MISSHELVED,
-            belongs_after="B0011111",
-            belongs_before="B0011112",
-            belongs_after_call="020 PRA m",
-            belongs_before_call="020.3 ANW s",
+            detail=ScanDetail(
+                belongs=Neighbours(
+                    after="B0011111",
+                    before="B0011112",
+                    after_call="020 PRA m",
+                    before_call="020.3 ANW s",
+                )
+            ),
         ),
         ITEM,
     )
@@ -75,16 +80,28 @@ def examples() -> Iterator[Screen]:
         _scan(Verdict.EXCLUDED),
         Item("B0030003", "297 QUR", "Tafsir Al-Mishbah jilid 1", status="Weeded"),
     )
-    yield VerdictScreen(
-        _scan(Verdict.COMMAND, "KIOSK:UNDO", command="undo", message="B0012345 removed"), None
-    )
-    yield VerdictScreen(_scan(Verdict.ERROR, message="disk full: not stored"), ITEM)
+    for command in Command:
+        arg = "Referensi" if command is Command.LOCATION else ""
+        code = f"KIOSK:{command.upper()}" + (f":{arg}" if arg else "")
+        yield VerdictScreen(_scan(Verdict.COMMAND, code, ScanDetail(command=command, arg=arg)))
+    yield VerdictScreen(_scan(Verdict.ERROR), ITEM)
     yield Progress("sync", 1234, 2000)
-    yield ProblemScreen("no_scanner", "Plug in the USB scanner; scanning starts by itself.")
-    yield ProblemScreen("store", "Cannot write scans: /var/lib/kiosk is read-only.")
-    yield ProblemScreen("low_disk", "Only 40 MB left. Sync and export soon.")
-    yield ProblemScreen("slims", "Cannot reach slims.example.org; scans are kept.")
+    for kind, message in PROBLEMS.items():
+        yield ProblemScreen(kind, message)
     yield Stopped()
+
+
+#: The messages the daemon gives with each problem (see kiosk.daemon).
+PROBLEMS = {
+    ProblemKind.NO_SCANNER: "no scanner connected: plug one in",
+    ProblemKind.STORE: "earlier scans set aside: scans.log.corrupt-20261130-101500",
+    ProblemKind.LOW_DISK: "disk full: cannot append to /var/lib/kiosk/scans.log; "
+    "free space on the SD card, scans are not stored",
+    ProblemKind.SLIMS: "SLiMS at https://slims.example.org is unreachable: connection refused "
+    "(after 4 attempts to index.php)",
+    ProblemKind.PAUSED: "scanning is paused; scan RESUME to go on",
+    ProblemKind.UNDO: "B0012345 already sent to SLiMS: fix it there",
+}
 
 
 def enlarge(image: Image.Image, scale: int) -> Image.Image:

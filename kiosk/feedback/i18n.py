@@ -33,12 +33,20 @@ TEXTS: dict[str, tuple[str, str]] = {
     "before": ("before {x}", "sebelum {x}"),
     # command words
     "cmd.undo": ("UNDO", "BATAL"),
-    "cmd.new_run": ("NEW RUN", "DERET BARU"),
+    "cmd.run": ("NEW RUN", "DERET BARU"),
     "cmd.location": ("LOCATION", "LOKASI"),
     "cmd.sync": ("SYNC", "SINKRON"),
     "cmd.nolabel": ("NO LABEL", "TANPA LABEL"),
     "cmd.pause": ("PAUSE", "JEDA"),
     "cmd.resume": ("RESUME", "LANJUT"),
+    # command hints (what the command did; LOCATION shows the location instead)
+    "hint.cmd.undo": ("last scan taken back", "pindaian dibatalkan"),
+    "hint.cmd.run": ("new shelf run begins", "deret rak baru dimulai"),
+    "hint.cmd.location": ("location set", "lokasi diatur"),
+    "hint.cmd.sync": ("sending to SLiMS", "mengirim ke SLiMS"),
+    "hint.cmd.nolabel": ("book counted", "buku dihitung"),
+    "hint.cmd.pause": ("scan RESUME to go on", "pindai LANJUT"),
+    "hint.cmd.resume": ("scanning again", "memindai lagi"),
     # idle
     "stocktake": ("Stock take", "Stok opname"),
     "no_location": ("no location", "tanpa lokasi"),
@@ -62,17 +70,17 @@ TEXTS: dict[str, tuple[str, str]] = {
     "problem.slims": ("NO SLIMS", "SLIMS PUTUS"),
     "problem.paused": ("PAUSED", "JEDA"),
     "problem.undo": ("NO UNDO", "TAK BISA BATAL"),
-    "problem": ("PROBLEM", "MASALAH"),
     # problems: one-line banner on the idle screen
     "banner.no_scanner": ("no scanner found", "pemindai tak ada"),
     "banner.store": ("storage problem", "masalah simpan"),
     "banner.low_disk": ("disk almost full", "disk hampir penuh"),
     "banner.slims": ("SLiMS unreachable", "SLiMS tak terjangkau"),
-    "banner": ("problem: {kind}", "masalah: {kind}"),
+    "banner.paused": ("scanning paused", "pemindaian dijeda"),
+    "banner.undo": ("undo refused", "batal ditolak"),
     # start / stop
     "starting": ("Starting...", "Memulai..."),
     "stopped": ("STOPPED", "BERHENTI"),
-    "stopped.hint": ("scanning has stopped", "pemindaian berhenti"),
+    "stopped.hint": ("scanning stopped", "pemindaian berhenti"),
 }
 
 

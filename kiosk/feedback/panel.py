@@ -17,7 +17,7 @@ from kiosk.feedback.display import DisplayWorker
 from kiosk.feedback.patterns import PROBLEM, Pattern
 from kiosk.feedback.screens import Idle, ProblemScreen, Progress, Starting, Stopped, VerdictScreen
 from kiosk.feedback.signals import SignalPlayer
-from kiosk.models import Item, Scan, Verdict
+from kiosk.models import Item, ProblemKind, Scan, Verdict
 
 log = logging.getLogger("kiosk.feedback")
 
@@ -28,7 +28,7 @@ ALERT_HOLD_S = 8.0
 PROBLEM_HOLD_S = 15.0
 PROGRESS_DONE_HOLD_S = 5.0
 #: Problems that describe one refused action rather than a lasting state.
-TRANSIENT = frozenset({"paused", "undo"})
+TRANSIENT = frozenset({ProblemKind.PAUSED, ProblemKind.UNDO})
 
 
 class PanelFeedback:
@@ -59,7 +59,7 @@ class PanelFeedback:
         self._lock = threading.Lock()
         self._status = Status()
         self._last: Scan | None = None
-        self._problems: dict[str, str] = {}
+        self._problems: dict[ProblemKind, str] = {}
         self._signalled = ""  # the last pattern played: whose latched LEDs are lit
         self._closed = False
         self._failed: set[str] = set()
@@ -97,7 +97,7 @@ class PanelFeedback:
             display = self.display
             self._safe("display", lambda: display.show(Progress(title, done, total), hold))
 
-    def problem(self, kind: str, message: str) -> None:
+    def problem(self, kind: ProblemKind, message: str) -> None:
         """Alert once per new problem; the idle screen keeps a banner until :meth:`resolve`.
 
         Transient kinds (``paused``: a scan refused while paused; ``undo`` refused) alert every
@@ -118,7 +118,7 @@ class PanelFeedback:
             hold = ALERT_HOLD_S if transient else PROBLEM_HOLD_S
             self._safe("display", lambda: display.show(ProblemScreen(kind, message), hold))
 
-    def resolve(self, kind: str) -> None:
+    def resolve(self, kind: ProblemKind) -> None:
         """The problem ``kind`` is over: drop its banner and latched red LED."""
         with self._lock:
             known = self._problems.pop(kind, None) is not None

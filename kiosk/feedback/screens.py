@@ -17,7 +17,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from kiosk.feedback import Status
 from kiosk.feedback.i18n import has, tr
-from kiosk.models import Item, Scan, Verdict
+from kiosk.models import Item, ProblemKind, Scan, Verdict
 
 WIDTH, HEIGHT = 128, 64
 #: Verdicts drawn on a lit band: anything but ``ok`` must stand out at a glance.
@@ -37,7 +37,7 @@ class Idle:
     status: Status = field(default_factory=Status)
     last: Scan | None = None
     muted: bool = False
-    problems: tuple[str, ...] = ()
+    problems: tuple[ProblemKind, ...] = ()
     name = "idle"
 
 
@@ -48,7 +48,8 @@ class VerdictScreen:
 
     @property
     def name(self) -> str:
-        return str(self.scan.verdict)
+        command = self.scan.command
+        return str(self.scan.verdict) if command is None else f"command-{command}"
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ class Progress:
 
 @dataclass(frozen=True)
 class ProblemScreen:
-    kind: str
+    kind: ProblemKind
     message: str = ""
 
     @property
@@ -213,9 +214,7 @@ def _idle(c: _Canvas, s: Idle, lang: str) -> None:
     c.text((1, 41), count, big)
     c.text((c.width_of(count, big) + 5, 41), tr(lang, "scanned"), font(11))
     if s.problems:
-        kind = s.problems[0]
-        key = f"banner.{kind}"
-        text = "! " + (tr(lang, key) if has(key) else tr(lang, "banner", kind=kind))
+        text = "! " + tr(lang, f"banner.{s.problems[0]}")
         c.draw.rectangle((0, 44, c.width - 1, 53), fill=1)
         c.line(52, text, 10, fill=0)
     else:
@@ -245,10 +244,8 @@ def _spaced(text: str) -> str:
 
 
 def _title_of(scan: Scan, lang: str) -> str:
-    if scan.verdict == Verdict.COMMAND:
-        cmd = str(scan.detail.get("command", ""))
-        key = f"cmd.{cmd}"
-        return tr(lang, key) if has(key) else (cmd.upper() or tr(lang, "command"))
+    if scan.command is not None:
+        return tr(lang, f"cmd.{scan.command}")
     return tr(lang, str(scan.verdict))
 
 
@@ -259,19 +256,18 @@ def _verdict(c: _Canvas, s: VerdictScreen, lang: str) -> None:
     title = item.title if item else ""
     lines: list[str] = [head]
     v = scan.verdict
-    if v == Verdict.MISSHELVED:
-        after = d.get("belongs_after_call") or d.get("belongs_after")
-        before = d.get("belongs_before_call") or d.get("belongs_before")
+    if v == Verdict.MISSHELVED and (b := d.belongs) is not None:
+        after = b.after_call or b.after
+        before = b.before_call or b.before
         lines += [tr(lang, "after", x=after)] if after else []
         lines += [tr(lang, "before", x=before)] if before else []
-    elif v == Verdict.WRONG_LOCATION and d.get("expected_location"):
-        lines.append(tr(lang, "belongs", where=d["expected_location"]))
+    elif v == Verdict.WRONG_LOCATION and d.expected_location:
+        lines.append(tr(lang, "belongs", where=d.expected_location))
     elif v == Verdict.EXCLUDED:
         lines.append(tr(lang, "hint.excluded", status=(item.status if item else "") or "-"))
-    elif v == Verdict.COMMAND:
-        lines = [str(d.get("message", ""))] if d.get("message") else []
-    elif v == Verdict.ERROR:
-        lines.append(str(d.get("message") or tr(lang, "hint.error")))
+    elif scan.command is not None:
+        # The location a LOCATION barcode sets, else what the command did.
+        lines = [d.arg or tr(lang, f"hint.cmd.{scan.command}")]
     elif has(f"hint.{v}"):
         lines.append(tr(lang, f"hint.{v}"))
     if title and len(lines) < len(_ROWS):
@@ -295,8 +291,7 @@ def _progress(c: _Canvas, s: Progress, lang: str) -> None:
 
 
 def _problem(c: _Canvas, s: ProblemScreen, lang: str) -> None:
-    key = f"problem.{s.kind}"
-    c.band("! " + (tr(lang, key) if has(key) else tr(lang, "problem")), 24, _BIG, invert=True)
+    c.band("! " + tr(lang, f"problem.{s.kind}"), 24, _BIG, invert=True)
     f = font(11)
     text = fold(s.message or s.kind)
     for baseline, line in zip(_ROWS, c.wrap(text, f, c.width - 2, len(_ROWS)), strict=False):

@@ -20,39 +20,39 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
-from kiosk.engine import COMMANDS
 from kiosk.exc import BarcodeError, ConfigError
+from kiosk.models import Command
 from kiosk.printing import barcode
 
 __all__ = ["CommandCode", "Sheet", "build_sheet", "render_html", "render_png", "write_sheet"]
 
 #: command -> ((English caption, hint), (Indonesian caption, hint))
-TEXTS: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
-    "undo": (
+TEXTS: dict[Command, tuple[tuple[str, str], tuple[str, str]]] = {
+    Command.UNDO: (
         ("Undo last scan", "Takes back the last book scanned."),
         ("Batalkan pindaian terakhir", "Membatalkan buku terakhir yang dipindai."),
     ),
-    "run": (
+    Command.RUN: (
         ("New shelf run", "Scan at the start of each shelf unit."),
         ("Deret rak baru", "Pindai di awal setiap unit rak."),
     ),
-    "location": (
+    Command.LOCATION: (
         ("Location: {name}", "Scan before walking this location (starts a new shelf run)."),
         ("Lokasi: {name}", "Pindai sebelum menyusuri lokasi ini (memulai deret rak baru)."),
     ),
-    "sync": (
+    Command.SYNC: (
         ("Sync now", "Sends the scans to SLiMS (needs Wi-Fi)."),
         ("Sinkronkan sekarang", "Mengirim pindaian ke SLiMS (perlu Wi-Fi)."),
     ),
-    "nolabel": (
+    Command.NOLABEL: (
         ("Item without a label", "Scan once per book that has no barcode label."),
         ("Eksemplar tanpa label", "Pindai sekali untuk setiap buku tanpa label barkode."),
     ),
-    "pause": (
+    Command.PAUSE: (
         ("Pause scanning", "Scans are ignored until Resume."),
         ("Jeda pemindaian", "Pindaian diabaikan sampai Lanjutkan."),
     ),
-    "resume": (
+    Command.RESUME: (
         ("Resume scanning", "Scanning goes on after a pause."),
         ("Lanjutkan pemindaian", "Pemindaian berjalan lagi setelah jeda."),
     ),
@@ -140,11 +140,11 @@ def build_sheet(
         raise ConfigError(f"unknown language {language!r}; choose one of {', '.join(PAGE)}")
     lang = 0 if language == "en" else 1
     sheet = Sheet(prefix, language)
-    for command in COMMANDS:
-        if command != "location":
+    for command in Command:
+        if command is not Command.LOCATION:
             caption, hint = TEXTS[command][lang]
             _add(sheet, CommandCode(command, f"{prefix}{command}", caption, hint), max_length)
-    caption, hint = TEXTS["location"][lang]
+    caption, hint = TEXTS[Command.LOCATION][lang]
     for name in dict.fromkeys(" ".join(n.split()) for n in locations):
         if name:
             text = f"{prefix}location:{name}"
@@ -201,7 +201,7 @@ def render_html(sheet: Sheet) -> str:
         f"<h2>{e(t['commands'])}</h2>",
         _cards(c for c in sheet.codes if c.command != "location"),
         f"<h2>{e(t['locations'])}</h2>",
-        f"<p class='intro'>{e(TEXTS['location'][lang][1])}</p>" if sheet.locations else "",
+        f"<p class='intro'>{e(TEXTS[Command.LOCATION][lang][1])}</p>" if sheet.locations else "",
         _cards(sheet.locations, hints=False)
         if sheet.locations
         else f"<p>{e(t['no_locations'])}</p>",

@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from kiosk.engine.callnumber import ddc_group, parse, sort_key
-from kiosk.models import Item, Scan, Verdict
+from kiosk.models import Command, Item, Neighbours, Scan, Verdict
 
 FORMATS = ("html", "csv", "json", "text")
 
@@ -126,7 +126,7 @@ def build(
     for s in live:
         v = s.verdict
         if v is Verdict.COMMAND:
-            if s.detail.get("command") == "nolabel":
+            if s.command is Command.NOLABEL:
                 key = s.location or "-"
                 rep.no_label[key] = rep.no_label.get(key, 0) + 1
             continue
@@ -145,7 +145,7 @@ def build(
                 {
                     "code": s.code,
                     "call_number": item.call_number if item else "",
-                    "belongs_in": item.location if item else s.detail.get("expected_location"),
+                    "belongs_in": item.location if item else s.detail.expected_location,
                     "found_in": s.location,
                 },
             )
@@ -268,13 +268,16 @@ def _misshelf_row(s: Scan, catalog: Mapping[str, Item]) -> dict[str, Any]:
         "call_number": _item(catalog, s.code).call_number,
         "location": s.location,
     }
-    for key in ("belongs_after", "belongs_before"):
-        row[key] = s.detail.get(key)
-        call = s.detail.get(f"{key}_call")
-        neighbour = catalog.get(row[key] or "")
+    b = s.detail.belongs or Neighbours()
+    for key, code, call in (
+        ("belongs_after", b.after, b.after_call),
+        ("belongs_before", b.before, b.before_call),
+    ):
+        row[key] = code
+        neighbour = catalog.get(code or "")
         row[f"{key}_call"] = call if call is not None or not neighbour else neighbour.call_number
-    if s.detail.get("found_after"):
-        row["found_after"] = s.detail["found_after"]
+    if b.found_after:
+        row["found_after"] = b.found_after
     return row
 
 

@@ -40,7 +40,7 @@ from tinydb.table import Document, Table
 
 from kiosk.clock import Anchor
 from kiosk.exc import StoreError, StoreLocked
-from kiosk.models import Item, Scan, Verdict
+from kiosk.models import Item, Scan, ScanDetail, Verdict
 from kiosk.store.journal import KioskDB, Rows, open_db
 
 #: Version of the record layout; bump it and add a migration in ``_check_schema``.
@@ -249,6 +249,10 @@ class Store:
         self.set_state(run=rid, location=location)
         return rid
 
+    def current_run(self) -> int:
+        """Id of the shelf run scans now belong to (the last one started; 1 before any)."""
+        return int(self._state.get("run", 1))
+
     def runs(self, session: int | None = None) -> list[dict[str, Any]]:
         out = [{"id": int(k)} | d for k, d in _rows(self._runs).items()]
         return out if session is None else [r for r in out if r.get("session") == session]
@@ -263,7 +267,7 @@ class Store:
         ts: float,
         location: str = "",
         run: int = 0,
-        detail: Mapping[str, Any] | None = None,
+        detail: ScanDetail | None = None,
         stamp: Mapping[str, Any] | None = None,
     ) -> Scan:
         """Store one scan durably (fsynced) and return it with its sequence number."""
@@ -276,7 +280,7 @@ class Store:
             "ts": ts,
             "location": location,
             "run": run,
-            "detail": dict(detail or {}),
+            "detail": (detail or ScanDetail()).to_dict(),
             "sync": None,
             "voided": False,
             "session": self.current_session(),
@@ -323,6 +327,22 @@ class Store:
             seq -= 1
         out.reverse()
         return out
+
+    def last_undoable(self) -> Scan | None:
+        """The scan an undo would take back: the newest live item scan or no-label tally.
+
+        Walks back over commands only, so it costs nothing however many scans
+        are stored, and nothing but the store needs to remember undo history.
+        """
+        rows = _rows(self._scans)
+        seq = rows.max_id
+        while seq > 0:
+            if seq not in self._voided and (doc := rows.get(str(seq))) is not None:
+                scan = Scan.from_dict(doc)
+                if scan.undoable:
+                    return scan
+            seq -= 1
+        return None
 
     def scanned_codes(self, session: int | None = None) -> frozenset[str]:
         """Codes found (live, counting as found) in a stock take (default: current)."""
