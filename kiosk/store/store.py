@@ -36,12 +36,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Self, TypeVar
 
-from tinydb.table import Document, Table
+from tinydb.table import Document
 
 from kiosk.clock import Anchor
 from kiosk.exc import StoreError, StoreLocked
 from kiosk.models import Item, Scan, Verdict
-from kiosk.store.journal import KioskDB, Rows, open_db
+from kiosk.store.adapter import KioskDB, open_db, rows_of
 
 #: Version of the record layout; bump it and add a migration in ``_check_schema``.
 SCHEMA_VERSION = 1
@@ -191,7 +191,7 @@ class Store:
         """Item code → item, held in memory for constant-time lookups."""
         if self._catalog is None:
             with self._catalog_file() as db:
-                rows = _rows(db.table("items", cache_size=0))
+                rows = rows_of(db.table("items", cache_size=0))
                 self._catalog = {d["code"]: Item.from_dict(d) for _, d in rows.items()}
                 meta = db.table("meta").get(doc_id=1)
             self._catalog_meta = dict(meta) if meta else {"source": None, "loaded": None}
@@ -231,7 +231,7 @@ class Store:
         return sid
 
     def sessions(self) -> list[dict[str, Any]]:
-        return [{"id": int(k)} | d for k, d in _rows(self._sessions).items()]
+        return [{"id": int(k)} | d for k, d in rows_of(self._sessions).items()]
 
     def current_session(self) -> int:
         """Id of the active stock take (0 before any was started)."""
@@ -250,7 +250,7 @@ class Store:
         return rid
 
     def runs(self, session: int | None = None) -> list[dict[str, Any]]:
-        out = [{"id": int(k)} | d for k, d in _rows(self._runs).items()]
+        out = [{"id": int(k)} | d for k, d in rows_of(self._runs).items()]
         return out if session is None else [r for r in out if r.get("session") == session]
 
     # -- scans -----------------------------------------------------------------
@@ -288,11 +288,11 @@ class Store:
         return Scan.from_dict(doc)
 
     def _next_seq(self) -> int:
-        return _rows(self._scans).max_id + 1
+        return rows_of(self._scans).max_id + 1
 
     def void(self, seq: int) -> None:
         """Undo a scan: kept for the record, excluded from everything else."""
-        doc = _rows(self._scans).get(str(seq))
+        doc = rows_of(self._scans).get(str(seq))
         if doc is None or doc.get("voided"):
             return
         self._scans.update({"voided": True}, doc_ids=[seq])
@@ -300,12 +300,12 @@ class Store:
         self._voided.add(seq)
 
     def scan(self, seq: int) -> Scan | None:
-        doc = _rows(self._scans).get(str(seq))
+        doc = rows_of(self._scans).get(str(seq))
         return None if doc is None else Scan.from_dict(doc)
 
     def scans(self, *, include_voided: bool = False, session: int | None = None) -> list[Scan]:
         out = []
-        for _, d in _rows(self._scans).items():
+        for _, d in rows_of(self._scans).items():
             if (include_voided or not d.get("voided")) and (
                 session is None or d.get("session", 0) == session
             ):
@@ -314,7 +314,7 @@ class Store:
 
     def recent(self, n: int) -> list[Scan]:
         """The last ``n`` live scans, oldest first."""
-        rows = _rows(self._scans)
+        rows = rows_of(self._scans)
         out: list[Scan] = []
         seq = rows.max_id
         while seq > 0 and len(out) < n:
@@ -331,7 +331,7 @@ class Store:
 
     def pending_sync(self) -> list[Scan]:
         """Scans of items that are here and that SLiMS has not yet confirmed."""
-        rows = _rows(self._scans)
+        rows = rows_of(self._scans)
         return [Scan.from_dict(rows[str(s)]) for s in sorted(self._pending)]
 
     def pending_count(self) -> int:
@@ -361,7 +361,7 @@ class Store:
         self._pending: set[int] = set()
         self._found: dict[int, Counter[str]] = {}
         self._voided: set[int] = set()
-        cols = _rows(self._scans).columns("verdict", "code", "session", "sync", "voided")
+        cols = rows_of(self._scans).columns("verdict", "code", "session", "sync", "voided")
         for seq, verdict, code, session, sync, voided in cols:
             if voided:
                 self._voided.add(seq)
@@ -387,11 +387,6 @@ class Store:
             found[d["code"]] -= 1
             if found[d["code"]] <= 0:
                 del found[d["code"]]
-
-
-def _rows(table: Table) -> Rows:
-    rows: object = table._read_table()
-    return rows if isinstance(rows, Rows) else Rows()
 
 
 def _prepare_dir(path: Path) -> None:
