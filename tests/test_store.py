@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import errno
+import inspect
 import os
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from kiosk.clock import Anchor
 from kiosk.exc import StoreError, StoreFull, StoreLocked
 from kiosk.models import Item, Verdict
 from kiosk.store import SCHEMA_VERSION, Store
@@ -199,3 +202,61 @@ def test_sync_thread_waits_for_a_scan_being_stored(
         scanning.join(10)
         syncing.join(10)
         assert blocked and seen == [[1]]
+
+
+#: Every public method that reads or changes the records, with arguments.
+LOCKED_CALLS: dict[str, Any] = {
+    "close": lambda s: s.close(),
+    "damaged_files": lambda s: s.damaged_files(),
+    "replace_catalog": lambda s: s.replace_catalog([], source="test"),
+    "catalog": lambda s: s.catalog(),
+    "catalog_info": lambda s: s.catalog_info(),
+    "state": lambda s: s.state(),
+    "set_state": lambda s: s.set_state(location="R1"),
+    "anchors": lambda s: s.anchors(),
+    "save_anchor": lambda s: s.save_anchor(Anchor("boot", 1.0)),
+    "start_session": lambda s: s.start_session("T"),
+    "sessions": lambda s: s.sessions(),
+    "current_session": lambda s: s.current_session(),
+    "start_run": lambda s: s.start_run("R1"),
+    "runs": lambda s: s.runs(),
+    "add_scan": lambda s: add(s, "A9"),
+    "void": lambda s: s.void(1),
+    "scan": lambda s: s.scan(1),
+    "scans": lambda s: s.scans(),
+    "recent": lambda s: s.recent(3),
+    "scanned_codes": lambda s: s.scanned_codes(),
+    "pending_sync": lambda s: s.pending_sync(),
+    "pending_count": lambda s: s.pending_count(),
+    "set_sync": lambda s: s.set_sync({1: "ok"}),
+    "counts": lambda s: s.counts(),
+}
+
+
+def test_every_public_method_is_listed_for_the_lock_test() -> None:
+    """A new public method must be added to LOCKED_CALLS (and hold the lock)."""
+    public = {
+        name
+        for name, fn in vars(Store).items()
+        if inspect.isfunction(fn) and not name.startswith("_")
+    }
+    assert public == set(LOCKED_CALLS)
+
+
+@pytest.mark.parametrize("name", sorted(LOCKED_CALLS))
+def test_public_methods_wait_for_the_store_lock(tmp_path: Path, name: str) -> None:
+    """The uploader thread and the scan loop never touch the records at the same time."""
+    with Store.open(tmp_path) as store:
+        add(store, "A1")
+        done = threading.Event()
+
+        def call() -> None:
+            LOCKED_CALLS[name](store)
+            done.set()
+
+        worker = threading.Thread(target=call)
+        with store._lock:
+            worker.start()
+            waited = not done.wait(0.05)
+        worker.join(10)
+        assert waited and done.is_set()
