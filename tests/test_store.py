@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import errno
+import inspect
 import os
 import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from kiosk.clock import Anchor
 from kiosk.exc import StoreError, StoreFull, StoreLocked
-from kiosk.models import Item, ScanDetail, Verdict
+from kiosk.models import Command, Item, ScanDetail, SyncOutcome, Verdict
 from kiosk.store import SCHEMA_VERSION, Store
 
 
@@ -41,7 +44,8 @@ def test_void_hides_scan_but_keeps_record(tmp_path: Path) -> None:
         store.void(2)
         store.void(2)
         assert store.counts() == {"ok": 1}
-        assert [s.seq for s in store.recent(5)] == [1]
+        last = store.last_undoable()
+        assert last is not None and last.seq == 1
         assert [s.seq for s in store.pending_sync()] == [1]
         assert store.scanned_codes() == {"A1"}
     with Store.open(tmp_path) as store:
@@ -88,13 +92,22 @@ def test_sessions_and_runs_group_scans(tmp_path: Path) -> None:
         assert [s.seq for s in store.scans(session=first)] == [1]
 
 
-def test_recent_skips_voided_scans(tmp_path: Path) -> None:
-    """The cart's history after a restart shows the latest live scans, oldest first."""
+def test_undo_takes_back_the_newest_live_item_scan(tmp_path: Path) -> None:
+    """Undo, also after a restart, takes back the newest live book, never a command."""
     with Store.open(tmp_path) as store:
         for i in range(6):
             add(store, f"A{i}")
+        store.void(6)
+        add(store, "KIOSK:run", Verdict.COMMAND, detail=ScanDetail(command=Command.RUN))
+    with Store.open(tmp_path) as store:
+        last = store.last_undoable()
+        assert last is not None and last.code == "A4"
         store.void(5)
-        assert [s.seq for s in store.recent(3)] == [3, 4, 6]
+        tally = add(
+            store, "KIOSK:nolabel", Verdict.COMMAND, detail=ScanDetail(command=Command.NOLABEL)
+        )
+        last = store.last_undoable()
+        assert last is not None and last.seq == tally
         scan = store.scan(2)
         assert scan is not None and scan.code == "A1"
 
@@ -199,3 +212,62 @@ def test_sync_thread_waits_for_a_scan_being_stored(
         scanning.join(10)
         syncing.join(10)
         assert blocked and seen == [[1]]
+
+
+#: Every public method that reads or changes the records, with arguments.
+LOCKED_CALLS: dict[str, Any] = {
+    "close": lambda s: s.close(),
+    "damaged_files": lambda s: s.damaged_files(),
+    "replace_catalog": lambda s: s.replace_catalog([], source="test"),
+    "catalog": lambda s: s.catalog(),
+    "catalog_info": lambda s: s.catalog_info(),
+    "state": lambda s: s.state(),
+    "set_state": lambda s: s.set_state(location="R1"),
+    "anchors": lambda s: s.anchors(),
+    "save_anchor": lambda s: s.save_anchor(Anchor("boot", 1.0)),
+    "start_session": lambda s: s.start_session("T"),
+    "sessions": lambda s: s.sessions(),
+    "current_session": lambda s: s.current_session(),
+    "start_run": lambda s: s.start_run("R1"),
+    "current_run": lambda s: s.current_run(),
+    "runs": lambda s: s.runs(),
+    "add_scan": lambda s: add(s, "A9"),
+    "void": lambda s: s.void(1),
+    "scan": lambda s: s.scan(1),
+    "scans": lambda s: s.scans(),
+    "last_undoable": lambda s: s.last_undoable(),
+    "scanned_codes": lambda s: s.scanned_codes(),
+    "pending_sync": lambda s: s.pending_sync(),
+    "pending_count": lambda s: s.pending_count(),
+    "set_sync": lambda s: s.set_sync({1: SyncOutcome.ACCEPTED}),
+    "counts": lambda s: s.counts(),
+}
+
+
+def test_every_public_method_is_listed_for_the_lock_test() -> None:
+    """A new public method must be added to LOCKED_CALLS (and hold the lock)."""
+    public = {
+        name
+        for name, fn in vars(Store).items()
+        if inspect.isfunction(fn) and not name.startswith("_")
+    }
+    assert public == set(LOCKED_CALLS)
+
+
+@pytest.mark.parametrize("name", sorted(LOCKED_CALLS))
+def test_public_methods_wait_for_the_store_lock(tmp_path: Path, name: str) -> None:
+    """The uploader thread and the scan loop never touch the records at the same time."""
+    with Store.open(tmp_path) as store:
+        add(store, "A1")
+        done = threading.Event()
+
+        def call() -> None:
+            LOCKED_CALLS[name](store)
+            done.set()
+
+        worker = threading.Thread(target=call)
+        with store._lock:
+            worker.start()
+            waited = not done.wait(0.05)
+        worker.join(10)
+        assert waited and done.is_set()

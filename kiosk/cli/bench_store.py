@@ -30,7 +30,7 @@ from tinydb import TinyDB
 
 from kiosk.models import Item, Verdict
 from kiosk.store import Store
-from kiosk.store.journal import open_db
+from kiosk.store.adapter import open_db
 
 FULL_N = (1_000, 10_000, 20_000, 100_000)
 FULL_N_TINYDB = (1_000, 10_000, 20_000)

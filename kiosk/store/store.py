@@ -25,23 +25,21 @@ each durable write, so no call on the hot path walks all scans.
 from __future__ import annotations
 
 import fcntl
-import functools
-import inspect
 import os
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Self, TypeVar
+from typing import Any, Self
 
-from tinydb.table import Document, Table
+from tinydb.table import Document
 
 from kiosk.clock import Anchor
 from kiosk.exc import StoreError, StoreLocked
 from kiosk.models import Item, Scan, ScanDetail, Verdict
-from kiosk.store.journal import KioskDB, Rows, open_db
+from kiosk.store.adapter import KioskDB, open_db, rows_of
 
 #: Version of the record layout; bump it and add a migration in ``_check_schema``.
 SCHEMA_VERSION = 1
@@ -49,43 +47,24 @@ SCHEMA_VERSION = 1
 _FOUND = frozenset(str(v) for v in Verdict if v.counts_as_found)
 
 
-_S = TypeVar("_S")
-
-
-def _serialised(cls: type[_S]) -> type[_S]:
-    """Run every public method under the store's lock.
-
-    The scan loop is the store's only writer in normal work, but a sync
-    started from the cart runs on its own thread and records SLiMS's answers
-    meanwhile; TinyDB itself is not thread-safe.
-    """
-    for name, fn in list(vars(cls).items()):
-        if inspect.isfunction(fn) and not name.startswith("_"):
-            setattr(cls, name, _locked(fn))
-    return cls
-
-
-def _locked(fn: Callable[..., Any]) -> Callable[..., Any]:
-    @functools.wraps(fn)
-    def locked(self: Store, *args: Any, **kwargs: Any) -> Any:
-        with self._mutex:
-            return fn(self, *args, **kwargs)
-
-    return locked
-
-
-@_serialised
 class Store:
-    """Records of one cart: what the catalogue says and what was scanned."""
+    """Records of one cart: what the catalogue says and what was scanned.
+
+    Every public method that reads or changes the records holds ``_lock``:
+    the scan loop is the store's only writer in normal work, but a sync
+    started from the cart runs on its own thread and records SLiMS's answers
+    meanwhile, and TinyDB itself is not thread-safe. The lock is re-entrant,
+    so public methods may call each other.
+    """
 
     def __init__(self, state_dir: Path, *, readonly: bool = False) -> None:
         self.state_dir = Path(state_dir)
         self.readonly = readonly
-        self._mutex = threading.RLock()
+        self._lock = threading.RLock()
         self._lock_fd: int | None = None
         if not readonly:
             _prepare_dir(self.state_dir)
-            self._lock_fd = _lock(self.state_dir / "kiosk.lock")
+            self._lock_fd = _flock(self.state_dir / "kiosk.lock")
         elif not self.state_dir.is_dir():
             raise StoreError(
                 f"state directory {self.state_dir} does not exist (nothing stored yet)"
@@ -125,10 +104,11 @@ class Store:
         return cls(Path(state_dir), readonly=True)
 
     def close(self) -> None:
-        for db in self._dbs:
-            db.close()
-        self._dbs = []
-        self._unlock()
+        with self._lock:
+            for db in self._dbs:
+                db.close()
+            self._dbs = []
+            self._unlock()
 
     def __enter__(self) -> Self:
         return self
@@ -157,7 +137,8 @@ class Store:
 
     def damaged_files(self) -> list[Path]:
         """Files a damaged store was moved to (``*.corrupt-*``): data awaiting recovery."""
-        return sorted(self.state_dir.glob("*.corrupt-*"))
+        with self._lock:
+            return sorted(self.state_dir.glob("*.corrupt-*"))
 
     # -- catalogue ----------------------------------------------------------
     @contextmanager
@@ -175,87 +156,96 @@ class Store:
 
     def replace_catalog(self, items: Iterable[Item], *, source: str) -> int:
         """Replace the whole catalogue atomically (a pull or import is always complete)."""
-        rows = {it.code: it for it in items}
-        info = {"source": source, "loaded": time.time(), "count": len(rows)}
-        with self._catalog_file() as db:
-            db.storage.write(
-                {
-                    "items": {str(i): it.to_dict() for i, it in enumerate(rows.values(), start=1)},
-                    "meta": {"1": info},
-                }
-            )
-        self._catalog, self._catalog_meta = rows, info
-        return len(rows)
+        with self._lock:
+            rows = {it.code: it for it in items}
+            info = {"source": source, "loaded": time.time(), "count": len(rows)}
+            docs = {str(i): it.to_dict() for i, it in enumerate(rows.values(), start=1)}
+            with self._catalog_file() as db:
+                db.storage.write({"items": docs, "meta": {"1": info}})
+            self._catalog, self._catalog_meta = rows, info
+            return len(rows)
 
     def catalog(self) -> dict[str, Item]:
         """Item code → item, held in memory for constant-time lookups."""
-        if self._catalog is None:
-            with self._catalog_file() as db:
-                rows = _rows(db.table("items", cache_size=0))
-                self._catalog = {d["code"]: Item.from_dict(d) for _, d in rows.items()}
-                meta = db.table("meta").get(doc_id=1)
-            self._catalog_meta = dict(meta) if meta else {"source": None, "loaded": None}
-        return self._catalog
+        with self._lock:
+            if self._catalog is None:
+                with self._catalog_file() as db:
+                    rows = rows_of(db.table("items", cache_size=0))
+                    self._catalog = {d["code"]: Item.from_dict(d) for _, d in rows.items()}
+                    meta = db.table("meta").get(doc_id=1)
+                self._catalog_meta = dict(meta) if meta else {"source": None, "loaded": None}
+            return self._catalog
 
     def catalog_info(self) -> dict[str, Any]:
-        count = len(self.catalog())
-        return self._catalog_meta | {"count": count}
+        with self._lock:
+            count = len(self.catalog())
+            return self._catalog_meta | {"count": count}
 
     # -- stock-take state ---------------------------------------------------
     def state(self) -> dict[str, Any]:
         """Where the cart is: stock-take name, session, current location, shelf run."""
-        return dict(self._state)
+        with self._lock:
+            return dict(self._state)
 
     def set_state(self, **changes: Any) -> dict[str, Any]:
-        state = self._state | changes
-        self._meta.update({"state": state}, doc_ids=[1])
-        self._state = state
-        return dict(state)
+        with self._lock:
+            state = self._state | changes
+            self._meta.update({"state": state}, doc_ids=[1])
+            self._state = state
+            return dict(state)
 
     def anchors(self) -> dict[str, Anchor]:
         """Clock anchors, one per boot whose clock got synchronised (see kiosk.clock)."""
-        meta: Mapping[str, Any] = self._meta.get(doc_id=1) or {}
-        return {boot: Anchor(boot, float(off)) for boot, off in meta.get("anchors", {}).items()}
+        with self._lock:
+            meta: Mapping[str, Any] = self._meta.get(doc_id=1) or {}
+            return {boot: Anchor(boot, float(off)) for boot, off in meta.get("anchors", {}).items()}
 
     def save_anchor(self, anchor: Anchor) -> None:
         """Remember a boot's clock offset so its earlier scans can be dated exactly."""
-        saved = {boot: a.offset for boot, a in self.anchors().items()}
-        self._meta.update({"anchors": saved | {anchor.boot: anchor.offset}}, doc_ids=[1])
+        with self._lock:
+            saved = {boot: a.offset for boot, a in self.anchors().items()}
+            self._meta.update({"anchors": saved | {anchor.boot: anchor.offset}}, doc_ids=[1])
 
     # -- stock takes (sessions) and shelf runs -------------------------------
     def start_session(self, name: str, **fields: Any) -> int:
         """Begin a stock take; later scans belong to it until another starts."""
-        doc = {"name": name, "started": time.time()} | fields
-        sid = int(self._sessions.insert(doc))
-        self.set_state(session=sid, stocktake=name)
-        return sid
+        with self._lock:
+            doc = {"name": name, "started": time.time()} | fields
+            sid = int(self._sessions.insert(doc))
+            self.set_state(session=sid, stocktake=name)
+            return sid
 
     def sessions(self) -> list[dict[str, Any]]:
-        return [{"id": int(k)} | d for k, d in _rows(self._sessions).items()]
+        with self._lock:
+            return [{"id": int(k)} | d for k, d in rows_of(self._sessions).items()]
 
     def current_session(self) -> int:
         """Id of the active stock take (0 before any was started)."""
-        return int(self._state.get("session", 0))
+        with self._lock:
+            return int(self._state.get("session", 0))
 
     def start_run(self, location: str = "", **fields: Any) -> int:
         """Begin a shelf run (one pass along a shelf) in the current stock take."""
-        doc = {
-            "session": self.current_session(),
-            "location": location,
-            "started": time.time(),
-            "first_seq": self._next_seq(),
-        } | fields
-        rid = int(self._runs.insert(doc))
-        self.set_state(run=rid, location=location)
-        return rid
+        with self._lock:
+            doc = {
+                "session": self.current_session(),
+                "location": location,
+                "started": time.time(),
+                "first_seq": self._next_seq(),
+            } | fields
+            rid = int(self._runs.insert(doc))
+            self.set_state(run=rid, location=location)
+            return rid
 
     def current_run(self) -> int:
         """Id of the shelf run scans now belong to (the last one started; 1 before any)."""
-        return int(self._state.get("run", 1))
+        with self._lock:
+            return int(self._state.get("run", 1))
 
     def runs(self, session: int | None = None) -> list[dict[str, Any]]:
-        out = [{"id": int(k)} | d for k, d in _rows(self._runs).items()]
-        return out if session is None else [r for r in out if r.get("session") == session]
+        with self._lock:
+            out = [{"id": int(k)} | d for k, d in rows_of(self._runs).items()]
+            return out if session is None else [r for r in out if r.get("session") == session]
 
     # -- scans -----------------------------------------------------------------
     def add_scan(
@@ -271,62 +261,54 @@ class Store:
         stamp: Mapping[str, Any] | None = None,
     ) -> Scan:
         """Store one scan durably (fsynced) and return it with its sequence number."""
-        seq = self._next_seq()
-        doc: dict[str, Any] = {
-            "seq": seq,
-            "code": code,
-            "verdict": str(verdict),
-            "scanner": scanner,
-            "ts": ts,
-            "location": location,
-            "run": run,
-            "detail": (detail or ScanDetail()).to_dict(),
-            "sync": None,
-            "voided": False,
-            "session": self.current_session(),
-        }
-        if stamp:
-            doc["stamp"] = dict(stamp)
-        self._scans.insert(Document(doc, seq))
-        self._note(seq, doc)
-        return Scan.from_dict(doc)
+        with self._lock:
+            seq = self._next_seq()
+            doc: dict[str, Any] = {
+                "seq": seq,
+                "code": code,
+                "verdict": str(verdict),
+                "scanner": scanner,
+                "ts": ts,
+                "location": location,
+                "run": run,
+                "detail": (detail or ScanDetail()).to_dict(),
+                "sync": None,
+                "voided": False,
+                "session": self.current_session(),
+            }
+            if stamp:
+                doc["stamp"] = dict(stamp)
+            self._scans.insert(Document(doc, seq))
+            self._note(seq, doc)
+            return Scan.from_dict(doc)
 
     def _next_seq(self) -> int:
-        return _rows(self._scans).max_id + 1
+        return rows_of(self._scans).max_id + 1
 
     def void(self, seq: int) -> None:
         """Undo a scan: kept for the record, excluded from everything else."""
-        doc = _rows(self._scans).get(str(seq))
-        if doc is None or doc.get("voided"):
-            return
-        self._scans.update({"voided": True}, doc_ids=[seq])
-        self._forget(seq, doc)
-        self._voided.add(seq)
+        with self._lock:
+            doc = rows_of(self._scans).get(str(seq))
+            if doc is None or doc.get("voided"):
+                return
+            self._scans.update({"voided": True}, doc_ids=[seq])
+            self._forget(seq, doc)
+            self._voided.add(seq)
 
     def scan(self, seq: int) -> Scan | None:
-        doc = _rows(self._scans).get(str(seq))
-        return None if doc is None else Scan.from_dict(doc)
+        with self._lock:
+            doc = rows_of(self._scans).get(str(seq))
+            return None if doc is None else Scan.from_dict(doc)
 
     def scans(self, *, include_voided: bool = False, session: int | None = None) -> list[Scan]:
-        out = []
-        for _, d in _rows(self._scans).items():
-            if (include_voided or not d.get("voided")) and (
-                session is None or d.get("session", 0) == session
-            ):
-                out.append(Scan.from_dict(d))
-        return out
-
-    def recent(self, n: int) -> list[Scan]:
-        """The last ``n`` live scans, oldest first."""
-        rows = _rows(self._scans)
-        out: list[Scan] = []
-        seq = rows.max_id
-        while seq > 0 and len(out) < n:
-            if seq not in self._voided and str(seq) in rows:
-                out.append(Scan.from_dict(rows[str(seq)]))
-            seq -= 1
-        out.reverse()
-        return out
+        with self._lock:
+            out = []
+            for _, d in rows_of(self._scans).items():
+                if (include_voided or not d.get("voided")) and (
+                    session is None or d.get("session", 0) == session
+                ):
+                    out.append(Scan.from_dict(d))
+            return out
 
     def last_undoable(self) -> Scan | None:
         """The scan an undo would take back: the newest live item scan or no-label tally.
@@ -334,46 +316,52 @@ class Store:
         Walks back over commands only, so it costs nothing however many scans
         are stored, and nothing but the store needs to remember undo history.
         """
-        rows = _rows(self._scans)
-        seq = rows.max_id
-        while seq > 0:
-            if seq not in self._voided and (doc := rows.get(str(seq))) is not None:
-                scan = Scan.from_dict(doc)
-                if scan.undoable:
-                    return scan
-            seq -= 1
-        return None
+        with self._lock:
+            rows = rows_of(self._scans)
+            seq = rows.max_id
+            while seq > 0:
+                if seq not in self._voided and (doc := rows.get(str(seq))) is not None:
+                    scan = Scan.from_dict(doc)
+                    if scan.undoable:
+                        return scan
+                seq -= 1
+            return None
 
     def scanned_codes(self, session: int | None = None) -> frozenset[str]:
         """Codes found (live, counting as found) in a stock take (default: current)."""
-        sess = self.current_session() if session is None else session
-        return frozenset(self._found.get(sess, {}))
+        with self._lock:
+            sess = self.current_session() if session is None else session
+            return frozenset(self._found.get(sess, {}))
 
     def pending_sync(self) -> list[Scan]:
         """Scans of items that are here and that SLiMS has not yet confirmed."""
-        rows = _rows(self._scans)
-        return [Scan.from_dict(rows[str(s)]) for s in sorted(self._pending)]
+        with self._lock:
+            rows = rows_of(self._scans)
+            return [Scan.from_dict(rows[str(s)]) for s in sorted(self._pending)]
 
     def pending_count(self) -> int:
-        return len(self._pending)
+        with self._lock:
+            return len(self._pending)
 
     def set_sync(self, results: Mapping[int, str]) -> None:
         """Record SLiMS's confirmation per scan (seq → outcome), durably, in one write."""
-        if not results:
-            return
-        outcome = {int(k): v for k, v in results.items()}
+        with self._lock:
+            if not results:
+                return
+            outcome = {int(k): v for k, v in results.items()}
 
-        def apply(doc: MutableMapping[str, Any]) -> None:
-            doc["sync"] = outcome[int(doc["seq"])]
+            def apply(doc: MutableMapping[str, Any]) -> None:
+                doc["sync"] = outcome[int(doc["seq"])]
 
-        updated = self._scans.update(apply, doc_ids=list(outcome))
-        for seq in updated:
-            if outcome[int(seq)] is not None:
-                self._pending.discard(int(seq))
+            updated = self._scans.update(apply, doc_ids=list(outcome))
+            for seq in updated:
+                if outcome[int(seq)] is not None:
+                    self._pending.discard(int(seq))
 
     def counts(self) -> dict[str, int]:
         """Live scans per verdict."""
-        return {k: v for k, v in self._counts.items() if v}
+        with self._lock:
+            return {k: v for k, v in self._counts.items() if v}
 
     # -- indexes ------------------------------------------------------------------
     def _index(self) -> None:
@@ -381,7 +369,7 @@ class Store:
         self._pending: set[int] = set()
         self._found: dict[int, Counter[str]] = {}
         self._voided: set[int] = set()
-        cols = _rows(self._scans).columns("verdict", "code", "session", "sync", "voided")
+        cols = rows_of(self._scans).columns("verdict", "code", "session", "sync", "voided")
         for seq, verdict, code, session, sync, voided in cols:
             if voided:
                 self._voided.add(seq)
@@ -409,11 +397,6 @@ class Store:
                 del found[d["code"]]
 
 
-def _rows(table: Table) -> Rows:
-    rows: object = table._read_table()
-    return rows if isinstance(rows, Rows) else Rows()
-
-
 def _prepare_dir(path: Path) -> None:
     try:
         path.mkdir(parents=True, exist_ok=True, mode=0o750)
@@ -426,7 +409,8 @@ def _prepare_dir(path: Path) -> None:
         )
 
 
-def _lock(path: Path) -> int:
+def _flock(path: Path) -> int:
+    """Take the store's process lock (non-blocking); returns its open descriptor."""
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o640)
     except OSError as e:

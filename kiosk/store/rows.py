@@ -1,0 +1,150 @@
+"""Documents held compactly in memory, so a long stock take fits a Raspberry Pi.
+
+Documents are held as tuples (key tuples shared between documents of the
+same shape, repeated short strings interned, nested values kept as JSON
+text) in :class:`Rows`, a read-only mapping that builds a fresh ``dict`` per
+document on access. A 100,000-scan store then needs about a third of the
+memory of plain dicts, and no caller can change stored data behind the
+journal's back.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+#: Compact JSON text, as written to the snapshot and the journal.
+dump_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
+load_json = json.loads
+
+_INTERN_LIMIT = 4096
+_INTERN_MAX_LEN = 64
+
+
+class _Json(str):
+    """A nested value (dict or list) kept as its JSON text to save memory."""
+
+    __slots__ = ()
+
+
+_EMPTY: dict[type, _Json] = {dict: _Json("{}"), list: _Json("[]")}
+
+
+class Rows(Mapping[str, dict[str, Any]]):
+    """One table's documents, compact in memory, read-only to TinyDB.
+
+    Keys are document ids as strings (as TinyDB's JSON storage has them);
+    ``rows["7"]`` builds a new ``dict`` each time, so callers can never
+    change stored data behind the journal's back.
+    """
+
+    __slots__ = ("_interns", "_max", "_rows", "_shapes")
+
+    def __init__(self) -> None:
+        self._rows: dict[int, tuple[Any, ...]] = {}
+        self._shapes: dict[tuple[str, ...], tuple[str, ...]] = {}
+        self._interns: dict[str, dict[Any, Any]] = {}
+        self._max = 0
+
+    @classmethod
+    def from_mapping(cls, table: Mapping[Any, Mapping[str, Any]]) -> Rows:
+        rows = cls()
+        for doc_id, doc in table.items():
+            rows.put(int(doc_id), rows.pack(doc))
+        return rows
+
+    # -- Mapping -------------------------------------------------------------------
+    def __getitem__(self, key: object) -> dict[str, Any]:
+        try:
+            row = self._rows[int(key)]  # type: ignore[call-overload]
+        except (ValueError, TypeError):
+            raise KeyError(key) from None
+        return _unpack(row)
+
+    def __contains__(self, key: object) -> bool:
+        try:
+            return int(key) in self._rows  # type: ignore[call-overload]
+        except (ValueError, TypeError):
+            return False
+
+    def __iter__(self) -> Iterator[str]:
+        return map(str, list(self._rows))
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def items(self) -> Iterator[tuple[str, dict[str, Any]]]:  # type: ignore[override]
+        for doc_id, row in list(self._rows.items()):
+            yield str(doc_id), _unpack(row)
+
+    @property
+    def max_id(self) -> int:
+        return self._max
+
+    # -- changes (only JournalStorage calls these) ----------------------------------------
+    def pack(self, doc: Mapping[str, Any]) -> tuple[Any, ...]:
+        """Compact form of ``doc``; raises ``TypeError``/``ValueError`` if not JSON."""
+        keys = tuple(doc)
+        shape = self._shapes.get(keys)
+        if shape is None:
+            shape = self._shapes[keys] = keys
+        values: list[Any] = [shape]
+        interns = self._interns
+        for key in shape:
+            value = doc[key]
+            kind = type(value)
+            if kind is str:
+                if len(value) <= _INTERN_MAX_LEN:
+                    cache = interns.get(key)
+                    if cache is None:
+                        cache = interns[key] = {}
+                    hit = cache.get(value)
+                    if hit is not None:
+                        value = hit
+                    elif len(cache) < _INTERN_LIMIT:
+                        cache[value] = value
+            elif kind is dict or kind is list:
+                value = _EMPTY.get(kind) if not value else _Json(dump_json(value))
+            elif kind is float:
+                if math.isnan(value):
+                    raise ValueError(f"field {key!r} is NaN, which JSON cannot hold")
+            elif not (value is None or kind is int or kind is bool):
+                for base in (str, int, float):  # subclasses such as a StrEnum verdict
+                    if isinstance(value, base):
+                        value = base(value)
+                        break
+                else:
+                    raise TypeError(f"field {key!r} holds {kind.__name__}, not JSON data")
+            values.append(value)
+        return tuple(values)
+
+    def columns(self, *keys: str) -> Iterator[tuple[Any, ...]]:
+        """``(doc_id, doc[key], …)`` per document, without building dicts (fast scans)."""
+        for doc_id, row in list(self._rows.items()):
+            shape = row[0]
+            yield (doc_id, *(row[shape.index(k) + 1] if k in shape else None for k in keys))
+
+    def put(self, doc_id: int, row: tuple[Any, ...]) -> None:
+        self._rows[doc_id] = row
+        self._max = max(self._max, doc_id)
+
+    def delete(self, doc_id: int) -> None:
+        self._rows.pop(doc_id, None)
+
+    def clear(self) -> None:
+        self._rows.clear()
+        self._max = 0
+
+
+def _unpack(row: tuple[Any, ...]) -> dict[str, Any]:
+    doc = dict(zip(row[0], row[1:], strict=True))
+    for key, value in doc.items():
+        if isinstance(value, _Json):
+            doc[key] = load_json(value)
+    return doc
+
+
+#: A database's tables by name.
+Tables = dict[str, Rows]

@@ -1,0 +1,281 @@
+"""The journaled storage after power cuts and failing disks: recovery, failure injection."""
+
+from __future__ import annotations
+
+import errno
+import logging
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tinydb import TinyDB
+
+from kiosk.exc import StoreCorrupt, StoreError, StoreFull
+from kiosk.store.adapter import open_db
+
+
+def test_stale_journal_after_cut_short_compaction_is_ignored(tmp_path: Path) -> None:
+    """A crash between writing the new snapshot and the new journal does not replay twice."""
+    path = tmp_path / "db.json"
+    d = open_db(path)
+    d.table("t").insert({"i": 1})
+    d.storage.compact()
+    old_log = path.with_suffix(".log").read_bytes()
+    d.table("t").insert({"i": 2})
+    d.table("t").remove(doc_ids=[1])
+    d.storage.compact()
+    d.close()
+    path.with_suffix(".log").write_bytes(old_log)
+    d = open_db(path)
+    assert d.table("t").all() == [{"i": 2}]
+    d.close()
+
+
+def test_torn_last_record_is_recovered_with_a_log_line(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A power cut mid-append loses only the unacknowledged record, and says so in the log."""
+    path = tmp_path / "db.json"
+    d = open_db(path)
+    d.table("t").insert_multiple({"i": i} for i in range(3))
+    d.close()
+    log = path.with_suffix(".log")
+    good = log.read_bytes()
+    log.write_bytes(good + b'1234abcd {"t":"t","p":{"4":{"i"')
+    with caplog.at_level(logging.WARNING, logger="kiosk.store.journal"):
+        d = open_db(path)
+    assert [x["i"] for x in d.table("t").all()] == [0, 1, 2]
+    assert "interrupted write" in caplog.text
+    assert log.read_bytes() == good
+    assert len(list(tmp_path.glob("db.log.torn-*"))) == 1
+    d.table("t").insert({"i": 3})
+    d.close()
+    d = open_db(path)
+    assert len(d.table("t")) == 4
+    d.close()
+
+
+def journal_of(path: Path, n: int) -> Path:
+    """A store of ``n`` documents, each its own journal record; returns the journal."""
+    d = open_db(path)
+    for i in range(n):
+        d.table("t").insert({"i": i})
+    d.close()
+    return path.with_suffix(".log")
+
+
+def test_last_record_with_bad_checksum_is_torn_not_corrupt(tmp_path: Path) -> None:
+    """A complete last line whose bytes were not all persisted counts as torn."""
+    path = tmp_path / "db.json"
+    log = journal_of(path, 3)
+    data = bytearray(log.read_bytes())
+    data[-3] = ord("9") if data[-3] != ord("9") else ord("8")
+    log.write_bytes(bytes(data))
+    d = open_db(path)
+    assert len(d.table("t")) == 2
+    d.close()
+
+
+def test_damage_before_good_records_is_kept_aside_and_reported(tmp_path: Path) -> None:
+    """A damaged record in the middle stops the store, and the files are kept, not trimmed."""
+    path = tmp_path / "db.json"
+    log = journal_of(path, 4)
+    lines = log.read_bytes().split(b"\n")
+    lines[2] = lines[2].replace(b'"i":1', b'"i":7')
+    damaged = b"\n".join(lines)
+    log.write_bytes(damaged)
+    with pytest.raises(StoreCorrupt, match=r"line 3 .*moved to db\.log\.corrupt-"):
+        open_db(path)
+    (backup,) = tmp_path.glob("db.log.corrupt-*")
+    assert backup.read_bytes() == damaged
+    assert not log.exists()
+
+
+def test_corrupt_snapshot_is_kept_aside(tmp_path: Path) -> None:
+    """A snapshot that fails its checksum is moved aside with its journal, never overwritten."""
+    path = tmp_path / "db.json"
+    d = open_db(path)
+    d.table("t").insert_multiple({"i": i} for i in range(5))
+    d.storage.compact()
+    d.close()
+    snap = path.read_bytes().replace(b'"i":3', b'"i":8')
+    path.write_bytes(snap)
+    with pytest.raises(StoreCorrupt, match="checksum"):
+        open_db(path)
+    (backup,) = tmp_path.glob("db.json.corrupt-*")
+    assert backup.read_bytes() == snap
+    assert len(list(tmp_path.glob("db.log.corrupt-*"))) == 1
+
+
+def test_readonly_reader_reports_corruption_without_moving(tmp_path: Path) -> None:
+    """A read-only opener never moves files, even damaged ones."""
+    path = tmp_path / "db.json"
+    d = open_db(path)
+    d.table("t").insert_multiple({"i": i} for i in range(3))
+    d.storage.compact()
+    d.close()
+    path.write_bytes(path.read_bytes()[:-20] + b"garbage\n")
+    with pytest.raises(StoreCorrupt, match="read-only"):
+        open_db(path, readonly=True)
+    assert path.exists()
+
+
+def test_readonly_reader_ignores_a_tail_being_written(tmp_path: Path) -> None:
+    """A reader sees the acknowledged records and leaves the writer's partial tail alone."""
+    path = tmp_path / "db.json"
+    d = open_db(path)
+    d.table("t").insert({"i": 1})
+    log = path.with_suffix(".log")
+    with log.open("ab") as f:
+        f.write(b"0000")
+    r = open_db(path, readonly=True)
+    assert r.table("t").all() == [{"i": 1}]
+    with pytest.raises(StoreError, match="read-only"):
+        r.table("t").insert({"i": 2})
+    r.close()
+    assert log.read_bytes().endswith(b"0000")
+    d.close()
+
+
+def test_plain_tinydb_file_is_converted_and_kept(tmp_path: Path) -> None:
+    """A store written by plain TinyDB JSON is read, converted, and its original kept."""
+    path = tmp_path / "db.json"
+    old = TinyDB(path)
+    old.table("t").insert_multiple({"i": i} for i in range(3))
+    old.close()
+    d = open_db(path)
+    assert [x["i"] for x in d.table("t").all()] == [0, 1, 2]
+    d.close()
+    assert len(list(tmp_path.glob("db.json.tinydb-*"))) == 1
+
+
+def _failing(err: int, real: Any, times: int = 1) -> Any:
+    """``real`` that fails with ``err`` on its first ``times`` calls."""
+    left = [times]
+
+    def call(fd: int, *args: Any) -> Any:
+        if left[0] > 0:
+            left[0] -= 1
+            raise OSError(err, os.strerror(err))
+        return real(fd, *args)
+
+    return call
+
+
+@pytest.mark.parametrize("call", ["write", "fsync"])
+def test_disk_full_is_reported_and_memory_matches_disk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, call: str
+) -> None:
+    """When the disk is full the insert fails with StoreFull and nothing half-stored remains."""
+    path = tmp_path / "db.json"
+    d = open_db(path)
+    t = d.table("t")
+    t.insert({"i": 0})
+    log_size = path.with_suffix(".log").stat().st_size
+    real = getattr(os, call)
+    if call == "fsync":
+        # The bytes reach the file, then the flush fails: they must be cut off again.
+        monkeypatch.setattr(os, "fsync", _failing(errno.ENOSPC, real))
+    else:
+        monkeypatch.setattr(os, "write", _failing(errno.ENOSPC, real))
+    with pytest.raises(StoreFull, match="disk full"):
+        t.insert({"i": 1})
+    monkeypatch.undo()
+    assert [x["i"] for x in t.all()] == [0]
+    assert path.with_suffix(".log").stat().st_size == log_size
+    assert t.insert({"i": 2}) == 2  # space came back: storing goes on
+    d.close()
+    d = open_db(path)
+    assert [x["i"] for x in d.table("t").all()] == [0, 2]
+    d.close()
+
+
+def test_partial_write_then_enospc_is_cut_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A record that only partly reached the disk before ENOSPC is removed again."""
+    path = tmp_path / "db.json"
+    d = open_db(path)
+    t = d.table("t")
+    t.insert({"i": 0})
+    real_write = os.write
+    calls = []
+
+    def half(fd: int, data: Any) -> int:
+        calls.append(1)
+        if len(calls) == 1:
+            return real_write(fd, bytes(data)[:7])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "write", half)
+    with pytest.raises(StoreFull):
+        t.update({"i": 5}, doc_ids=[1])
+    monkeypatch.undo()
+    assert t.get(doc_id=1) == {"i": 0}
+    d.close()
+    d = open_db(path)
+    assert d.table("t").get(doc_id=1) == {"i": 0}
+    d.close()
+
+
+def test_io_error_stops_further_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """After an fsync I/O error the store refuses to pretend until it is reopened."""
+    path = tmp_path / "db.json"
+    d = open_db(path)
+    t = d.table("t")
+    t.insert({"i": 0})
+    monkeypatch.setattr(os, "fsync", _failing(errno.EIO, os.fsync))
+    with pytest.raises(StoreError) as info:
+        t.insert({"i": 1})
+    assert not isinstance(info.value, StoreFull)
+    monkeypatch.undo()
+    with pytest.raises(StoreError, match="restart"):
+        t.insert({"i": 2})
+    assert len(t) == 1
+    d.close()
+
+
+def test_failed_snapshot_keeps_old_state(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A whole-store replacement that hits a full disk leaves the old data in place."""
+    path = tmp_path / "db.json"
+    d = open_db(path)
+    d.table("t").insert({"i": 0})
+    monkeypatch.setattr(os, "fsync", _failing(errno.ENOSPC, os.fsync))
+    with pytest.raises(StoreFull):
+        d.storage.write({"t": {"1": {"i": 9}}})
+    monkeypatch.undo()
+    assert d.table("t").all() == [{"i": 0}]
+    assert not list(tmp_path.glob("*.tmp"))
+    d.close()
+    d = open_db(path)
+    assert d.table("t").all() == [{"i": 0}]
+    d.close()
+
+
+def test_journal_that_cannot_be_restarted_reports_disk_full(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk after a compaction makes the next insert fail as StoreFull, then recover."""
+    path = tmp_path / "db.json"
+    d = open_db(path)
+    t = d.table("t")
+    t.insert({"i": 0})
+    real_open = os.open
+
+    def full(file: Any, flags: int, *args: Any) -> int:
+        if str(file).endswith(".log.tmp"):
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_open(file, flags, *args)
+
+    monkeypatch.setattr(os, "open", full)
+    with pytest.raises(StoreFull):
+        d.storage.compact()
+    with pytest.raises(StoreFull):
+        t.insert({"i": 1})
+    monkeypatch.undo()
+    assert t.insert({"i": 2}) == 2
+    d.close()
+    d = open_db(path)
+    assert [x["i"] for x in d.table("t").all()] == [0, 2]
+    d.close()
