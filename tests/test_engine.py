@@ -12,7 +12,7 @@ from kiosk.config import StockTake
 from kiosk.engine import Engine
 from kiosk.engine.shelf import ShelfOrder
 from kiosk.models import Item, Scan, Verdict
-from tests.conftest import shelf_items
+from tests.helpers import shelf_items
 
 _seq = itertools.count(1)
 
