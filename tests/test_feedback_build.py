@@ -231,7 +231,14 @@ def test_build_example_config_file() -> None:
     """The shipped example configuration builds a working simulated panel."""
     cfg = config.load(Path(__file__).parent.parent / "config" / "kiosk.toml")
     fb = build(cfg, simulate=True)
-    fb.close()
+    try:
+        assert isinstance(fb, PanelFeedback) and fb.player is not None
+        fb.scan(_scan(Verdict.OK), ITEM, Status(scanned=1))
+        assert fb.player.idle.wait(5)
+        assert _levels(fb, cfg.buzzer.pin) == [False, True, False]
+        assert _levels(fb, cfg.leds.green) == [False, True, False]
+    finally:
+        fb.close()
 
 
 def test_build_resolved_problem_keeps_the_last_scans_light(panel: PanelFeedback) -> None:
