@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.cli import bench_store as bench
-from tests.conftest import kiosk
+from tests.helpers import kiosk
 
 
 def test_store_benchmark_smoke(kiosk_env: dict[str, str]) -> None:

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import kiosk
+from tests.helpers import kiosk
 
 
 def test_run_simulate_json_end_to_end(state_dir: Path, kiosk_env: dict[str, str]) -> None:

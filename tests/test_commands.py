@@ -15,7 +15,7 @@ from kiosk.exc import ConfigError
 from kiosk.models import Command, Item, Verdict
 from kiosk.printing.sheet import build_sheet, render_html
 from kiosk.store import Store
-from tests.conftest import shelf_items
+from tests.helpers import shelf_items
 from tests.test_barcode import decode_row, image_row, svg_row
 
 

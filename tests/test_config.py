@@ -11,7 +11,7 @@ import pytest
 
 from kiosk import config
 from kiosk.exc import ConfigError
-from tests.conftest import ROOT, kiosk
+from tests.helpers import ROOT, kiosk
 
 EXAMPLE = ROOT / "config" / "kiosk.toml"
 

@@ -16,7 +16,7 @@ from kiosk.feedback import LogFeedback, Status
 from kiosk.models import Item, ProblemKind, Scan, SyncOutcome, Verdict
 from kiosk.scanner.stdin import StdinSource
 from kiosk.store import Store
-from tests.conftest import shelf_items
+from tests.helpers import shelf_items
 
 
 class RecordingFeedback(LogFeedback):

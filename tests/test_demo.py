@@ -7,7 +7,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from kiosk.models import Verdict
-from tests.conftest import kiosk
+from tests.helpers import kiosk
 
 
 def test_demo_produces_upload_file_report_and_frames(

@@ -9,9 +9,11 @@ import os
 import socket
 from pathlib import Path
 
-from kiosk.cli import checks as doctor
 from kiosk.cli import doctor as doctor_cli
-from kiosk.cli.checks import Account, Finding, Level, System
+from kiosk.cli.doctor.host import Account, System
+from kiosk.cli.doctor.report import Finding, Level, worst
+from kiosk.cli.doctor.runner import run
+from kiosk.cli.doctor.system import can_read_write
 from kiosk.clock import SyncState
 from kiosk.scanner.discovery import Node, Selector, classify
 from kiosk.store import Store
@@ -64,17 +66,17 @@ def by_name(findings: list[Finding], name: str) -> list[Finding]:
 def test_broken_config_is_reported_and_the_rest_still_checked(tmp_path):
     """A typo in kiosk.toml is named, and every other check still runs."""
     cfg = config(tmp_path, "[display]\ndriverr = 'ssd1306'\n")
-    findings = doctor.run(cfg, system=system(tmp_path))
+    findings = run(cfg, system=system(tmp_path))
     (first,) = by_name(findings, "config")
     assert first.level is Level.FAIL and "driverr" in first.message
     assert {"groups", "scanners", "display", "clock", "service"} <= {f.name for f in findings}
-    assert doctor.worst(findings) is Level.FAIL
+    assert worst(findings) is Level.FAIL
 
 
 def test_missing_groups_name_the_usermod_fix(tmp_path):
     """A kiosk user outside input/gpio/i2c gets the exact usermod line to run."""
     acct = Account("kiosk", STRANGER, frozenset({GROUPS["gpio"]}))
-    findings = doctor.run(config(tmp_path), system=system(tmp_path, acct), only=["groups"])
+    findings = run(config(tmp_path), system=system(tmp_path, acct), only=["groups"])
     (f,) = by_name(findings, "groups")
     assert f.level is Level.FAIL
     assert "input" in f.message and "i2c" in f.message and "gpio" not in f.message.split("(")[0]
@@ -85,14 +87,14 @@ def test_groups_ok_when_member_of_all_needed(tmp_path):
     """A correctly installed user passes; an SPI display needs 'spi' instead of 'i2c'."""
     acct = Account("kiosk", STRANGER, frozenset(GROUPS.values()))
     cfg = config(tmp_path, '[display]\ninterface = "spi"\n')
-    (f,) = by_name(doctor.run(cfg, system=system(tmp_path, acct), only=["groups"]), "groups")
+    (f,) = by_name(run(cfg, system=system(tmp_path, acct), only=["groups"]), "groups")
     assert f.level is Level.OK and "spi" in f.message and "i2c" not in f.message
 
 
 def test_no_kiosk_user_says_run_install(tmp_path):
     """Without the service user the doctor points at install.sh."""
     s = dataclasses.replace(system(tmp_path), account=lambda name: None)
-    (f,) = by_name(doctor.run(config(tmp_path), system=s, only=["groups"]), "groups")
+    (f,) = by_name(run(config(tmp_path), system=s, only=["groups"]), "groups")
     assert f.level is Level.FAIL and "install.sh" in f.fix
 
 
@@ -102,10 +104,10 @@ def test_device_permissions_are_judged_for_the_service_user(tmp_path):
     node = s.dev / "input" / "event3"
     node.touch()
     node.chmod(0o660)
-    ok = by_name(doctor.run(config(tmp_path), system=s, only=["devices"]), "devices:input")
+    ok = by_name(run(config(tmp_path), system=s, only=["devices"]), "devices:input")
     assert ok[0].level is Level.OK
     node.chmod(0o600)
-    (bad,) = by_name(doctor.run(config(tmp_path), system=s, only=["devices"]), "devices:input")
+    (bad,) = by_name(run(config(tmp_path), system=s, only=["devices"]), "devices:input")
     assert bad.level is Level.FAIL
     assert str(node) in bad.message and "0600" in bad.message
     assert "usermod -aG" in bad.fix
@@ -114,28 +116,26 @@ def test_device_permissions_are_judged_for_the_service_user(tmp_path):
 def test_can_read_write_follows_unix_rules():
     """Owner, group and other bits are applied as the kernel would."""
     st = os.stat_result((0o20660, 0, 0, 1, 100, 13, 0, 0, 0, 0))
-    assert doctor.can_read_write(st, Account("a", 100, frozenset()))
-    assert doctor.can_read_write(st, Account("b", 5, frozenset({13})))
-    assert not doctor.can_read_write(st, Account("c", 5, frozenset({14})))
-    assert doctor.can_read_write(st, Account("root", 0, frozenset()))
+    assert can_read_write(st, Account("a", 100, frozenset()))
+    assert can_read_write(st, Account("b", 5, frozenset({13})))
+    assert not can_read_write(st, Account("c", 5, frozenset({14})))
+    assert can_read_write(st, Account("root", 0, frozenset()))
 
 
 def test_i2c_off_tells_how_to_enable_it(tmp_path):
     """No /dev/i2c-1 means I²C is off, and the fix is the raspi-config line."""
     s = system(tmp_path)
-    (f,) = by_name(doctor.run(config(tmp_path), system=s, only=["display"]), "display")
+    (f,) = by_name(run(config(tmp_path), system=s, only=["display"]), "display")
     assert f.level is Level.FAIL
     assert "do_i2c 0" in f.fix
     cfg = config(tmp_path, '[display]\ndriver = "none"\n')
-    (skip,) = by_name(doctor.run(cfg, system=s, only=["display"]), "display")
+    (skip,) = by_name(run(cfg, system=s, only=["display"]), "display")
     assert skip.level is Level.SKIP
 
 
 def test_no_scanner_is_a_failure(tmp_path):
     """With no keyboard-like input device the technician is told to plug in the scanner."""
-    (f,) = by_name(
-        doctor.run(config(tmp_path), system=system(tmp_path), only=["scanners"]), "scanners"
-    )
+    (f,) = by_name(run(config(tmp_path), system=system(tmp_path), only=["scanners"]), "scanners")
     assert f.level is Level.FAIL and "scanner" in f.fix
 
 
@@ -143,7 +143,7 @@ def test_configured_scanner_path_must_exist(tmp_path):
     """A scanner configured by /dev/input/by-id path that is unplugged is named."""
     missing = tmp_path / "dev" / "input" / "by-id" / "usb-Scanner-event-kbd"
     cfg = config(tmp_path, f'[scanner]\ndevices = ["{missing}"]\n')
-    (f,) = by_name(doctor.run(cfg, system=system(tmp_path), only=["scanners"]), "scanners")
+    (f,) = by_name(run(cfg, system=system(tmp_path), only=["scanners"]), "scanners")
     assert f.level is Level.FAIL and str(missing) in f.message
 
 
@@ -160,17 +160,17 @@ def test_scanner_selectors_are_judged_as_the_daemon_judges_them(tmp_path):
     """A scanner chosen by USB id or name pattern counts as present, as the daemon reads it."""
     s = system(tmp_path, discover=with_nodes(SYSTEM_KEYBOARD, HONEYWELL))
     cfg = config(tmp_path, '[scanner]\ndevices = ["0c2e:0b61", "name:*Honeywell*"]\n')
-    (f,) = by_name(doctor.run(cfg, system=s, only=["scanners"]), "scanners")
+    (f,) = by_name(run(cfg, system=s, only=["scanners"]), "scanners")
     assert f.level is Level.OK and "/dev/input/event3" in f.message
     cfg = config(tmp_path, '[scanner]\ndevices = ["0c2e:0b61", "05e0:1200"]\n')
-    (g,) = by_name(doctor.run(cfg, system=s, only=["scanners"]), "scanners")
+    (g,) = by_name(run(cfg, system=s, only=["scanners"]), "scanners")
     assert g.level is Level.FAIL and "05e0:1200" in g.message and "0c2e" not in g.message
 
 
 def test_plain_keyboard_is_not_taken_for_a_scanner(tmp_path):
     """With only the system keyboard attached, auto finds no scanner, as the daemon would not."""
     s = system(tmp_path, discover=with_nodes(SYSTEM_KEYBOARD))
-    (f,) = by_name(doctor.run(config(tmp_path), system=s, only=["scanners"]), "scanners")
+    (f,) = by_name(run(config(tmp_path), system=s, only=["scanners"]), "scanners")
     assert f.level is Level.FAIL and "AT Translated Set 2 keyboard" in f.message
     assert "scanner.devices" in f.fix
 
@@ -179,14 +179,14 @@ def test_unopenable_input_devices_name_the_group_fix(tmp_path):
     """When no input device may be opened, the doctor says so instead of 'no scanner'."""
     denied = Node("/dev/input/event3", error="no permission", error_kind="permission")
     s = system(tmp_path, discover=with_nodes(denied))
-    (f,) = by_name(doctor.run(config(tmp_path), system=s, only=["scanners"]), "scanners")
+    (f,) = by_name(run(config(tmp_path), system=s, only=["scanners"]), "scanners")
     assert f.level is Level.FAIL and "cannot open /dev/input/event3" in f.message
 
 
 def test_bad_scanner_selector_is_reported(tmp_path):
     """A scanner.devices entry the daemon would refuse fails the check with the entry named."""
     cfg = config(tmp_path, '[scanner]\ndevices = ["Honeywell"]\n')
-    (f,) = by_name(doctor.run(cfg, system=system(tmp_path), only=["scanners"]), "scanners")
+    (f,) = by_name(run(cfg, system=system(tmp_path), only=["scanners"]), "scanners")
     assert f.level is Level.FAIL and "scanner.devices[0]" in f.message
 
 
@@ -197,7 +197,7 @@ def test_store_is_opened_read_only_and_summarised(tmp_path):
         pass
     holder = Store.open(state)  # the daemon holds the lock meanwhile
     try:
-        findings = doctor.run(config(tmp_path), system=system(tmp_path), only=["store"])
+        findings = run(config(tmp_path), system=system(tmp_path), only=["store"])
     finally:
         holder.close()
     (store,) = by_name(findings, "store")
@@ -210,7 +210,7 @@ def test_store_files_owned_by_someone_else_are_flagged(tmp_path):
     """Files left in the state directory by a root-run command are caught with a chown fix."""
     (tmp_path / "state").mkdir()
     s = system(tmp_path, Account("kiosk", STRANGER, frozenset()))
-    (f, *_rest) = by_name(doctor.run(config(tmp_path), system=s, only=["store"]), "store")
+    (f, *_rest) = by_name(run(config(tmp_path), system=s, only=["store"]), "store")
     assert f.level is Level.FAIL and "chown -R kiosk:" in f.fix
 
 
@@ -220,9 +220,7 @@ def test_damaged_store_set_aside_is_a_failure(tmp_path):
     with Store.open(state):
         pass
     (state / "scans.log.corrupt-20261123-101500").write_text("damaged")
-    findings = by_name(
-        doctor.run(config(tmp_path), system=system(tmp_path), only=["store"]), "store"
-    )
+    findings = by_name(run(config(tmp_path), system=system(tmp_path), only=["store"]), "store")
     (bad,) = [f for f in findings if f.level is Level.FAIL]
     assert "scans.log.corrupt-20261123-101500" in bad.message and "recover" in bad.fix
 
@@ -230,12 +228,12 @@ def test_damaged_store_set_aside_is_a_failure(tmp_path):
 def test_unset_clock_is_explained(tmp_path):
     """A 1970 clock and an unsynchronised clock are warnings that say what happens to scans."""
     bad = system(tmp_path, wall=lambda: 0.0, sync_state=lambda: SyncState.UNSYNCED)
-    (f,) = by_name(doctor.run(config(tmp_path), system=bad, only=["clock"]), "clock")
+    (f,) = by_name(run(config(tmp_path), system=bad, only=["clock"]), "clock")
     assert f.level is Level.WARN and "cannot be right" in f.message
     unsynced = system(tmp_path, sync_state=lambda: SyncState.UNSYNCED)
-    (g,) = by_name(doctor.run(config(tmp_path), system=unsynced, only=["clock"]), "clock")
+    (g,) = by_name(run(config(tmp_path), system=unsynced, only=["clock"]), "clock")
     assert g.level is Level.WARN and "timedatectl" in g.fix
-    (h,) = by_name(doctor.run(config(tmp_path), system=system(tmp_path), only=["clock"]), "clock")
+    (h,) = by_name(run(config(tmp_path), system=system(tmp_path), only=["clock"]), "clock")
     assert h.level is Level.OK
 
 
@@ -247,12 +245,12 @@ def test_slims_login_is_checked(tmp_path):
     with FakeSlims(users={"admin": User("secret")}) as slims:
         text = f'[slims]\nurl = "{slims.url}"\nusername = "admin"\ncredentials_file = "{creds}"\n'
         (ok,) = by_name(
-            doctor.run(config(tmp_path, text), system=system(tmp_path), only=["slims"]), "slims"
+            run(config(tmp_path, text), system=system(tmp_path), only=["slims"]), "slims"
         )
         assert ok.level is Level.OK, ok.message
         creds.write_text('password = "wrong"\n')
         (bad,) = by_name(
-            doctor.run(config(tmp_path, text), system=system(tmp_path), only=["slims"]), "slims"
+            run(config(tmp_path, text), system=system(tmp_path), only=["slims"]), "slims"
         )
         assert bad.level is Level.FAIL
     probe = socket.socket()
@@ -261,7 +259,7 @@ def test_slims_login_is_checked(tmp_path):
     probe.close()
     down = config(tmp_path, f'[slims]\nurl = "http://127.0.0.1:{closed}/"\nusername = "admin"\n')
     login = system(tmp_path, env={"SLIMS_PASSWORD": "secret"})
-    (warn,) = by_name(doctor.run(down, system=login, only=["slims"]), "slims")
+    (warn,) = by_name(run(down, system=login, only=["slims"]), "slims")
     assert warn.level is Level.WARN and "wait on the cart" in warn.message
 
 
@@ -272,7 +270,7 @@ def test_slims_address_from_the_credentials_file_is_used(tmp_path):
         creds.write_text(f'url = "{slims.url}"\nusername = "admin"\npassword = "secret"\n')
         creds.chmod(0o600)
         cfg = config(tmp_path, f'[slims]\ncredentials_file = "{creds}"\n')
-        (f,) = by_name(doctor.run(cfg, system=system(tmp_path), only=["slims"]), "slims")
+        (f,) = by_name(run(cfg, system=system(tmp_path), only=["slims"]), "slims")
     assert f.level is Level.OK, f.message
 
 
@@ -282,11 +280,11 @@ def test_readable_credentials_are_refused(tmp_path):
     cred.write_text('username = "stocktake"\npassword = "s3cret"\n')
     cred.chmod(0o644)
     cfg = config(tmp_path, f'[slims]\nurl = "http://127.0.0.1:9/"\ncredentials_file = "{cred}"\n')
-    findings = doctor.run(cfg, system=system(tmp_path), only=["credentials"])
+    findings = run(cfg, system=system(tmp_path), only=["credentials"])
     assert any(f.level is Level.FAIL and "chmod 600" in f.fix for f in findings)
     assert all("s3cret" not in f.message for f in findings)
     cred.chmod(0o600)
-    (ok,) = by_name(doctor.run(cfg, system=system(tmp_path), only=["credentials"]), "credentials")
+    (ok,) = by_name(run(cfg, system=system(tmp_path), only=["credentials"]), "credentials")
     assert ok.level is Level.OK and "stocktake" in ok.message
 
 
@@ -297,7 +295,7 @@ def test_a_crashing_check_becomes_a_finding(tmp_path):
         raise RuntimeError("probe exploded")
 
     (f,) = by_name(
-        doctor.run(config(tmp_path), system=system(tmp_path, sync_state=boom), only=["clock"]),
+        run(config(tmp_path), system=system(tmp_path, sync_state=boom), only=["clock"]),
         "clock",
     )
     assert f.level is Level.FAIL and "probe exploded" in f.message

@@ -11,7 +11,7 @@ from kiosk.config import StockTake
 from kiosk.engine import Engine, shelf_order
 from kiosk.engine.shelf import ShelfOrder
 from kiosk.models import Command, Item, Scan, Verdict
-from tests.conftest import shelf_items
+from tests.helpers import shelf_items
 
 _seq = itertools.count(1)
 

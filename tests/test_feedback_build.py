@@ -129,7 +129,7 @@ def test_build_mute_button_silences(panel: PanelFeedback, actions: Actions) -> N
     panel.scan(_scan(Verdict.DUPLICATE), ITEM, Status(scanned=2))
     assert panel.player is not None and panel.player.idle.wait(5)
     assert _levels(panel, "GPIO18") == [False]
-    assert True in _levels(panel, "GPIO24")
+    assert _levels(panel, "GPIO24") == [False, True, False, True, False]  # two yellow blinks
 
 
 def test_build_shutdown_needs_a_long_press(panel: PanelFeedback, actions: Actions) -> None:
@@ -217,7 +217,7 @@ def test_build_without_display(tmp_path: Path) -> None:
     fb.scan(_scan(Verdict.OK), ITEM, Status())
     assert fb.player.idle.wait(5)
     fb.close()
-    assert True in [bool(s.state) for s in fb.pin_factory.pin("GPIO23").states]
+    assert _levels(fb, "GPIO23") == [False, True, False]  # one green flash
 
 
 def test_build_refuses_shared_pins_across_naming_styles() -> None:
@@ -231,7 +231,14 @@ def test_build_example_config_file() -> None:
     """The shipped example configuration builds a working simulated panel."""
     cfg = config.load(Path(__file__).parent.parent / "config" / "kiosk.toml")
     fb = build(cfg, simulate=True)
-    fb.close()
+    try:
+        assert isinstance(fb, PanelFeedback) and fb.player is not None
+        fb.scan(_scan(Verdict.OK), ITEM, Status(scanned=1))
+        assert fb.player.idle.wait(5)
+        assert _levels(fb, cfg.buzzer.pin) == [False, True, False]
+        assert _levels(fb, cfg.leds.green) == [False, True, False]
+    finally:
+        fb.close()
 
 
 def test_build_resolved_problem_keeps_the_last_scans_light(panel: PanelFeedback) -> None:

@@ -9,6 +9,7 @@ import pytest
 from kiosk import config
 from kiosk.exc import ConfigError
 from kiosk.feedback.patterns import (
+    COLOURS,
     DEFAULTS,
     PROBLEM,
     Light,
@@ -79,6 +80,21 @@ def test_patterns_steps_merge_both_timelines() -> None:
         (0.04, 2700.0, frozenset({"green"})),
         (0.11, 0.0, frozenset({"green"})),
     ]
+
+
+def test_patterns_steps_keep_every_duration() -> None:
+    """Merging never stretches or cuts a tone, a pause or a light: each colour stays lit as long."""
+    for name, p in DEFAULTS.items():
+        steps = p.steps()
+        sound_ms = sum(t.ms for t in p.sound)
+        light_ms = sum(x.ms for x in p.light)
+        assert sum(s.seconds for s in steps) == pytest.approx(max(sound_ms, light_ms) / 1000), name
+        tone_ms = sum(t.ms for t in p.sound if t.hz)
+        assert sum(s.seconds for s in steps if s.hz) == pytest.approx(tone_ms / 1000), name
+        for colour in COLOURS:
+            lit_ms = sum(x.ms for x in p.light if colour in x.on)
+            lit = sum(s.seconds for s in steps if colour in s.leds)
+            assert lit == pytest.approx(lit_ms / 1000), (name, colour)
 
 
 def test_patterns_text_round_trip() -> None:

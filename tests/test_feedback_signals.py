@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import pytest
 from gpiozero import LED, DigitalOutputDevice, PWMOutputDevice
-from gpiozero.pins.mock import MockFactory, MockPWMPin
+from gpiozero.pins.mock import MockFactory, MockPWMPin, PinState
 
-from kiosk.feedback.patterns import DEFAULTS, Pattern
+from kiosk.feedback.patterns import COLOURS, DEFAULTS, Pattern
 from kiosk.feedback.signals import ActiveBuzzer, PassiveBuzzer, SignalPlayer
 from kiosk.models import Verdict
 
 PINS = {"buzzer": "GPIO18", "green": "GPIO23", "yellow": "GPIO24", "red": "GPIO25"}
+
+#: On the real clock a change may come this much before its time (clock granularity)...
+EARLY = 0.005
+#: ...and this much after it (thread wake-ups on a loaded machine).
+LATE = 0.3
+
+#: ``(seconds since the pattern was handed over, level the pin changed to)``.
+Change = tuple[float, bool]
 
 
 class FakeTime:
@@ -80,6 +89,68 @@ def _player(
     extra: dict[str, Any] = {} if time is None else {"clock": time.clock, "sleep": time.sleep}
     player = SignalPlayer(buzzer, _leds(factory), on_finished=done, **extra, **kw)
     return player, done
+
+
+def _expected_changes(levels: Iterable[tuple[float, bool]], after: bool) -> list[Change]:
+    """Where a pin's level changes, from ``(step seconds, level)`` and the level left after."""
+    changes: list[Change] = []
+    t, previous = 0.0, False
+    for seconds, level in levels:
+        if level != previous:
+            changes.append((t, level))
+            previous = level
+        t += seconds
+    if after != previous:
+        changes.append((t, after))
+    return changes
+
+
+def _led_changes(pattern: Pattern, colour: str) -> list[Change]:
+    """The changes the pattern's light timeline and latch make to one LED."""
+    levels = ((s.seconds, colour in s.leds) for s in pattern.steps())
+    return _expected_changes(levels, colour in pattern.latch)
+
+
+def _buzzer_changes(pattern: Pattern) -> list[Change]:
+    """The changes the pattern's sound timeline makes to an active buzzer."""
+    return _expected_changes(
+        ((s.seconds, s.hz > 0 and s.level > 0) for s in pattern.steps()), False
+    )
+
+
+def _recorded_changes(states: Sequence[PinState]) -> list[Change]:
+    """A pin's changes since ``clear_states()`` (MockPin timestamps: time since the last change)."""
+    changes: list[Change] = []
+    t = 0.0
+    for s in states[1:]:
+        t += s.timestamp
+        changes.append((t, bool(s.state)))
+    return changes
+
+
+def _assert_timeline(name: str, states: Sequence[PinState], want: list[Change]) -> None:
+    """The pin took the pattern's levels in order, each change and each hold on time."""
+    got = _recorded_changes(states)
+    assert [level for _, level in got] == [level for _, level in want], name
+    for (g, _), (w, _) in zip(got, want, strict=True):
+        assert w - EARLY <= g <= w + LATE, f"{name}: changed at {g:.3f} s, pattern says {w:.3f} s"
+    pairs = zip(itertools.pairwise(got), itertools.pairwise(want), strict=True)
+    for ((g0, level), (g1, _)), ((w0, _), (w1, _)) in pairs:
+        held, should = g1 - g0, w1 - w0
+        assert abs(held - should) <= LATE + EARLY, (
+            f"{name}: {'on' if level else 'off'} for {held:.3f} s, pattern says {should:.3f} s"
+        )
+
+
+def _record(
+    factory: MockFactory, player: SignalPlayer, done: Finished, pattern: Pattern
+) -> dict[str, list[PinState]]:
+    """Play ``pattern`` on the real clock; each pin's history from hand-over to its end."""
+    for pin in PINS.values():
+        factory.pin(pin).clear_states()
+    player.play(pattern)
+    done.wait_for(pattern.name)
+    return {name: list(factory.pin(pin).states) for name, pin in PINS.items()}
 
 
 def test_signals_step_durations_follow_the_pattern(factory: MockFactory) -> None:
@@ -155,6 +226,48 @@ def test_signals_timing_on_real_pins_clock(factory: MockFactory) -> None:
         assert want - 0.005 <= got <= want + 0.15
 
 
+@pytest.mark.parametrize("name", list(DEFAULTS))
+def test_signals_fake_clock_timeline_is_exact(factory: MockFactory, name: str) -> None:
+    """On a fake clock every built-in pattern switches buzzer and LEDs at exactly its times."""
+    pattern = DEFAULTS[name]
+    time = FakeTime()
+    player, done = _player(factory, time)
+    seen: dict[str, list[Change]] = {pin: [] for pin in PINS}
+    level = dict.fromkeys(PINS, False)
+
+    def look(_: int = 0) -> None:
+        for pin, gpio in PINS.items():
+            now = bool(factory.pin(gpio).state)
+            if now != level[pin]:
+                seen[pin].append((round(time.now, 6), now))
+                level[pin] = now
+
+    time.hook = look
+    player.play(pattern)
+    done.wait_for(pattern.name)
+    look()  # the latch, applied after the last step
+    player.close()
+
+    def exact(changes: list[Change]) -> list[Change]:
+        return [(round(t, 6), on) for t, on in changes]
+
+    assert seen["buzzer"] == exact(_buzzer_changes(pattern))
+    for colour in COLOURS:
+        assert seen[colour] == exact(_led_changes(pattern, colour)), colour
+
+
+@pytest.mark.parametrize("name", list(DEFAULTS))
+def test_signals_real_clock_timeline_matches_pattern(factory: MockFactory, name: str) -> None:
+    """On the real clock every built-in pattern switches buzzer and LEDs at its defined times."""
+    pattern = DEFAULTS[name]
+    player, done = _player(factory, None)
+    history = _record(factory, player, done, pattern)
+    player.close()
+    _assert_timeline("buzzer", history["buzzer"], _buzzer_changes(pattern))
+    for colour in COLOURS:
+        _assert_timeline(colour, history[colour], _led_changes(pattern, colour))
+
+
 def test_signals_latch_until_acknowledged(factory: MockFactory) -> None:
     """After an unknown item the red LED stays lit until acknowledged."""
     time = FakeTime()
@@ -170,15 +283,14 @@ def test_signals_latch_until_acknowledged(factory: MockFactory) -> None:
 
 
 def test_signals_muted_lights_only(factory: MockFactory) -> None:
-    """Muted, the buzzer stays silent while the LEDs still show the verdict."""
-    time = FakeTime()
-    player, done = _player(factory, time, muted=True)
-    player.play(DEFAULTS[Verdict.MISSHELVED])
-    done.wait_for(Verdict.MISSHELVED)
+    """Muted, the buzzer stays silent while the LEDs still blink the verdict's timing."""
+    pattern = DEFAULTS[Verdict.MISSHELVED]
+    player, done = _player(factory, None, muted=True)
+    history = _record(factory, player, done, pattern)
     player.close()
-    assert _levels(factory, "buzzer") == [False]
-    assert True in _levels(factory, "yellow")
-    assert True in _levels(factory, "red")
+    assert _recorded_changes(history["buzzer"]) == []
+    for colour in COLOURS:
+        _assert_timeline(colour, history[colour], _led_changes(pattern, colour))
 
 
 def test_signals_close_switches_everything_off(factory: MockFactory) -> None:
@@ -247,15 +359,13 @@ def test_signals_broken_output_does_not_stop_others(
         def off(self) -> None:
             raise OSError("gpiochip gone")
 
-    time = FakeTime()
+    pattern = DEFAULTS[Verdict.DUPLICATE]
     done = Finished()
-    player = SignalPlayer(
-        Broken(), _leds(factory), clock=time.clock, sleep=time.sleep, on_finished=done
-    )
-    player.play(DEFAULTS[Verdict.DUPLICATE])
-    done.wait_for(Verdict.DUPLICATE)
+    player = SignalPlayer(Broken(), _leds(factory), on_finished=done)
+    history = _record(factory, player, done, pattern)
     player.play(Pattern("second", (), ()))
     done.wait_for("second")
     player.close()
-    assert True in _levels(factory, "green")
+    for colour in COLOURS:
+        _assert_timeline(colour, history[colour], _led_changes(pattern, colour))
     assert sum("buzzer cannot be driven" in r.message for r in caplog.records) == 1

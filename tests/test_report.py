@@ -13,7 +13,7 @@ import pytest
 
 from kiosk import report
 from kiosk.models import Item, Scan, ScanDetail, SyncOutcome, Verdict
-from tests.conftest import shelf_items
+from tests.helpers import shelf_items
 
 _seq = itertools.count(1)
 

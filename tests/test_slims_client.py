@@ -340,7 +340,7 @@ def test_password_never_printed(fake: FakeSlims, caplog: pytest.LogCaptureFixtur
 
 def test_cli_catalog_pull(fake: FakeSlims, tmp_path: Path) -> None:
     """`kiosk catalog pull` stores SLiMS's items with their on-loan state."""
-    from tests.conftest import ROOT, kiosk
+    from tests.helpers import ROOT, kiosk
 
     (tmp_path / "k.toml").write_text('[slims]\ncredentials_file = ""\n')
     env = {

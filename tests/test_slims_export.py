@@ -172,7 +172,7 @@ def test_separator_sequence_in_any_free_text_column(where: str) -> None:
 def test_cli_catalog_import(tmp_path: Path) -> None:
     """`kiosk catalog import FILE` loads a SLiMS export and reports it."""
     from kiosk.store import Store
-    from tests.conftest import ROOT, kiosk
+    from tests.helpers import ROOT, kiosk
 
     loans = tmp_path / "loans.txt"
     loans.write_text("B00006\n")

@@ -19,8 +19,8 @@ from kiosk.slims.client import SlimsClient
 from kiosk.slims.credentials import Secret
 from kiosk.slims.uploader import Uploader
 from kiosk.store import Store
-from tests.conftest import ROOT
 from tests.fakeslims import FakeItem, FakeSlims, User
+from tests.helpers import ROOT
 
 PASSWORD = "pw-uploader"
 N = 60

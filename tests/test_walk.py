@@ -27,7 +27,7 @@ from kiosk.engine.callnumber import parse, sort_key
 from kiosk.models import Item
 from kiosk.slims.export import parse_export
 from kiosk.store import Store
-from tests.conftest import ROOT, kiosk
+from tests.helpers import ROOT, kiosk
 
 P = "KIOSK:"
 #: One planted action: a :class:`Plan` method name and its arguments.

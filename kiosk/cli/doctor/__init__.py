@@ -2,6 +2,8 @@
 
 Exit status 0 when nothing failed (warnings allowed), 1 when a check failed,
 so ``kiosk doctor && echo ready`` works in scripts and after install.sh.
+The checks live beside this verb, one module per area (:mod:`.system`,
+:mod:`.hardware`, :mod:`.config_store`, :mod:`.slims`), run by :mod:`.runner`.
 """
 
 from __future__ import annotations
@@ -9,15 +11,10 @@ from __future__ import annotations
 import argparse
 import sys
 
-from kiosk.cli import checks as doctor
 from kiosk.cli.common import print_json
-
-_MARK = {
-    doctor.Level.OK: "ok  ",
-    doctor.Level.WARN: "WARN",
-    doctor.Level.FAIL: "FAIL",
-    doctor.Level.SKIP: "--  ",
-}
+from kiosk.cli.doctor.host import System
+from kiosk.cli.doctor.report import Level, to_json, worst, write_text
+from kiosk.cli.doctor.runner import NAMES, run
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -34,9 +31,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--only",
         action="append",
-        choices=doctor.NAMES,
+        choices=NAMES,
         metavar="CHECK",
-        help=f"run only this check (repeatable): {', '.join(doctor.NAMES)}",
+        help=f"run only this check (repeatable): {', '.join(NAMES)}",
     )
     p.add_argument(
         "--user",
@@ -47,17 +44,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:
-    system = doctor.System(service_user=args.user)
-    findings = doctor.run(args.config, args.state_dir, system=system, only=args.only or ())
-    verdict = doctor.worst(findings)
+    system = System(service_user=args.user)
+    findings = run(args.config, args.state_dir, system=system, only=args.only or ())
     if args.json:
-        print_json({"result": str(verdict), "checks": [f.to_dict() for f in findings]})
+        print_json(to_json(findings))
     else:
-        out = sys.stdout
-        width = max((len(f.name) for f in findings), default=0)
-        for f in findings:
-            out.write(f"{_MARK[f.level]}  {f.name:<{width}}  {f.message}\n")
-            if f.fix and f.level in (doctor.Level.WARN, doctor.Level.FAIL):
-                out.write(f"      {'':<{width}}  fix: {f.fix}\n")
-        out.write(f"\nresult: {verdict}\n")
-    return 1 if verdict is doctor.Level.FAIL else 0
+        write_text(findings, sys.stdout)
+    return 1 if worst(findings) is Level.FAIL else 0

@@ -1,0 +1,110 @@
+"""Checks of the way to SLiMS: the stored credentials and a real login.
+
+This is the doctor's only door into :mod:`kiosk.slims`, so the doctor logs in
+exactly as sync would, with the same credentials from the same places.
+"""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from kiosk.cli.doctor.host import System
+from kiosk.cli.doctor.report import Finding, Level
+from kiosk.config import Config
+from kiosk.exc import KioskError
+from kiosk.slims.credentials import Credentials, load_credentials
+
+
+def _credentials(cfg: Config, system: System) -> Credentials | None:
+    """What sync would log in with (``None``: no SLiMS configured)."""
+    return load_credentials(
+        url=cfg.slims.url,
+        username=cfg.slims.username,
+        credentials_file=cfg.slims.credentials_file,
+        env=system.env,
+    )
+
+
+def _check_login(cfg: Config, creds: Credentials) -> None:
+    """Log in as sync would; raises :class:`~kiosk.exc.KioskError` when refused."""
+    from kiosk.slims.client import check_login  # noqa: PLC0415  (requests: only when needed)
+
+    check_login(cfg, creds)
+
+
+def _file_findings(path: Path, system: System) -> list[Finding]:
+    """Ownership and mode of the credentials file, as the service user needs them."""
+    out: list[Finding] = []
+    st = path.stat()
+    mode = stat.S_IMODE(st.st_mode)
+    acct = system.account(system.service_user)
+    if acct is not None and st.st_uid != acct.uid:
+        out.append(
+            Finding(
+                "credentials",
+                Level.FAIL,
+                f"{path} belongs to uid {st.st_uid}, not {acct.name}: the service cannot read it",
+                f"sudo chown {acct.name}: {path} && sudo chmod 600 {path}",
+            )
+        )
+    if mode & 0o077:
+        out.append(
+            Finding(
+                "credentials",
+                Level.FAIL,
+                f"{path} has mode {mode:04o}: others can read the password",
+                f"sudo chmod 600 {path}",
+            )
+        )
+    return out
+
+
+def check_credentials(cfg: Config, system: System) -> list[Finding]:
+    path = Path(cfg.slims.credentials_file) if cfg.slims.credentials_file else None
+    # Loading would only repeat what is wrong with the file itself.
+    if path is not None and path.exists() and (out := _file_findings(path, system)):
+        return out
+    try:
+        creds = _credentials(cfg, system)
+    except KioskError as e:
+        return [Finding("credentials", Level.FAIL, str(e), f"sudoedit {path}" if path else "")]
+    if creds is None:
+        return [Finding("credentials", Level.SKIP, "no SLiMS configured (slims.url is empty)")]
+    return [Finding("credentials", Level.OK, f"user {creds.username!r} for {creds.url}")]
+
+
+def check_slims(cfg: Config, system: System) -> list[Finding]:
+    try:
+        creds = _credentials(cfg, system)
+    except KioskError:  # reported once, by check_credentials
+        return [Finding("slims", Level.SKIP, "no usable credentials: see 'credentials'")]
+    if creds is None:
+        return [Finding("slims", Level.SKIP, "no SLiMS configured: sync exports files only")]
+    url = creds.url
+    parts = urlsplit(url)
+    if not parts.hostname:
+        return [Finding("slims", Level.FAIL, f"{url!r} names no host", "fix slims.url")]
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        system.connect(parts.hostname, port, system.timeout)
+    except OSError as e:
+        return [
+            Finding(
+                "slims",
+                Level.WARN,
+                f"cannot reach {parts.hostname}:{port} now ({e.strerror or e}); "
+                "scans wait on the cart until the next sync",
+                "bring the cart into Wi-Fi range; check the URL and the network",
+            )
+        ]
+    try:
+        _check_login(cfg, creds)
+    except KioskError as e:
+        return [
+            Finding(
+                "slims", Level.FAIL, f"{url}: {e}", "check the credentials and the user's rights"
+            )
+        ]
+    return [Finding("slims", Level.OK, f"logged in to {url} as {creds.username!r}")]
