@@ -554,10 +554,10 @@ def check_slims(cfg: Config, system: System) -> list[Finding]:
                 "bring the cart into Wi-Fi range; check the URL and the network",
             )
         ]
-    from kiosk.slims.client import check_login  # noqa: PLC0415  (requests: only when needed)
+    from kiosk.slims.connect import check_login  # noqa: PLC0415  (requests: only when needed)
 
     try:
-        check_login(cfg, creds)
+        check_login(cfg.slims, creds)
     except KioskError as e:
         return [
             Finding(

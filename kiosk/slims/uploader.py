@@ -39,8 +39,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from kiosk.exc import KioskError, SlimsNoStockTake, SyncError
-from kiosk.models import Scan, Verdict
-from kiosk.slims.client import UPLOAD_CODE, Outcome, SlimsClient, upload_file_bytes
+from kiosk.models import Scan, SyncOutcome, Verdict
+from kiosk.slims.client import SlimsClient
+from kiosk.slims.pages import UPLOAD_CODE, upload_file_bytes
 
 __all__ = [
     "MODES",
@@ -394,11 +395,11 @@ class Uploader:
         result.requests += 1
         text = str(outcome)
         ours = uploaded or client.last_attempts > 1 or any(str(s.seq) in earlier for s in scans)
-        if outcome is Outcome.ALREADY_SCANNED and ours:
+        if outcome is SyncOutcome.ALREADY_SCANNED and ours:
             # Our own earlier request (crashed run, lost answer, or the upload) landed.
-            text = "uploaded" if uploaded else str(Outcome.ACCEPTED)
-        elif outcome is Outcome.ACCEPTED and uploaded:
-            text = str(Outcome.ACCEPTED)
+            text = "uploaded" if uploaded else str(SyncOutcome.ACCEPTED)
+        elif outcome is SyncOutcome.ACCEPTED and uploaded:
+            text = str(SyncOutcome.ACCEPTED)
         self._record(scans, text, result)
 
 
