@@ -30,8 +30,9 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from kiosk.models import Verdict
-from kiosk.slims.client import ACTION, UPLOAD_CODE, SlimsClient
+from kiosk.slims.client import SlimsClient
 from kiosk.slims.credentials import Secret
+from kiosk.slims.pages import ACTION, UPLOAD_CODE
 from kiosk.slims.uploader import Uploader
 from kiosk.store import Store
 from tests.fakeslims import FakeItem, FakeSlims, User
@@ -48,7 +49,7 @@ def fresh_store(root: Path, codes: list[str]) -> Store:
 def bare_loop(client: SlimsClient, codes: list[str]) -> float:
     """Codes per second of a plain keep-alive POST loop (the floor)."""
     session = client.session
-    url = client._url(ACTION)
+    url = client.url_for(ACTION)
     t0 = time.perf_counter()
     for code in codes:
         r = session.post(url, data={"itemCode": code}, timeout=15)

@@ -361,7 +361,7 @@ class SyncWorker:
     def _run(self) -> None:
         # requests and the SLiMS client load only when a sync is asked for: they
         # would add a fifth to the daemon's memory on a Pi Zero for nothing.
-        from kiosk.slims.client import client_from_config  # noqa: PLC0415
+        from kiosk.slims.connect import client_from_config  # noqa: PLC0415
         from kiosk.slims.uploader import Uploader  # noqa: PLC0415
 
         try:

@@ -20,8 +20,11 @@ from kiosk.exc import (
     SlimsNoStockTake,
     SlimsUnreachable,
 )
-from kiosk.slims.client import Outcome, SlimsClient, classify_action, client_from_config
+from kiosk.models import SyncOutcome
+from kiosk.slims.client import SlimsClient
+from kiosk.slims.connect import client_from_config, client_from_credentials
 from kiosk.slims.credentials import Secret, load_credentials
+from kiosk.slims.pages import classify_action
 from tests.fakeslims import FakeItem, FakeSlims, User
 
 PASSWORD = "s3cret-Pa55"
@@ -54,11 +57,11 @@ def client(fake: FakeSlims, user: str = "admin", password: str = PASSWORD, **kw)
 def test_verdicts(fake: FakeSlims) -> None:
     """Each kind of SLiMS answer becomes its own outcome."""
     c = client(fake)
-    assert c.action("B00001") is Outcome.ACCEPTED
-    assert c.action("B00001") is Outcome.ALREADY_SCANNED
-    assert c.action("B00003") is Outcome.ON_LOAN
-    assert c.action("B00004") is Outcome.SKIPPED_RULE
-    assert c.action("ZZ999") is Outcome.NOT_IN_STOCKTAKE
+    assert c.action("B00001") is SyncOutcome.ACCEPTED
+    assert c.action("B00001") is SyncOutcome.ALREADY_SCANNED
+    assert c.action("B00003") is SyncOutcome.ON_LOAN
+    assert c.action("B00004") is SyncOutcome.SKIPPED_RULE
+    assert c.action("ZZ999") is SyncOutcome.NOT_IN_STOCKTAKE
     assert fake.found() == {"B00001"}
 
 
@@ -69,11 +72,11 @@ def test_indonesian_answers() -> None:
         c = client(f)
         got = [c.action(x) for x in ("B00001", "B00001", "B00003", "B00004", "ZZ9")]
     assert got == [
-        Outcome.ACCEPTED,
-        Outcome.ALREADY_SCANNED,
-        Outcome.ON_LOAN,
-        Outcome.SKIPPED_RULE,
-        Outcome.NOT_IN_STOCKTAKE,
+        SyncOutcome.ACCEPTED,
+        SyncOutcome.ALREADY_SCANNED,
+        SyncOutcome.ON_LOAN,
+        SyncOutcome.SKIPPED_RULE,
+        SyncOutcome.NOT_IN_STOCKTAKE,
     ]
 
 
@@ -86,9 +89,9 @@ def test_unknown_language_is_resolved_from_the_lists(fake: FakeSlims) -> None:
 
     fs._TEXTS["xx"] = {k: "Fehler {}" for k in fs._TEXTS["en"]}
     try:
-        assert c.action("B00002") is Outcome.ALREADY_SCANNED
-        assert c.action("B00003") is Outcome.ON_LOAN
-        assert c.action("NOPE1") is Outcome.NOT_IN_STOCKTAKE
+        assert c.action("B00002") is SyncOutcome.ALREADY_SCANNED
+        assert c.action("B00003") is SyncOutcome.ON_LOAN
+        assert c.action("NOPE1") is SyncOutcome.NOT_IN_STOCKTAKE
     finally:
         del fs._TEXTS["xx"]
 
@@ -104,9 +107,9 @@ def test_login_once_per_session(fake: FakeSlims) -> None:
 def test_relogin_after_session_expiry_mid_run(fake: FakeSlims) -> None:
     """When SLiMS forgets the session mid-run the client logs in again and goes on."""
     c = client(fake)
-    assert c.action("B00005") is Outcome.ACCEPTED
+    assert c.action("B00005") is SyncOutcome.ACCEPTED
     fake.expire_sessions()
-    assert c.action("B00006") is Outcome.ACCEPTED  # action answers "no privileges" here
+    assert c.action("B00006") is SyncOutcome.ACCEPTED  # action answers "no privileges" here
     fake.expire_sessions()
     assert c.upload(["B00007"]) == 1  # upload answers the login script here
     fake.expire_sessions()
@@ -190,7 +193,7 @@ def test_retries_transient_faults(fake: FakeSlims, kind: str) -> None:
     fake.inject("stock_take_action", kind, times=2)
     if kind == "timeout":
         fake.release.clear()
-    assert c.action("B00010") is Outcome.ACCEPTED
+    assert c.action("B00010") is SyncOutcome.ACCEPTED
     assert len(waits) == 2 and waits[1] > waits[0]
     assert c.last_attempts == 3
 
@@ -201,7 +204,7 @@ def test_answer_broken_off_midway_is_retried(fake: FakeSlims) -> None:
     c = client(fake, sleep=waits.append)
     c.login()
     fake.inject("stock_take_action", "truncate", times=1)
-    assert c.action("B00010") is Outcome.ALREADY_SCANNED
+    assert c.action("B00010") is SyncOutcome.ALREADY_SCANNED
     assert c.last_attempts == 2 and len(waits) == 1
 
 
@@ -268,7 +271,7 @@ def test_tls_verified_by_default_and_ca_bundle(cert: tuple[str, str]) -> None:
         f.start_stocktake()
         with pytest.raises(SlimsUnreachable, match="ca_bundle"):
             client(f).login()
-        assert client(f, verify=cert[0]).action("B00001") is Outcome.ACCEPTED
+        assert client(f, verify=cert[0]).action("B00001") is SyncOutcome.ACCEPTED
 
 
 # -- credentials ----------------------------------------------------------------------
@@ -368,6 +371,6 @@ def test_plain_http_to_another_host_is_warned(caplog: pytest.LogCaptureFixture) 
     for url, warned in (("http://library.example.org/", True), ("http://127.0.0.1:8080/", False)):
         caplog.clear()
         creds = Credentials(url, "admin", Secret("s3cret-Pw"))
-        SlimsClient.from_credentials(creds).close()
+        client_from_credentials(creds).close()
         assert ("unencrypted" in caplog.text) is warned
         assert "s3cret-Pw" not in caplog.text

@@ -15,8 +15,10 @@ from dataclasses import dataclass
 import pytest
 
 from kiosk.exc import SlimsAuthError, SlimsForbidden
-from kiosk.slims.client import UPLOAD_CODE, Outcome, SlimsClient
+from kiosk.models import SyncOutcome
+from kiosk.slims.client import SlimsClient
 from kiosk.slims.credentials import Secret
+from kiosk.slims.pages import UPLOAD_CODE
 from tests.fakeslims import FakeItem, FakeSlims, User
 
 
@@ -106,12 +108,12 @@ def test_verdicts(target: Target, lists: dict[str, list[str]]) -> None:
     """Found, already scanned, on loan, skipped and unknown codes get SLiMS's verdicts."""
     c = target.client()
     code = lists["m"][0]
-    assert c.action(code) is Outcome.ACCEPTED
-    assert c.action(code) is Outcome.ALREADY_SCANNED
-    assert c.action(code.lower()) is Outcome.ALREADY_SCANNED  # SLiMS ignores case
+    assert c.action(code) is SyncOutcome.ACCEPTED
+    assert c.action(code) is SyncOutcome.ALREADY_SCANNED
+    assert c.action(code.lower()) is SyncOutcome.ALREADY_SCANNED  # SLiMS ignores case
     if lists["l"]:
-        assert c.action(lists["l"][0]) is Outcome.ON_LOAN
-    assert c.action("KIOSK-NO-SUCH-9") is Outcome.NOT_IN_STOCKTAKE
+        assert c.action(lists["l"][0]) is SyncOutcome.ON_LOAN
+    assert c.action("KIOSK-NO-SUCH-9") is SyncOutcome.NOT_IN_STOCKTAKE
 
 
 def test_skip_rule(target: Target, lists: dict[str, list[str]]) -> None:
@@ -121,7 +123,7 @@ def test_skip_rule(target: Target, lists: dict[str, list[str]]) -> None:
     outside = [x for x in lists["export"] if x not in in_take]
     if not outside:
         pytest.skip("every catalogue item is in this stock take")
-    assert c.action(outside[0]) is Outcome.SKIPPED_RULE
+    assert c.action(outside[0]) is SyncOutcome.SKIPPED_RULE
 
 
 def test_session_loss_recovered(target: Target, lists: dict[str, list[str]]) -> None:
@@ -131,7 +133,7 @@ def test_session_loss_recovered(target: Target, lists: dict[str, list[str]]) -> 
     for cookie in c.session.cookies:
         if cookie.name == "SenayanAdmin":
             cookie.value = "expired0000000000000000000"
-    assert c.action(lists["m"][0]) is Outcome.ALREADY_SCANNED
+    assert c.action(lists["m"][0]) is SyncOutcome.ALREADY_SCANNED
     assert c.logins == 2
 
 
@@ -141,7 +143,7 @@ def test_upload_counts_only_newly_found(target: Target, lists: dict[str, list[st
     fresh, found = [x for x in lists["m"] if UPLOAD_CODE.match(x)][1], lists["m"][0]
     done = found if UPLOAD_CODE.match(found) else fresh
     assert c.upload([fresh, done, "KIOSK-NO-SUCH-9", fresh]) == 1
-    assert c.action(fresh) is Outcome.ALREADY_SCANNED
+    assert c.action(fresh) is SyncOutcome.ALREADY_SCANNED
 
 
 def test_no_rights(target: Target) -> None:

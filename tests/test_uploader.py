@@ -17,7 +17,7 @@ from kiosk.exc import SyncError
 from kiosk.models import Verdict
 from kiosk.slims.client import SlimsClient
 from kiosk.slims.credentials import Secret
-from kiosk.slims.uploader import Uploader
+from kiosk.slims.uploader import Journal, Uploader, pick_strategy
 from kiosk.store import Store
 from tests.fakeslims import FakeItem, FakeSlims, User
 from tests.helpers import ROOT
@@ -301,3 +301,18 @@ def test_file_mode_makes_the_rename_durable(
         monkeypatch.setattr(os, "fsync", fsync)
         Uploader(store, None, out=out / "opname.txt").run()
     assert out.stat().st_ino in synced
+
+
+def test_pick_strategy_follows_the_mode() -> None:
+    """Each sync mode gets its strategy; auto picks by SLiMS's presence and the code count."""
+    journal = Journal(None)
+    c = SlimsClient("http://127.0.0.1:9/", "admin", Secret(PASSWORD))
+    assert pick_strategy("auto", None, codes=5, journal=journal).mode == "file"
+    assert pick_strategy("auto", c, codes=5, journal=journal).mode == "item"
+    assert pick_strategy("auto", c, codes=1000, journal=journal).mode == "upload"
+    assert pick_strategy("file", c, codes=5, journal=journal).mode == "file"
+    assert pick_strategy("upload", c, codes=5, journal=journal).mode == "upload"
+    with pytest.raises(SyncError, match="needs SLiMS"):
+        pick_strategy("item", None, codes=5, journal=journal)
+    with pytest.raises(SyncError, match="unknown sync mode"):
+        pick_strategy("bulk", c, codes=5, journal=journal)

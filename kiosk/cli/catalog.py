@@ -73,7 +73,7 @@ def cmd_import(args: argparse.Namespace) -> int:
 
 
 def cmd_pull(args: argparse.Namespace) -> int:
-    from kiosk.slims.client import client_from_config  # noqa: PLC0415  (loads requests)
+    from kiosk.slims.connect import client_from_config  # noqa: PLC0415  (loads requests)
 
     cfg = load_config(args)
     client = client_from_config(cfg.slims)

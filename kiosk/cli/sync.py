@@ -51,7 +51,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    from kiosk.slims.client import client_from_config  # noqa: PLC0415  (loads requests)
+    from kiosk.slims.connect import client_from_config  # noqa: PLC0415  (loads requests)
     from kiosk.slims.uploader import Uploader  # noqa: PLC0415
 
     cfg = load_config(args)

@@ -29,9 +29,9 @@ def _credentials(cfg: Config, system: System) -> Credentials | None:
 
 def _check_login(cfg: Config, creds: Credentials) -> None:
     """Log in as sync would; raises :class:`~kiosk.exc.KioskError` when refused."""
-    from kiosk.slims.client import check_login  # noqa: PLC0415  (requests: only when needed)
+    from kiosk.slims.connect import check_login  # noqa: PLC0415  (requests: only when needed)
 
-    check_login(cfg, creds)
+    check_login(cfg.slims, creds)
 
 
 def _file_findings(path: Path, system: System) -> list[Finding]:

@@ -1,0 +1,139 @@
+"""What one sync run has confirmed, on its way into the store in batches.
+
+Forgetting a confirmation is the one thing a sync must not do, and storing
+each one alone would cost a disk write per scan. So outcomes gather here and
+reach the store at least every ``FLUSH_INTERVAL`` seconds (or
+``FLUSH_EVERY`` outcomes), and always before the run returns or raises.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Protocol
+
+from kiosk.exc import KioskError, SlimsNoStockTake
+from kiosk.models import Scan, SyncOutcome
+
+if TYPE_CHECKING:
+    from kiosk.slims.client import SlimsClient
+
+__all__ = [
+    "FLUSH_EVERY",
+    "FLUSH_INTERVAL",
+    "Groups",
+    "Ledger",
+    "Progress",
+    "SyncResult",
+    "SyncStore",
+]
+
+#: Confirmed outcomes reach the store at least this often (seconds, outcomes).
+FLUSH_INTERVAL, FLUSH_EVERY = 2.0, 2000
+
+#: Pending scans by item code (trimmed, casefolded, as SLiMS compares), oldest first.
+Groups = dict[str, list[Scan]]
+#: ``progress(done, total)`` in item codes.
+Progress = Callable[[int, int], None]
+
+
+class SyncStore(Protocol):
+    """What the uploader needs from :class:`kiosk.store.Store`."""
+
+    def pending_sync(self) -> list[Scan]: ...
+
+    def set_sync(self, results: Mapping[int, str]) -> None: ...
+
+
+@dataclass
+class SyncResult:
+    """What one run did, per scan outcome; ``complete`` when nothing is left pending."""
+
+    mode: str
+    pending: int = 0
+    codes: int = 0
+    synced: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)
+    left: int = 0
+    file: str | None = None
+    stopped: bool = False
+    elapsed_s: float = 0.0
+    requests: int = 0
+    uploads: int = 0
+    verified_by_count: int = 0
+
+    @property
+    def complete(self) -> bool:
+        return self.left == 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "mode": self.mode,
+            "pending": self.pending,
+            "codes": self.codes,
+            "synced": self.synced,
+            "left": self.left,
+            "outcomes": {str(k): n for k, n in self.outcomes.items()},
+            "file": self.file,
+            "stopped": self.stopped,
+            "elapsed_s": round(self.elapsed_s, 3),
+            "requests": self.requests,
+            "uploads": self.uploads,
+            "verified_by_count": self.verified_by_count,
+        }
+
+
+class Ledger:
+    """Confirmed outcomes of one run, stored in batches.
+
+    :param watch: once set, a batch counts only while this SLiMS still shows
+        its stock take active (see :meth:`flush`).
+    """
+
+    def __init__(self, store: SyncStore, result: SyncResult, *, since: float) -> None:
+        self.store = store
+        self.result = result
+        self.watch: SlimsClient | None = None
+        self._batch: dict[int, str] = {}
+        self._last_flush = since
+
+    def record(self, scans: list[Scan], outcome: SyncOutcome) -> None:
+        """Note ``outcome`` for each scan; store the batch when it is due."""
+        for scan in scans:
+            self._batch[scan.seq] = outcome
+            self.result.outcomes[outcome] += 1
+        if len(self._batch) >= FLUSH_EVERY or (
+            time.monotonic() - self._last_flush >= FLUSH_INTERVAL
+        ):
+            self.flush()
+
+    def flush(self, *, failing: bool = False) -> None:
+        """Store the confirmed outcomes, once SLiMS shows the stock take still active.
+
+        SLiMS answers "accepted" even after its stock take was finished (the
+        item list stays behind), so a batch counts only if the stock take is
+        still running after it. On the error path an unverifiable batch stays
+        pending: re-sending it is harmless.
+        """
+        if self._batch:
+            if self.watch is not None:
+                try:
+                    active = self.watch.current_stocktake().active
+                except KioskError:
+                    if not failing:
+                        raise
+                    active = False
+                if not active:
+                    self._batch = {}
+                    if failing:
+                        return
+                    raise SlimsNoStockTake(
+                        f"the stock take in SLiMS at {self.watch.base} ended during the sync; "
+                        "the last answers were not counted by SLiMS and stay pending"
+                    )
+            self.store.set_sync(self._batch)
+            self.result.synced += len(self._batch)
+            self._batch = {}
+        self._last_flush = time.monotonic()

@@ -1,0 +1,272 @@
+"""Read what SLiMS's admin pages answer, without a network in sight.
+
+SLiMS has no API for stock taking: its answers are small HTML/JavaScript
+snippets whose words pass through SLiMS's translator. So they are read by
+their structure first (which element the script writes to, whether it
+reloads the list) and by words only to tell the error kinds apart, in English
+and Indonesian. Keeping every such reading here, as functions from a page's
+text to values, lets them be tested on saved pages and keeps the HTTP code
+free of regular expressions. The one file SLiMS reads back (the stock-take
+upload) is written here too.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import urllib.parse
+from collections.abc import Iterable
+
+from kiosk.exc import SlimsError, SlimsForbidden, SlimsNoStockTake, SlimsProtocolError
+from kiosk.models import SyncOutcome
+
+__all__ = [
+    "ACTION",
+    "CURRENT",
+    "EXPORT",
+    "INIT",
+    "LOAN_HISTORY",
+    "LOGIN",
+    "UPLOAD",
+    "UPLOAD_CODE",
+    "XLS_OUTPUT",
+    "SessionLost",
+    "UnknownMessage",
+    "choose_option",
+    "classify_action",
+    "first_column",
+    "init_error",
+    "is_error_box",
+    "loan_codes",
+    "login_fields",
+    "looks_like_login",
+    "page_count",
+    "raise_error_box",
+    "select_options",
+    "sort_field",
+    "strip_tags",
+    "upload_count",
+    "upload_file_bytes",
+]
+
+ACTION = "admin/modules/stock_take/stock_take_action.php"
+CURRENT = "admin/modules/stock_take/current.php"
+UPLOAD = "admin/modules/stock_take/st_upload.php"
+INIT = "admin/modules/stock_take/init.php"
+EXPORT = "admin/modules/bibliography/item_export.php"
+LOGIN = "index.php?p=login"
+LOAN_HISTORY = "admin/modules/reporting/customs/loan_history.php"
+XLS_OUTPUT = "admin/modules/reporting/xlsoutput.php"
+
+#: Codes SLiMS's stock-take upload file may hold (design notes, measured).
+UPLOAD_CODE = re.compile(r"^[a-zA-Z0-9_\-\.]+$")
+
+
+class UnknownMessage(Exception):
+    """A stock-take error message in words the kiosk does not know (another language)."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+class SessionLost(Exception):
+    """The answer is SLiMS's reaction to a missing or expired session."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+# Words that tell the stock-take error messages apart (English, Indonesian).
+_KINDS: tuple[tuple[SyncOutcome, re.Pattern[str]], ...] = (
+    (SyncOutcome.ON_LOAN, re.compile(r"ON LOAN|DIPINJAM", re.I)),
+    (SyncOutcome.ALREADY_SCANNED, re.compile(r"already SCANNED|TELAH DIPINDAI", re.I)),
+    (SyncOutcome.SKIPPED_RULE, re.compile(r"skipped by stock take|dilewatkan", re.I)),
+    (SyncOutcome.NOT_IN_STOCKTAKE, re.compile(r"doesn'?t exists?|tidak menemukan", re.I)),
+)
+_BLANK = re.compile(r"BLANK code|TIDAK ADA kode", re.I)
+_ST_ERROR = re.compile(r"#stError'\)\.html\('(?P<msg>.*?)'\)", re.S)
+_RELOAD = re.compile(r"simbioAJAX\([^)]*stock_take/current\.php")
+_ERROR_BOX = re.compile(r'^\s*<div class="errorBox">(?P<msg>.*?)</div>\s*$', re.S)
+_NO_STOCKTAKE = re.compile(r"NO stock taking|BELUM ADA inisialisasi|TIDAK ADA inventarisasi", re.I)
+_NO_RIGHTS = re.compile(r"privilege|hak akses|not authorized|wewenang|must be an admin|harus", re.I)
+_UPLOAD_MSG = re.compile(r"#stUploadMsg'\)\.html\('(?P<msg>.*?)'\)(?P<rest>[^\n]*)", re.S)
+_CSRF = re.compile(r'name="(_csrf_token_[0-9A-Za-z]+)"\s+value="([^"]*)"')
+_LOGIN_FORM = re.compile(r'<form[^>]*action="[^"]*p=login"[^>]*>(?P<body>.*?)</form>', re.S | re.I)
+_INPUT = re.compile(r"<input\b[^>]*>", re.I)
+_ATTR = re.compile(r'(\w[\w-]*)\s*=\s*"([^"]*)"')
+_SORT = re.compile(r'dataListHeader.*?datatablefld=([^&"]+)', re.S)
+_ROW = re.compile(r"<tr\b(?P<attrs>[^>]*)>(?P<body>.*?)</tr>", re.S | re.I)
+_CELL = re.compile(r"<td\b[^>]*>(.*?)</td>", re.S | re.I)
+_SELECT = re.compile(r'<select[^>]*name="(?P<name>[^"]+)"[^>]*>(?P<body>.*?)</select>', re.S | re.I)
+_OPTION = re.compile(
+    r'<option[^>]*value="(?P<value>[^"]*)"[^>]*>(?P<label>.*?)</option>', re.S | re.I
+)
+
+
+def strip_tags(text: str) -> str:
+    """The words of an HTML snippet, tags dropped and whitespace folded."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", text)).split())
+
+
+def looks_like_login(body: str) -> bool:
+    """A login page, or a script that jumps to it: SLiMS has forgotten the session."""
+    return "p=login" in body and ("top.location" in body or 'name="passWord"' in body)
+
+
+def is_error_box(body: str) -> bool:
+    """The whole answer is one of SLiMS's ``errorBox`` messages."""
+    return _ERROR_BOX.match(body) is not None
+
+
+def classify_action(body: str) -> SyncOutcome:
+    """Read ``stock_take_action.php``'s answer; raise for anything but a verdict."""
+    if _RELOAD.search(body):
+        return SyncOutcome.ACCEPTED
+    m = _ST_ERROR.search(body)
+    if m:
+        msg = html.unescape(m.group("msg"))
+        for outcome, words in _KINDS:
+            if words.search(msg):
+                return outcome
+        if _BLANK.search(msg):
+            raise SlimsError("SLiMS received an empty item code")
+        raise UnknownMessage(msg)
+    if _ERROR_BOX.match(body) or looks_like_login(body):
+        raise SessionLost(strip_tags(body))
+    raise SlimsProtocolError(f"unexpected answer from {ACTION}: {strip_tags(body)[:200]!r}")
+
+
+def raise_error_box(body: str, base: str) -> None:
+    """Raise for SLiMS's ``errorBox`` answers: no active stock take, or a lost session."""
+    m = _ERROR_BOX.match(body)
+    if m and _NO_STOCKTAKE.search(m.group("msg")):
+        raise SlimsNoStockTake(
+            f"no stock take is active in SLiMS at {base}; start one in SLiMS "
+            "(Stock Take → Initialize) or with `kiosk sync --init NAME`"
+        )
+    if m:
+        raise SessionLost(strip_tags(body))
+
+
+def login_fields(page: str) -> dict[str, str] | None:
+    """The login form's hidden fields (CSRF token included); None without such a form."""
+    m = _LOGIN_FORM.search(page)
+    scope = m.group("body") if m else page
+    if not _CSRF.search(scope):
+        return None
+    fields: dict[str, str] = {}
+    for tag in _INPUT.findall(scope):
+        attrs = dict(_ATTR.findall(tag))
+        if attrs.get("type", "").lower() == "hidden" and attrs.get("name"):
+            fields[attrs["name"]] = html.unescape(attrs.get("value", ""))
+    return fields
+
+
+def upload_count(body: str, base: str) -> int:
+    """How many codes ``st_upload.php`` says it newly marked found."""
+    raise_error_box(body, base)
+    if looks_like_login(body):
+        raise SessionLost(strip_tags(body))
+    m = _UPLOAD_MSG.search(body)
+    if not m:
+        raise SlimsProtocolError(f"unexpected answer from {UPLOAD}: {strip_tags(body)[:200]!r}")
+    if "errorBox" in m.group("rest"):
+        raise SlimsError(
+            f"SLiMS refused the stock-take file: {strip_tags(m.group('msg'))[:200]!r} "
+            "(too large for SLiMS's upload limit? lower slims.upload_chunk)"
+        )
+    count = re.search(r"<b>\s*(\d+)\s*</b>", m.group("msg"))
+    if not count:
+        raise SlimsProtocolError(
+            f"SLiMS's upload answer has no count: {strip_tags(m.group('msg'))!r}"
+        )
+    return int(count.group(1))
+
+
+def upload_file_bytes(codes: Iterable[str]) -> bytes:
+    """The ``.txt`` SLiMS's stock-take upload reads: one code a line."""
+    return "".join(c + "\n" for c in codes).encode("ascii")
+
+
+def page_count(body: str) -> int:
+    """How many pages a SLiMS datagrid has (its highest ``page=`` link)."""
+    pages = [int(p) for p in re.findall(r"[?&;]page=(\d+)", body)]
+    return max(pages, default=1)
+
+
+def sort_field(body: str) -> str | None:
+    """The field behind the datagrid's first column header, to sort the pages by it."""
+    m = _SORT.search(body)
+    return urllib.parse.unquote_plus(html.unescape(m.group(1))) if m else None
+
+
+def first_column(body: str) -> list[str]:
+    """Item codes from a SLiMS datagrid (``table#dataList``), first data column."""
+    start = body.find('id="dataList"')
+    if start < 0:
+        return []
+    end = body.find("</table>", start)
+    codes = []
+    for row in _ROW.finditer(body[start : end if end > 0 else len(body)]):
+        if "dataListHeader" in row.group("attrs"):
+            continue
+        cells = _CELL.findall(row.group("body"))
+        if cells and (code := strip_tags(cells[0])):
+            codes.append(code)
+    return codes
+
+
+def select_options(body: str) -> dict[str, dict[str, str]]:
+    """Each ``<select>`` of a form: its name → {shown label (casefolded) → value}."""
+    out: dict[str, dict[str, str]] = {}
+    for sel in _SELECT.finditer(body):
+        out[sel.group("name")] = {
+            strip_tags(o.group("label")).casefold(): html.unescape(o.group("value"))
+            for o in _OPTION.finditer(sel.group("body"))
+        }
+    return out
+
+
+def choose_option(options: dict[str, dict[str, str]], field: str, wanted: str) -> str:
+    """The value to post for ``field``: ``wanted`` as an id, else looked up as a label."""
+    choices = options.get(field, {})
+    if wanted in choices.values() or not choices:
+        return wanted
+    value = choices.get(wanted.casefold())
+    if value is None:
+        known = ", ".join(sorted(k for k in choices if k))
+        raise SlimsError(f"SLiMS has no {field} {wanted!r}; choose one of: {known}")
+    return value
+
+
+def init_error(text: str, user: str) -> SessionLost | SlimsError:
+    """What an ``init.php`` refusal means: a lost session, missing rights or another error."""
+    # A lost session first: its login script also says "not authorized".
+    if looks_like_login(text):
+        return SessionLost(text)
+    if _NO_RIGHTS.search(text):
+        return SlimsForbidden(
+            f"SLiMS user {user!r} may not start a stock take ({text[:120]!r}); "
+            "only SLiMS's first administrator account can"
+        )
+    return SlimsError(f"SLiMS did not start the stock take: {text[:200]!r}")
+
+
+def loan_codes(text: str) -> set[str] | None:
+    """Item codes from the loan report's spreadsheet export (tab-separated); None if not one."""
+    lines = text.splitlines()
+    if not lines or "\t" not in lines[0]:
+        return None
+    col = next(
+        (
+            i
+            for i, h in enumerate(lines[0].split("\t"))
+            if "code" in h.casefold() or "kode" in h.casefold()
+        ),
+        2,
+    )
+    return {
+        f[col].strip() for line in lines[1:] if len(f := line.split("\t")) > col and f[col].strip()
+    }
