@@ -367,7 +367,7 @@ def check_scanners(cfg: Config, system: System) -> list[Finding]:
     if cfg.hardware == "simulated" or cfg.scanner.backend == "stdin":
         return [Finding("scanners", Level.SKIP, "scanner input comes from standard input")]
     try:
-        selectors = discovery.parse_selectors(cfg.scanner.devices)
+        selectors = config_mod.scanner_selectors(cfg.scanner)
     except ConfigError as e:
         return [Finding("scanners", Level.FAIL, str(e), "correct scanner.devices")]
     input_dir = str(system.dev / "input")
