@@ -8,13 +8,12 @@ demo and the benchmarks all build their cart here, so they run the same thing.
 
 from __future__ import annotations
 
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO
 
-from kiosk import feedback
+from kiosk import config, feedback
 from kiosk.config import Config
 from kiosk.daemon import Daemon, Notify, SyncWorker
 from kiosk.scanner import Source
@@ -23,10 +22,8 @@ from kiosk.store import Store
 
 
 def simulated(cfg: Config, flag: bool = False) -> bool:
-    """Simulated hardware: ``--simulate``, ``hardware = "simulated"`` or ``KIOSK_SIMULATE=1``."""
-    if flag or os.environ.get("KIOSK_SIMULATE", "") not in ("", "0"):
-        return True
-    return cfg.hardware == "simulated"
+    """Simulated hardware: ``--simulate``, or ``hardware = "simulated"`` (``KIOSK_SIMULATE=1``)."""
+    return flag or cfg.hardware == "simulated"
 
 
 def build_sources(cfg: Config, *, simulate: bool) -> list[Source]:
@@ -35,7 +32,7 @@ def build_sources(cfg: Config, *, simulate: bool) -> list[Source]:
         return [StdinSource(sys.stdin)]
     from kiosk.scanner.evdev import EvdevSource  # noqa: PLC0415  (needs Linux evdev)
 
-    return [EvdevSource.from_config(cfg.scanner)]
+    return [EvdevSource.from_config(cfg.scanner, selectors=config.scanner_selectors(cfg.scanner))]
 
 
 def build_cart(
@@ -60,6 +57,7 @@ def build_cart(
         if daemon is not None:
             daemon.button(name)
 
+    config.check_pins(cfg)  # two parts on one pin: refused before any is driven
     fb = feedback.build(cfg, simulate=simulate, frames_dir=frames_dir, on_button=on_button)
     if sources is None:
         sources = build_sources(cfg, simulate=simulate)

@@ -4,6 +4,14 @@ Each section is a frozen dataclass whose defaults are the embedded defaults
 (so ``kiosk demo`` and ``kiosk run --simulate`` need no file at all). Unknown
 keys and wrong types stop the program with a message naming ``section.key``:
 a typo in the stacks must not silently fall back to a default.
+
+The stages below the wiring never see this module: they take plain values or
+their own small settings protocols (which these sections satisfy) and raise
+``ValueError`` about a value. Only here is such an error turned into one that
+names the key: while loading where the value alone decides, and in
+:func:`scanner_selectors` / :func:`check_pins` for the checks the wiring runs
+when it builds that part (so ``kiosk doctor`` can still load such a file and
+report each part on its own).
 """
 
 from __future__ import annotations
@@ -18,6 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.exc import ConfigError
+from kiosk.feedback import pins
+from kiosk.scanner import keymaps
+from kiosk.scanner.discovery import Selector, parse_selector
 
 DEFAULT_PATH = Path("/etc/kiosk/kiosk.toml")
 DEFAULT_STATE_DIR = Path("/var/lib/kiosk")
@@ -184,6 +195,8 @@ def load(
     override = state_dir if state_dir is not None else env.get("KIOSK_STATE_DIR") or None
     if override is not None:
         cfg = dataclasses.replace(cfg, state_dir=str(override))
+    if env.get("KIOSK_SIMULATE", "") not in ("", "0"):
+        cfg = dataclasses.replace(cfg, hardware="simulated")
     return cfg
 
 
@@ -203,7 +216,79 @@ def read_toml(path: Path) -> dict[str, Any]:
 
 def from_dict(data: typing.Mapping[str, Any]) -> Config:
     """Build a :class:`Config` from parsed TOML, checking every key and type."""
-    return typing.cast(Config, _build(Config, data, ""))
+    cfg = typing.cast(Config, _build(Config, data, ""))
+    _check_values(cfg)
+    return cfg
+
+
+def _check_values(cfg: Config) -> None:
+    """Values that are wrong whatever else is configured (checked by their own stage)."""
+    _as_key("scanner.layout", keymaps.get, cfg.scanner.layout)
+    for i, name in enumerate(cfg.scanner.terminators):
+        _as_key(f"scanner.terminators[{i}]", keymaps.terminator_codes, [name])
+    if cfg.display.rotate not in (0, 2):
+        raise ConfigError(
+            f"config key display.rotate must be 0 or 2 (upside down); got {cfg.display.rotate}. "
+            "The screens are laid out for a landscape 128x64 panel."
+        )
+
+
+_T = typing.TypeVar("_T")
+_R = typing.TypeVar("_R")
+
+
+def _as_key(key: str, check: typing.Callable[[_T], _R], value: _T) -> _R:
+    """``check(value)``, its ``ValueError`` turned into a :class:`ConfigError` naming ``key``."""
+    try:
+        return check(value)
+    except ConfigError:
+        raise
+    except ValueError as e:
+        raise ConfigError(f"config key {key}: {e}") from None
+
+
+def scanner_selectors(scanner: Scanner) -> list[Selector]:
+    """``scanner.devices`` parsed; a :class:`ConfigError` naming an entry that is no selector."""
+    return [
+        _as_key(f"scanner.devices[{i}]", parse_selector, text)
+        for i, text in enumerate(scanner.devices)
+    ]
+
+
+def check_pins(cfg: Config) -> None:
+    """Refuse a configuration where two fitted parts share a GPIO pin.
+
+    Run by the wiring before it builds the feedback parts; not while loading,
+    because ``kiosk doctor`` judges the rest of such a file on its own.
+    """
+    claims: list[tuple[str, int | None]] = []
+    d = cfg.display
+    if d.driver != "none":
+        port = d.i2c_port if d.interface == "i2c" else d.spi_port
+        claims += [
+            (f"display ({d.interface} bus {port})", n) for n in pins.bus_pins(d.interface, port)
+        ]
+        if d.interface == "spi":
+            claims.append(("display.spi_dc", _as_key("display.spi_dc", pins.bcm, d.spi_dc)))
+            if d.spi_reset:
+                number = _as_key("display.spi_reset", pins.bcm, d.spi_reset)
+                claims.append(("display.spi_reset", number))
+    if cfg.buzzer.kind != "none" and cfg.buzzer.pin:
+        claims.append(("buzzer.pin", pins.bcm_or_none(cfg.buzzer.pin)))
+    leds = {"green": cfg.leds.green, "yellow": cfg.leds.yellow, "red": cfg.leds.red}
+    b = cfg.buttons
+    buttons = {"mute": b.mute, "sync": b.sync, "shutdown": b.shutdown}
+    for section, wired in (("leds", leds), ("buttons", buttons)):
+        claims += [
+            (f"{section}.{part}", pins.bcm_or_none(pin)) for part, pin in wired.items() if pin
+        ]
+    clash = pins.first_clash(claims)
+    if clash is not None:
+        first, second, number = clash
+        raise ConfigError(
+            f"config keys {first} and {second} both use GPIO{number}; give each part "
+            f'its own pin, or set one to "" if it is not fitted'
+        )
 
 
 def _build(cls: type[Any], data: typing.Mapping[str, Any], prefix: str) -> Any:

@@ -57,6 +57,16 @@ def test_no_file_means_embedded_defaults(tmp_path: Path) -> None:
         ("[scanner]\ndevices = 'auto'", "scanner.devices must be a list"),
         ("[scanner]\nlayout = 3", "scanner.layout must be a string"),
         ("hardware = 'laptop'", "hardware must be one of"),
+        (
+            "[scanner]\nlayout = 'dvorak'",
+            "config key scanner.layout: unknown keyboard layout 'dvorak'; choose one of us, de, fr",
+        ),
+        (
+            "[scanner]\nterminators = ['enter', 'return']",
+            "config key scanner.terminators[1]: unknown terminator key 'return'; known keys:",
+        ),
+        ("[scanner]\naim = 'maybe'", "scanner.aim must be one of strip, keep, require"),
+        ("[display]\nrotate = 1", "config key display.rotate must be 0 or 2"),
         ("display = 3", "display must be a [display] table"),
         ("[display\n", "not valid TOML"),
     ],
@@ -77,6 +87,22 @@ def test_state_dir_precedence(tmp_path: Path) -> None:
     env = {"KIOSK_STATE_DIR": "/from/env"}
     assert config.load(path, env=env).state_dir == "/from/env"
     assert config.load(path, state_dir="/from/flag", env=env).state_dir == "/from/flag"
+
+
+def test_simulate_from_environment(tmp_path: Path) -> None:
+    """KIOSK_SIMULATE=1 means hardware = "simulated"; 0 or unset keeps the file's choice."""
+    assert config.load(None, env={"KIOSK_SIMULATE": "1"}).hardware == "simulated"
+    assert config.load(None, env={"KIOSK_SIMULATE": "0"}).hardware == "auto"
+    assert config.load(None, env={}).hardware == "auto"
+
+
+def test_scanner_selectors_name_the_entry() -> None:
+    """The wiring's selector check names the scanner.devices entry that is no selector."""
+    scanner = config.Scanner(devices=["auto", "0c2e:0b61", "Honeywell"])
+    with pytest.raises(ConfigError, match=r"config key scanner.devices\[2\]: 'Honeywell' is not"):
+        config.scanner_selectors(scanner)
+    kinds = [s.kind for s in config.scanner_selectors(config.Scanner(devices=["auto", "/x"]))]
+    assert kinds == ["auto", "path"]
 
 
 def test_config_path_from_environment(tmp_path: Path) -> None:

@@ -11,7 +11,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kiosk.config import Scanner
-from kiosk.exc import ConfigError
 from kiosk.scanner import capture, keymaps
 from kiosk.scanner.decode import Decoder, decode_events
 
@@ -213,11 +212,17 @@ def test_decode_from_config_uses_scanner_section() -> None:
 
 
 def test_decode_rejects_bad_settings() -> None:
-    """Impossible decoder settings are configuration errors naming the key."""
-    with pytest.raises(ConfigError, match="on_timeout"):
+    """Impossible decoder settings are refused, naming the setting and the value."""
+    with pytest.raises(ValueError, match="on_timeout must be flush or discard; got 'keep'"):
         Decoder(on_timeout="keep")
-    with pytest.raises(ConfigError, match="aim"):
+    with pytest.raises(ValueError, match="aim must be strip, keep or require; got 'maybe'"):
         Decoder(aim="maybe")
+    with pytest.raises(ValueError, match="max_length must be at least 1; got 0"):
+        Decoder(max_length=0)
+    with pytest.raises(ValueError, match="unknown keyboard layout 'dvorak'"):
+        Decoder("dvorak")
+    with pytest.raises(ValueError, match="unknown terminator key 'return'"):
+        Decoder(terminators=["return"])
 
 
 PRINTABLE = string.ascii_letters + string.digits + string.punctuation + " "

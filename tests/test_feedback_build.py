@@ -193,7 +193,7 @@ def test_build_refuses_shared_pins() -> None:
     """An SPI display wired to the LED pins is a config error naming both keys."""
     cfg = config.from_dict({"display": {"interface": "spi"}})
     with pytest.raises(ConfigError, match=r"display.spi_dc and leds.yellow both use GPIO24"):
-        build(cfg, simulate=True)
+        config.check_pins(cfg)
 
 
 def test_build_passive_buzzer_plays_tones(tmp_path: Path) -> None:
@@ -224,12 +224,28 @@ def test_build_refuses_shared_pins_across_naming_styles() -> None:
     """A button on BOARD12 clashes with the buzzer on GPIO18 (the same pin)."""
     cfg = config.from_dict({"buttons": {"sync": "BOARD12"}})
     with pytest.raises(ConfigError, match=r"buzzer.pin and buttons.sync both use GPIO18"):
-        build(cfg, simulate=True)
+        config.check_pins(cfg)
+
+
+def test_check_pins_names_bad_pins_and_bus_clashes() -> None:
+    """A pin that is no pin, or one the display bus owns, is refused naming the key."""
+    bad = config.from_dict({"display": {"interface": "spi", "spi_dc": "GPIOX"}})
+    with pytest.raises(ConfigError, match=r"config key display.spi_dc: 'GPIOX' is not a GPIO"):
+        config.check_pins(bad)
+    on_bus = config.from_dict({"leds": {"red": "GPIO3"}})
+    with pytest.raises(ConfigError, match=r"display \(i2c bus 1\) and leds.red both use GPIO3"):
+        config.check_pins(on_bus)
+    unfitted = config.from_dict(
+        {"display": {"interface": "spi"}, "leds": {"yellow": "", "red": ""}}
+    )
+    config.check_pins(unfitted)
+    config.check_pins(config.Config())
 
 
 def test_build_example_config_file() -> None:
     """The shipped example configuration builds a working simulated panel."""
     cfg = config.load(Path(__file__).parent.parent / "config" / "kiosk.toml")
+    config.check_pins(cfg)
     fb = build(cfg, simulate=True)
     try:
         assert isinstance(fb, PanelFeedback) and fb.player is not None

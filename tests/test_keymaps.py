@@ -7,7 +7,6 @@ import string
 import pytest
 from evdev import ecodes
 
-from kiosk.exc import ConfigError
 from kiosk.scanner import keymaps
 
 
@@ -38,15 +37,15 @@ def test_keymaps_german_swaps_y_and_z_and_french_is_azerty() -> None:
 
 
 def test_keymaps_unknown_layout_names_the_choices() -> None:
-    """A typo in scanner.layout is reported with the layouts that exist."""
-    with pytest.raises(ConfigError, match=r"us, de, fr"):
+    """A layout name that does not exist is refused with the layouts that do."""
+    with pytest.raises(ValueError, match=r"unknown keyboard layout 'dvorak'; .*us, de, fr"):
         keymaps.get("dvorak")
 
 
-def test_keymaps_unknown_terminator_is_a_config_error() -> None:
-    """A misspelt terminator key name stops the start with the known names."""
+def test_keymaps_unknown_terminator_names_the_known_keys() -> None:
+    """A misspelt terminator key name is refused with the known names."""
     assert keymaps.terminator_codes(["Enter", "tab"]) == {ecodes.KEY_ENTER, ecodes.KEY_TAB}
-    with pytest.raises(ConfigError, match="kpenter"):
+    with pytest.raises(ValueError, match=r"'return'.*kpenter"):
         keymaps.terminator_codes(["return"])
 
 

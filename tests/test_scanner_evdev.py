@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import grp
 import os
+import pwd
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -12,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from kiosk.config import Scanner
+from kiosk.config import Scanner, scanner_selectors
 from kiosk.exc import (
     ConfigError,
     ScannerDisconnected,
@@ -252,10 +254,16 @@ def test_evdev_udev_watch_failure_falls_back_and_says_so(bench: Bench) -> None:
 
 
 def test_evdev_from_config_checks_selectors() -> None:
-    """A malformed scanner.devices entry is a configuration error naming the entry."""
-    with pytest.raises(ConfigError, match=r"scanner.devices\[1\]"):
+    """A malformed scanner.devices entry is refused; the config names it by its key."""
+    with pytest.raises(ValueError, match="'Honeywell' is not a scanner selector"):
         EvdevSource.from_config(Scanner(devices=["auto", "Honeywell"]), watch=None)
+    bad = Scanner(devices=["auto", "Honeywell"])
+    with pytest.raises(ConfigError, match=r"scanner.devices\[1\]: 'Honeywell' is not a"):
+        EvdevSource.from_config(bad, selectors=scanner_selectors(bad), watch=None)
     src = EvdevSource.from_config(Scanner(devices=["0c2e:0b61", "name:*scan*"]), watch=None)
+    assert src.name == "evdev"
+    good = Scanner(devices=["usb:0C2E:0B61"])
+    src = EvdevSource.from_config(good, selectors=scanner_selectors(good), watch=None)
     assert src.name == "evdev"
 
 
@@ -356,6 +364,24 @@ def test_discovery_permission_diagnosis_names_the_group(tmp_path: Path) -> None:
     assert "input" in diag.messages[0]
     missing = discovery.diagnose([], str(tmp_path / "nope"))
     assert "does not exist" in missing.messages[0]
+
+
+def test_discovery_group_hint_for_a_member_not_yet_active(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A user listed in the node's group whose session predates that is told to log in again."""
+    node = tmp_path / "event0"
+    node.write_bytes(b"")
+    denied = Node(str(node), error="no permission", error_kind="permission")
+    group = grp.getgrgid(os.stat(node).st_gid)
+    entry = grp.struct_group((group.gr_name, "x", group.gr_gid, ["cart"]))
+    monkeypatch.setattr(grp, "getgrnam", lambda _name: entry)
+    monkeypatch.setattr(os, "getgroups", lambda: [])
+    diag = discovery.diagnose([denied], str(tmp_path), user="cart")
+    assert "log out and in again" in diag.messages[0]
+    other = discovery.diagnose([denied], str(tmp_path), user="someone")
+    assert "log out" not in other.messages[0]
+    assert discovery.current_user() == pwd.getpwuid(os.geteuid()).pw_name
 
 
 def test_discovery_errno_mapping() -> None:

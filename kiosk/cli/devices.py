@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from kiosk.cli.common import load_config, print_json
+from kiosk.config import scanner_selectors
 from kiosk.exc import ScannerError
 from kiosk.scanner import discovery
 from kiosk.scanner.decode import Decoder
@@ -57,7 +58,7 @@ def cmd_devices(args: argparse.Namespace) -> int:
         if not args.out:
             raise ScannerError("--record needs --out FILE for the capture")
         return _record(args, Decoder.from_config(cfg.scanner))
-    selectors = discovery.parse_selectors(cfg.scanner.devices)
+    selectors = scanner_selectors(cfg.scanner)
     nodes = discovery.discover(selectors, args.input_dir)
     diag = discovery.diagnose(nodes, args.input_dir)
     used = [n for n in nodes if n.use]

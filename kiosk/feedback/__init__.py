@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Protocol
 from kiosk.models import Item, ProblemKind, Scan
 
 if TYPE_CHECKING:
-    from kiosk.config import Config
+    from kiosk.feedback.factory import FeedbackSettings
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +93,7 @@ class LogFeedback:
 
 
 def build(
-    cfg: Config,
+    cfg: FeedbackSettings,
     *,
     simulate: bool,
     frames_dir: Path | None = None,
@@ -108,7 +108,11 @@ def build(
     ``on_button`` as ``"mute"``, ``"sync"`` or ``"shutdown"`` (from gpiozero's
     thread; ``mute`` also toggles the sound here).
 
-    :raises ConfigError: two parts share a pin, or a pattern override is malformed.
+    ``cfg`` is the whole configuration (anything with its ``buzzer``, ``leds``,
+    ``buttons`` and ``display`` sections); check it with
+    ``kiosk.config.check_pins`` first, as pins shared by two parts are not refused here.
+
+    :raises ConfigError: a pattern override is malformed.
     """
     from kiosk.feedback.factory import build as build_panel  # noqa: PLC0415 (heavy, optional)
 

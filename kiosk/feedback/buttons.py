@@ -13,11 +13,9 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from gpiozero import Button
-
-from kiosk.config import Buttons
 
 log = logging.getLogger(__name__)
 
@@ -25,12 +23,35 @@ log = logging.getLogger(__name__)
 ACTIONS = ("mute", "sync", "shutdown")
 
 
+class ButtonSettings(Protocol):
+    """The buttons as wired (the ``[buttons]`` config section fits)."""
+
+    @property
+    def mute(self) -> str: ...
+    @property
+    def sync(self) -> str: ...
+    @property
+    def shutdown(self) -> str: ...
+    @property
+    def pull_up(self) -> bool: ...
+    @property
+    def bounce_ms(self) -> int: ...
+    @property
+    def shutdown_hold_s(self) -> float: ...
+
+
+def button_pins(cfg: ButtonSettings) -> dict[str, str]:
+    """Action -> pin name, in :data:`ACTIONS` order ("" for a button not fitted)."""
+    pins = {"mute": cfg.mute, "sync": cfg.sync, "shutdown": cfg.shutdown}
+    return {name: pins[name] for name in ACTIONS}
+
+
 class ButtonPanel:
     """Turns gpiozero button events into named actions for ``on_action``."""
 
     def __init__(
         self,
-        cfg: Buttons,
+        cfg: ButtonSettings,
         on_action: Callable[[str], None],
         *,
         pin_factory: Any = None,
@@ -42,8 +63,7 @@ class ButtonPanel:
         self._last: dict[str, float] = {}
         self.buttons: dict[str, Any] = {}
         bounce_time = self._bounce or None
-        for name in ACTIONS:
-            pin = getattr(cfg, name)
+        for name, pin in button_pins(cfg).items():
             if not pin:
                 continue
             try:

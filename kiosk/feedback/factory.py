@@ -4,16 +4,16 @@ Simulation uses gpiozero's ``MockFactory`` (passed as ``pin_factory=``, never
 installed globally) and luma's ``dummy`` device. On real hardware each part is
 optional: one that cannot be set up is logged once and left out, because a
 cart that scans without a buzzer is better than a cart that does not start.
-Wiring mistakes that would make two parts fight over a pin are config errors.
+Wiring mistakes that would make two parts fight over a pin are refused
+before this runs (``kiosk.config.check_pins``), by the wiring that knows the keys.
 """
 
 from __future__ import annotations
 
 import logging
-import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from gpiozero import LED, Device, DigitalOutputDevice, PWMOutputDevice
 from gpiozero.pins.mock import MockFactory, MockPWMPin
@@ -21,99 +21,109 @@ from luma.core.device import dummy
 from luma.core.interface.serial import i2c, spi
 from luma.oled.device import sh1106, ssd1306
 
-from kiosk.config import Config, Display
-from kiosk.exc import ConfigError
-from kiosk.feedback.buttons import ACTIONS, ButtonPanel
+from kiosk.feedback.buttons import ButtonPanel, ButtonSettings
 from kiosk.feedback.display import DisplayWorker
 from kiosk.feedback.panel import PanelFeedback
 from kiosk.feedback.patterns import COLOURS, with_overrides
+from kiosk.feedback.pins import bcm
 from kiosk.feedback.signals import ActiveBuzzer, PassiveBuzzer, SignalPlayer, ToneOutput
 
 log = logging.getLogger(__name__)
 
-_PIN = re.compile(r"^(?:GPIO|BCM)?(\d{1,2})$", re.IGNORECASE)
-_BOARD = re.compile(r"^(?:BOARD|J8:)(\d{1,2})$", re.IGNORECASE)
-#: 40-pin header position -> BCM number (the same on every 40-pin Pi).
-_HEADER = {
-    3: 2, 5: 3, 7: 4, 8: 14, 10: 15, 11: 17, 12: 18, 13: 27, 15: 22, 16: 23, 18: 24, 19: 10,
-    21: 9, 22: 25, 23: 11, 24: 8, 26: 7, 27: 0, 28: 1, 29: 5, 31: 6, 32: 12, 33: 13, 35: 19,
-    36: 16, 37: 26, 38: 20, 40: 21,
-}  # fmt: skip
-#: Pins the display bus itself uses (I²C-1 SDA/SCL; SPI0 CE1, CE0, MISO, MOSI, SCLK).
-_BUS_PINS: dict[str, dict[int, tuple[int, ...]]] = {
-    "i2c": {1: (2, 3)},
-    "spi": {0: (7, 8, 9, 10, 11)},
-}
+
+class BuzzerSettings(Protocol):
+    """The buzzer as wired (the ``[buzzer]`` config section fits)."""
+
+    @property
+    def pin(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def active_high(self) -> bool: ...
+    @property
+    def volume(self) -> float: ...
+    @property
+    def mute(self) -> bool: ...
+    @property
+    def patterns(self) -> Sequence[str]: ...
 
 
-def bcm(pin: str, key: str) -> int:
-    """``"GPIO24"`` / ``"BCM24"`` / ``"24"`` / ``"BOARD18"`` / ``"J8:18"`` -> 24."""
-    number = _bcm_or_none(pin)
-    if number is None:
-        raise ConfigError(
-            f"config key {key} must name a GPIO pin like 'GPIO24' or 'BOARD18'; got {pin!r}"
-        )
-    return number
+class LedSettings(Protocol):
+    """The three LEDs as wired (the ``[leds]`` config section fits)."""
+
+    @property
+    def green(self) -> str: ...
+    @property
+    def yellow(self) -> str: ...
+    @property
+    def red(self) -> str: ...
+    @property
+    def active_high(self) -> bool: ...
+    @property
+    def patterns(self) -> Sequence[str]: ...
 
 
-def _bcm_or_none(pin: str) -> int | None:
-    text = pin.strip()
-    if m := _PIN.match(text):
-        return int(m.group(1))
-    if m := _BOARD.match(text):
-        return _HEADER.get(int(m.group(1)))
-    return None
+class DisplaySettings(Protocol):
+    """The OLED panel as wired (the ``[display]`` config section fits)."""
+
+    @property
+    def driver(self) -> str: ...
+    @property
+    def interface(self) -> str: ...
+    @property
+    def i2c_port(self) -> int: ...
+    @property
+    def i2c_address(self) -> int: ...
+    @property
+    def spi_port(self) -> int: ...
+    @property
+    def spi_device(self) -> int: ...
+    @property
+    def spi_dc(self) -> str: ...
+    @property
+    def spi_reset(self) -> str: ...
+    @property
+    def rotate(self) -> int: ...
+    @property
+    def contrast(self) -> int: ...
+    @property
+    def language(self) -> str: ...
+    @property
+    def dim_after_s(self) -> float: ...
+    @property
+    def blank_after_s(self) -> float: ...
 
 
-def check_pins(cfg: Config) -> None:
-    """Refuse a configuration where two fitted parts share a GPIO pin."""
-    used: dict[int, str] = {}
+class FeedbackSettings(Protocol):
+    """Every feedback part's settings (the whole :class:`kiosk.config.Config` fits)."""
 
-    def claim(number: int | None, key: str) -> None:
-        if number is None:  # a name only gpiozero knows; it checks the pin itself
-            return
-        if number in used:
-            raise ConfigError(
-                f"config keys {used[number]} and {key} both use GPIO{number}; give each part "
-                f'its own pin, or set one to "" if it is not fitted'
-            )
-        used[number] = key
+    @property
+    def buzzer(self) -> BuzzerSettings: ...
+    @property
+    def leds(self) -> LedSettings: ...
+    @property
+    def buttons(self) -> ButtonSettings: ...
+    @property
+    def display(self) -> DisplaySettings: ...
 
-    d = cfg.display
-    if d.driver != "none":
-        port = d.i2c_port if d.interface == "i2c" else d.spi_port
-        for n in _BUS_PINS[d.interface].get(port, ()):
-            claim(n, f"display ({d.interface} bus {port})")
-        if d.interface == "spi":
-            claim(bcm(d.spi_dc, "display.spi_dc"), "display.spi_dc")
-            if d.spi_reset:
-                claim(bcm(d.spi_reset, "display.spi_reset"), "display.spi_reset")
-    if cfg.buzzer.kind != "none" and cfg.buzzer.pin:
-        claim(_bcm_or_none(cfg.buzzer.pin), "buzzer.pin")
-    for colour in COLOURS:
-        pin = getattr(cfg.leds, colour)
-        if pin:
-            claim(_bcm_or_none(pin), f"leds.{colour}")
-    for action in ACTIONS:
-        pin = getattr(cfg.buttons, action)
-        if pin:
-            claim(_bcm_or_none(pin), f"buttons.{action}")
-    if d.rotate not in (0, 2):
-        raise ConfigError(
-            f"config key display.rotate must be 0 or 2 (upside down); got {d.rotate}. "
-            "The screens are laid out for a landscape 128x64 panel."
-        )
+
+def led_pins(leds: LedSettings) -> dict[str, str]:
+    """Colour -> pin name, in :data:`COLOURS` order ("" for an LED not fitted)."""
+    pins = {"green": leds.green, "yellow": leds.yellow, "red": leds.red}
+    return {colour: pins[colour] for colour in COLOURS}
 
 
 def build(
-    cfg: Config,
+    cfg: FeedbackSettings,
     *,
     simulate: bool,
     frames_dir: Path | None = None,
     on_button: Callable[[str], None] | None = None,
 ) -> PanelFeedback:
-    """The cart's feedback from ``cfg``; see :func:`kiosk.feedback.build`."""
-    check_pins(cfg)
+    """The cart's feedback from ``cfg``; see :func:`kiosk.feedback.build`.
+
+    Pin clashes are the wiring's to refuse first (``kiosk.config.check_pins``).
+    """
     patterns = with_overrides(cfg.buzzer.patterns, cfg.leds.patterns)
     # PWM-capable mock pins so a passive buzzer can be simulated too.
     factory = MockFactory(pin_class=MockPWMPin) if simulate else _real_factory()
@@ -162,7 +172,7 @@ def _real_factory() -> Any:
         return None
 
 
-def _buzzer(cfg: Config, factory: Any, devices: list[Any]) -> ToneOutput | None:
+def _buzzer(cfg: FeedbackSettings, factory: Any, devices: list[Any]) -> ToneOutput | None:
     b = cfg.buzzer
     if b.kind == "none" or not b.pin:
         return None
@@ -188,10 +198,9 @@ def _buzzer(cfg: Config, factory: Any, devices: list[Any]) -> ToneOutput | None:
         return None
 
 
-def _leds(cfg: Config, factory: Any, devices: list[Any]) -> dict[str, Any]:
+def _leds(cfg: FeedbackSettings, factory: Any, devices: list[Any]) -> dict[str, Any]:
     leds: dict[str, Any] = {}
-    for colour in COLOURS:
-        pin = getattr(cfg.leds, colour)
+    for colour, pin in led_pins(cfg.leds).items():
         if not pin:
             continue
         try:
@@ -210,9 +219,9 @@ def _dummy_opener(rotate: int) -> Callable[[], Any]:
     return lambda: dummy(width=128, height=64, rotate=rotate, mode="1")
 
 
-def _luma_opener(d: Display) -> Callable[[], Any]:
-    dc = bcm(d.spi_dc, "display.spi_dc") if d.interface == "spi" else 0
-    rst = bcm(d.spi_reset, "display.spi_reset") if d.interface == "spi" and d.spi_reset else None
+def _luma_opener(d: DisplaySettings) -> Callable[[], Any]:
+    dc = bcm(d.spi_dc) if d.interface == "spi" else 0
+    rst = bcm(d.spi_reset) if d.interface == "spi" and d.spi_reset else None
 
     def open_luma() -> Any:
         if d.interface == "i2c":

@@ -17,10 +17,9 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Protocol
 
-from kiosk.exc import ConfigError
 from kiosk.scanner import keymaps
 from kiosk.scanner.keymaps import ALTGR, EV_KEY, PLAIN, SHIFT, Layout
 
@@ -48,12 +47,12 @@ _KEYPAD_DIGIT = {code: str(d) for d, code in enumerate(keymaps.KEYPAD_DIGITS)}
 
 
 class ScannerSettings(Protocol):
-    """The decoding part of the ``[scanner]`` config section (kiosk.config.Scanner)."""
+    """The decoding settings (the ``[scanner]`` config section satisfies this)."""
 
     @property
     def layout(self) -> str: ...
     @property
-    def terminators(self) -> list[str]: ...
+    def terminators(self) -> Sequence[str]: ...
     @property
     def timeout_ms(self) -> int: ...
     @property
@@ -84,13 +83,14 @@ class Decoder:
         leaves it, ``"require"`` drops barcodes without one.
     :param max_length: longest barcode accepted; longer ones are dropped whole.
     :param on_problem: told, in words for a technician, about every dropped input.
+    :raises ValueError: a setting no scanner can have (unknown layout or terminator key).
     """
 
     def __init__(
         self,
         layout: Layout | str = "us",
         *,
-        terminators: list[str] | tuple[str, ...] = ("enter", "kpenter"),
+        terminators: Sequence[str] = ("enter", "kpenter"),
         timeout_s: float = 0.3,
         on_timeout: str = "flush",
         prefix: str = "",
@@ -100,13 +100,11 @@ class Decoder:
         on_problem: Callable[[str], None] | None = None,
     ) -> None:
         if on_timeout not in ("flush", "discard"):
-            raise ConfigError(
-                f"config key scanner.on_timeout must be flush or discard; got {on_timeout!r}"
-            )
+            raise ValueError(f"on_timeout must be flush or discard; got {on_timeout!r}")
         if aim not in ("strip", "keep", "require"):
-            raise ConfigError(f"config key scanner.aim must be strip, keep or require; got {aim!r}")
+            raise ValueError(f"aim must be strip, keep or require; got {aim!r}")
         if max_length < 1:
-            raise ConfigError(f"config key scanner.max_length must be at least 1; got {max_length}")
+            raise ValueError(f"max_length must be at least 1; got {max_length}")
         self.layout = keymaps.get(layout) if isinstance(layout, str) else layout
         self.terminators = keymaps.terminator_codes(list(terminators))
         self.timeout_s = float(timeout_s)
@@ -147,7 +145,7 @@ class Decoder:
     def from_config(
         cls, cfg: ScannerSettings, on_problem: Callable[[str], None] | None = None
     ) -> Decoder:
-        """A decoder set up from the ``[scanner]`` config section."""
+        """A decoder set up from scanner settings (such as the ``[scanner]`` section)."""
         return cls(
             cfg.layout,
             terminators=cfg.terminators,

@@ -26,13 +26,13 @@ import fnmatch
 import glob
 import grp
 import os
+import pwd
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from kiosk.exc import (
-    ConfigError,
     ScannerDisconnected,
     ScannerError,
     ScannerNotFound,
@@ -167,25 +167,26 @@ class Selector:
 _ID_RE = re.compile(r"^([0-9a-fA-F]{4}):([0-9a-fA-F]{4})$")
 
 
+def parse_selector(text: str) -> Selector:
+    """One ``scanner.devices`` entry as a selector; :class:`ValueError` if it is none."""
+    m = _ID_RE.match(text.removeprefix("usb:"))
+    if text == "auto":
+        return Selector("auto", text)
+    if text.startswith("/"):
+        return Selector("path", text)
+    if m:
+        return Selector("id", text, int(m[1], 16), int(m[2], 16))
+    if text.startswith("name:") and text[5:]:
+        return Selector("name", text[5:])
+    raise ValueError(
+        f"{text!r} is not a scanner selector; use "
+        "'auto', a /dev/input path, a USB id like '0c2e:0b61' or 'name:*pattern*'"
+    )
+
+
 def parse_selectors(devices: Iterable[str]) -> list[Selector]:
-    """``scanner.devices`` as selectors; :class:`ConfigError` for one that is none."""
-    out = []
-    for i, text in enumerate(devices):
-        m = _ID_RE.match(text.removeprefix("usb:"))
-        if text == "auto":
-            out.append(Selector("auto", text))
-        elif text.startswith("/"):
-            out.append(Selector("path", text))
-        elif m:
-            out.append(Selector("id", text, int(m[1], 16), int(m[2], 16)))
-        elif text.startswith("name:") and text[5:]:
-            out.append(Selector("name", text[5:]))
-        else:
-            raise ConfigError(
-                f"config key scanner.devices[{i}] = {text!r} is not a scanner selector; use "
-                "'auto', a /dev/input path, a USB id like '0c2e:0b61' or 'name:*pattern*'"
-            )
-    return out
+    """Every entry as a selector; :class:`ValueError` for the first that is none."""
+    return [parse_selector(text) for text in devices]
 
 
 def matches(sel: Selector, node: Node) -> bool:
@@ -327,8 +328,12 @@ class Diagnosis:
     permission: bool = False
 
 
-def diagnose(nodes: list[Node], input_dir: str = INPUT_DIR) -> Diagnosis:
-    """Explain missing access: no input directory, or nodes this user may not open."""
+def diagnose(nodes: list[Node], input_dir: str = INPUT_DIR, user: str | None = None) -> Diagnosis:
+    """Explain missing access: no input directory, or nodes this user may not open.
+
+    ``user`` is the account name checked against group membership (default:
+    the one this process runs as).
+    """
     d = Diagnosis()
     if not Path(input_dir).is_dir():
         d.messages.append(
@@ -342,7 +347,7 @@ def diagnose(nodes: list[Node], input_dir: str = INPUT_DIR) -> Diagnosis:
     if denied:
         d.permission = True
         group = _group_of(denied[0].path)
-        member = group is not None and _listed_not_active(group)
+        member = group is not None and _listed_not_active(group, user)
         paths = ", ".join(n.path for n in denied[:4]) + (" …" if len(denied) > 4 else "")
         if member:
             d.messages.append(
@@ -367,11 +372,20 @@ def _group_of(path: str) -> str | None:
         return None
 
 
-def _listed_not_active(name: str) -> bool:
-    """The user is a member of group ``name`` in /etc/group, but not in this session."""
+def _listed_not_active(name: str, user: str | None = None) -> bool:
+    """``user`` is a member of group ``name`` in /etc/group, but not in this session."""
     try:
         entry = grp.getgrnam(name)
     except KeyError:
         return False
-    user = os.environ.get("USER", "")
+    if user is None:
+        user = current_user()
     return user in entry.gr_mem and entry.gr_gid not in os.getgroups()
+
+
+def current_user() -> str:
+    """The name of the account this process runs as ("" if it has none)."""
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:
+        return ""

@@ -27,12 +27,11 @@ import os
 import select
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from typing import Any, Protocol
 
 from evdev.eventio import EventIO
 
-from kiosk.config import Scanner as ScannerConfig
 from kiosk.exc import ScannerError, ScannerPermissionError
 from kiosk.models import Barcode
 from kiosk.scanner import Sink, capture
@@ -66,6 +65,15 @@ class Device(Protocol):
     def grab(self) -> None: ...
     def ungrab(self) -> None: ...
     def close(self) -> None: ...
+
+
+class EvdevSettings(ScannerSettings, Protocol):
+    """Decoding settings plus which devices to read (the ``[scanner]`` section fits)."""
+
+    @property
+    def grab(self) -> bool: ...
+    @property
+    def devices(self) -> Sequence[str]: ...
 
 
 Notify = Callable[[str, str | None], None]
@@ -281,7 +289,7 @@ class EvdevSource:
         self.settle_s = settle_s
         self.clock = clock
         self.wall = wall
-        Decoder.from_config(settings)  # fail at construction on a bad layout/terminator
+        Decoder.from_config(settings)  # ValueError at construction on a bad layout/terminator
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
         self._readers: dict[str, _Reader] = {}
@@ -296,9 +304,17 @@ class EvdevSource:
         self._poll_s: float | None = None
 
     @classmethod
-    def from_config(cls, cfg: ScannerConfig, **kwargs: Any) -> EvdevSource:
-        """The source for a ``[scanner]`` section (``kiosk.config.Scanner``)."""
-        return cls(cfg, grab=cfg.grab, selectors=parse_selectors(cfg.devices), **kwargs)
+    def from_config(
+        cls, settings: EvdevSettings, *, selectors: list[Selector] | None = None, **kwargs: Any
+    ) -> EvdevSource:
+        """The source for scanner settings such as the ``[scanner]`` section.
+
+        ``selectors`` are ``settings.devices`` already parsed; without them the
+        devices are parsed here (:class:`ValueError` for an entry that is no selector).
+        """
+        if selectors is None:
+            selectors = parse_selectors(settings.devices)
+        return cls(settings, grab=settings.grab, selectors=selectors, **kwargs)
 
     def make_decoder(self, on_problem: Callable[[str], None]) -> Decoder:
         return Decoder.from_config(self.settings, on_problem)
@@ -471,6 +487,7 @@ class EvdevSource:
 
 __all__ = [
     "Device",
+    "EvdevSettings",
     "EvdevSource",
     "PipeDevice",
     "ScannerError",

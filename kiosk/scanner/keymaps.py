@@ -14,9 +14,8 @@ emulation" send keypad digits on purpose.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-
-from kiosk.exc import ConfigError
 
 # -- linux/input-event-codes.h ---------------------------------------------------
 EV_SYN = 0x00
@@ -230,25 +229,24 @@ LAYOUTS: dict[str, Layout] = {lay.name: lay for lay in (_us(), _de(), _fr())}
 
 
 def get(name: str) -> Layout:
-    """The layout called ``name``; a :class:`ConfigError` naming the choices otherwise."""
+    """The layout called ``name``; a :class:`ValueError` naming the choices otherwise."""
     try:
         return LAYOUTS[name.lower()]
     except KeyError:
-        raise ConfigError(
-            f"config key scanner.layout: unknown keyboard layout {name!r}; "
+        raise ValueError(
+            f"unknown keyboard layout {name!r}; "
             f"choose one of {', '.join(LAYOUTS)} (the layout the scanner is set up for)"
         ) from None
 
 
-def terminator_codes(names: list[str]) -> frozenset[int]:
-    """Key codes for ``scanner.terminators`` names; :class:`ConfigError` for an unknown one."""
+def terminator_codes(names: Iterable[str]) -> frozenset[int]:
+    """Key codes for terminator key names; :class:`ValueError` for an unknown one."""
     codes = set()
     for name in names:
         try:
             codes.add(TERMINATOR_KEYS[name.lower()])
         except KeyError:
-            raise ConfigError(
-                f"config key scanner.terminators: unknown key {name!r}; "
-                f"known keys: {', '.join(TERMINATOR_KEYS)}"
+            raise ValueError(
+                f"unknown terminator key {name!r}; known keys: {', '.join(TERMINATOR_KEYS)}"
             ) from None
     return frozenset(codes)

@@ -11,7 +11,7 @@ import errno
 
 from kiosk.cli.doctor.host import System
 from kiosk.cli.doctor.report import Finding, Level
-from kiosk.config import Config
+from kiosk.config import Config, scanner_selectors
 from kiosk.exc import ConfigError
 from kiosk.scanner import discovery
 
@@ -20,7 +20,7 @@ def check_scanners(cfg: Config, system: System) -> list[Finding]:
     if cfg.hardware == "simulated" or cfg.scanner.backend == "stdin":
         return [Finding("scanners", Level.SKIP, "scanner input comes from standard input")]
     try:
-        selectors = discovery.parse_selectors(cfg.scanner.devices)
+        selectors = scanner_selectors(cfg.scanner)
     except ConfigError as e:
         return [Finding("scanners", Level.FAIL, str(e), "correct scanner.devices")]
     input_dir = str(system.dev / "input")
