@@ -1,7 +1,8 @@
 """The report's words, in English and Indonesian.
 
 One table per language with the same keys, so a translation cannot go
-missing silently. Longer than the screen's words in
+missing silently (tests check both languages hold every key, and a name for
+every verdict, command and SLiMS outcome). Longer than the screen's words in
 kiosk.feedback: a report is read at a desk, not from a moving cart.
 """
 
@@ -10,11 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Final
 
+from kiosk.models import Command, Verdict
 from kiosk.report.rows import SyncState
 
 LANGUAGES: Final = ("en", "id")
 
-#: Language → key → text. Keys ``s.<outcome>`` name each SLiMS outcome (and ``s.pending``).
+#: Language → key → text. Keys ``s.<outcome>``, ``v.<verdict>`` and ``c.<command>``
+#: name each SLiMS outcome (and ``s.pending``), verdict and command.
 TEXT: dict[str, dict[str, str]] = {
     "en": {
         "title": "Stock-take report",
@@ -78,6 +81,23 @@ TEXT: dict[str, dict[str, str]] = {
         "s.on_loan": "on loan in SLiMS: not counted",
         "s.skipped_rule": "skipped by an item-status rule",
         "s.pending": "not yet synced",
+        "v.ok": "in order",
+        "v.duplicate": "scanned again",
+        "v.unknown": "not in the catalogue",
+        "v.on_loan": "on loan in SLiMS",
+        "v.wrong_location": "wrong location",
+        "v.misshelved": "misshelved",
+        "v.invalid": "not an item code",
+        "v.excluded": "excluded by status",
+        "v.command": "command",
+        "v.error": "scan not stored",
+        "c.undo": "undo the last scan",
+        "c.run": "new shelf run",
+        "c.location": "set the location",
+        "c.sync": "sync with SLiMS",
+        "c.nolabel": "book without a label",
+        "c.pause": "pause scanning",
+        "c.resume": "resume scanning",
     },
     "id": {
         "title": "Laporan stock opname",
@@ -145,6 +165,23 @@ TEXT: dict[str, dict[str, str]] = {
         "s.on_loan": "dipinjam di SLiMS: tidak dihitung",
         "s.skipped_rule": "dilewati aturan status eksemplar",
         "s.pending": "belum disinkronkan",
+        "v.ok": "sesuai urutan",
+        "v.duplicate": "dipindai lagi",
+        "v.unknown": "tidak ada di katalog",
+        "v.on_loan": "dipinjam menurut SLiMS",
+        "v.wrong_location": "salah lokasi",
+        "v.misshelved": "salah urutan rak",
+        "v.invalid": "bukan kode eksemplar",
+        "v.excluded": "dikecualikan karena status",
+        "v.command": "perintah",
+        "v.error": "pindaian tidak tersimpan",
+        "c.undo": "batalkan pindaian terakhir",
+        "c.run": "deret rak baru",
+        "c.location": "atur lokasi",
+        "c.sync": "sinkronkan dengan SLiMS",
+        "c.nolabel": "buku tanpa label",
+        "c.pause": "jeda pemindaian",
+        "c.resume": "lanjutkan pemindaian",
     },
 }
 
@@ -166,6 +203,14 @@ DDC_NAMES: dict[str, tuple[str, str]] = {
 def outcome_name(t: Mapping[str, str], state: SyncState) -> str:
     """What SLiMS said about an item (or that it is not synced yet), in ``t``'s language."""
     return t.get(f"s.{state}", str(state))
+
+
+def verdict_name(t: Mapping[str, str], verdict: Verdict) -> str:
+    return t.get(f"v.{verdict}", str(verdict))
+
+
+def command_name(t: Mapping[str, str], command: Command) -> str:
+    return t.get(f"c.{command}", str(command))
 
 
 def ddc_names(language: str) -> dict[str, str]:
