@@ -13,6 +13,7 @@ import pytest
 
 from kiosk import report
 from kiosk.models import Item, Scan, ScanDetail, SyncOutcome, Verdict
+from kiosk.report.rows import GapRow, MisshelvedRow, SpanRow, UnknownRow, WrongLocationRow
 from tests.helpers import shelf_items
 
 _seq = itertools.count(1)
@@ -79,15 +80,15 @@ def test_missing_only_inside_scanned_ranges() -> None:
     assert "B0101" in rep.on_loan  # on loan in SLiMS, not on the shelf: never missing
     assert "B0102" not in rep.missing + rep.not_covered  # excluded status
     assert rep.ranges == [
-        {
-            "location": "Rak Umum",
-            "run": 1,
-            "first_code": "B0002",
-            "first_call": "005.133 KAD p",
-            "last_code": "B0006",
-            "last_call": "300 KOE p",
-            "books": 4,
-        }
+        SpanRow(
+            location="Rak Umum",
+            run=1,
+            first_code="B0002",
+            first_call="005.133 KAD p",
+            last_code="B0006",
+            last_call="300 KOE p",
+            books=4,
+        )
     ]
 
 
@@ -102,15 +103,16 @@ def test_misshelved_book_does_not_stretch_the_range() -> None:
     rep = report.build(catalog(), scans)
     assert rep.missing == []
     assert rep.misshelved == [
-        {
-            "code": "B0011",
-            "call_number": "599.9 LEA a",
-            "location": "Rak Umum",
-            "belongs_after": "B0010",
-            "belongs_before": "B0012",
-            "belongs_after_call": "510 RUS m",
-            "belongs_before_call": "899.221 3 HAM t",
-        }
+        MisshelvedRow(
+            code="B0011",
+            call_number="599.9 LEA a",
+            location="Rak Umum",
+            belongs_after="B0010",
+            belongs_before="B0012",
+            belongs_after_call="510 RUS m",
+            belongs_before_call="899.221 3 HAM t",
+            found_after=None,
+        )
     ]
     assert "B0011" in rep.found
 
@@ -128,7 +130,7 @@ def test_misshelved_neighbours_show_call_numbers_from_the_scan() -> None:
     )
     rep = report.build(catalog(), [scan("B0001"), s])
     row = rep.misshelved[0]
-    assert row["belongs_after_call"] == "510 RUS m (old)" and row["belongs_before_call"] is None
+    assert row.belongs_after_call == "510 RUS m (old)" and row.belongs_before_call is None
     html = report.render(rep, catalog(), "html")
     assert "510 RUS m (old)" in html and "found after 005.133 KAD p" in html
 
@@ -156,7 +158,7 @@ def test_unknown_duplicates_and_tallies() -> None:
     ]
     rep = report.build(catalog(), scans)
     assert rep.unknown == ["X123"]
-    assert rep.unknown_detail == [{"code": "X123", "found_in": "Rak Umum", "times": 2}]
+    assert rep.unknown_detail == [UnknownRow(code="X123", found_in="Rak Umum", times=2)]
     assert rep.duplicates == ["B0001"]
     assert rep.duplicate_counts == {"B0001": 3}
     assert rep.no_label == {"Rak Umum": 2, "Fiksi": 1}
@@ -168,7 +170,9 @@ def test_wrong_location_says_where_it_belongs_and_where_it_stood() -> None:
     rep = report.build(catalog(), [scan("B0100", Verdict.WRONG_LOCATION)])
     assert rep.wrong_location == ["B0100"]
     assert rep.wrong_location_detail == [
-        {"code": "B0100", "call_number": "F HIR l", "belongs_in": "Fiksi", "found_in": "Rak Umum"}
+        WrongLocationRow(
+            code="B0100", call_number="F HIR l", belongs_in="Fiksi", found_in="Rak Umum"
+        )
     ]
     assert rep.found == ["B0100"]
     html = report.render(rep, catalog(), "html")
@@ -183,9 +187,9 @@ def test_unreadable_call_number_is_never_missing_and_is_listed_to_fix() -> None:
     rep = report.build(cat, [scan("B0001"), scan("B0003"), scan("B0200")])
     assert rep.missing == ["B0002"]  # only inside 001.4 … 020, not up to the end of the shelf
     assert "B0201" in rep.not_covered and "B0012" in rep.not_covered
-    fixes = {f["code"]: f for f in rep.call_numbers_to_fix}
+    fixes = {f.code: f for f in rep.call_numbers_to_fix}
     assert fixes.keys() == {"B0200", "B0201"}
-    assert fixes["B0201"]["unplaced"] and fixes["B0201"]["problems"] == ["empty call number"]
+    assert fixes["B0201"].unplaced and fixes["B0201"].problems == ("empty call number",)
     html = report.render(rep, cat, "html", "id")
     assert "Nomor panggil yang perlu diperbaiki di SLiMS (2)" in html
 
@@ -198,8 +202,8 @@ def test_coverage_overall_and_per_location() -> None:
     # Rak Umum span 001.4 … 100: B0001-B0004 (4 items); plus B0100 found elsewhere.
     assert rep.covered == 5
     assert rep.coverage == pytest.approx(5 / len(cat))
-    assert rep.by_location["Rak Umum"]["covered"] == 4
-    assert rep.by_location["Fiksi"] == {
+    assert rep.by_location["Rak Umum"].covered == 4
+    assert rep.by_location["Fiksi"].to_dict() == {
         "catalog": 1,
         "covered": 1,
         "found": 1,
@@ -208,16 +212,16 @@ def test_coverage_overall_and_per_location() -> None:
         "excluded": 0,
         "not_covered": 0,
     }
-    assert sum(row["catalog"] for row in rep.by_class.values()) == len(cat)
+    assert sum(row.catalog for row in rep.by_class.values()) == len(cat)
     assert rep.to_walk == [
-        {
-            "location": "Rak Umum",
-            "first_code": "B0005",
-            "first_call": "297.3 SUB m",
-            "last_code": "B0012",
-            "last_call": "899.221 3 HAM t",
-            "items": 8,  # B0005-B0012; on-loan B0101 and excluded B0102 are not to walk
-        }
+        GapRow(
+            location="Rak Umum",
+            first_code="B0005",
+            first_call="297.3 SUB m",
+            last_code="B0012",
+            last_call="899.221 3 HAM t",
+            items=8,  # B0005-B0012; on-loan B0101 and excluded B0102 are not to walk
+        )
     ]
 
 
@@ -231,7 +235,7 @@ def test_sync_verdict_per_item_problems_first() -> None:
         scan("B0101", Verdict.ON_LOAN, sync="on_loan"),
     ]
     rep = report.build(catalog(), scans)
-    assert [(s["code"], s["outcome"]) for s in rep.sync_items] == [
+    assert [(s.code, s.outcome) for s in rep.sync_items] == [
         ("B0002", "not_in_stocktake"),
         ("B0101", "on_loan"),
         ("B0003", "pending"),
@@ -248,7 +252,7 @@ def test_items_only_in_the_upload_file_are_not_confirmed_by_slims() -> None:
     """An item written to the upload file is listed as still to check, not as confirmed."""
     scans = [scan("B0001", sync="exported"), scan("B0002", sync="accepted")]
     rep = report.build(catalog(), scans)
-    assert [(s["code"], s["outcome"]) for s in rep.sync_items] == [
+    assert [(s.code, s.outcome) for s in rep.sync_items] == [
         ("B0001", "exported"),
         ("B0002", "accepted"),
     ]
@@ -338,3 +342,104 @@ def test_json_csv_and_text() -> None:
 
     text = report.render(rep, cat, "text", "id")
     assert "Hilang: 1" in text and "Salah lokasi: 1" in text
+
+
+def test_json_keeps_its_keys_and_their_order() -> None:
+    """The JSON report is read by scripts: top-level keys and row keys stay as documented."""
+    odd = Item("B0200", "???", "Unreadable", "Rak Umum")
+    cat = catalog(odd)
+    scans = [
+        scan("B0001", sync="accepted"),
+        scan("B0011", Verdict.MISSHELVED, belongs_after="B0010", found_after="B0001"),
+        scan("B0003"),
+        scan("B0100", Verdict.WRONG_LOCATION),
+        scan("X123", Verdict.UNKNOWN),
+    ]
+    data = json.loads(report.render(report.build(cat, scans), cat, "json"))
+    assert list(data) == [
+        "stocktake",
+        "generated",
+        "catalog_size",
+        "scans",
+        "found",
+        "missing",
+        "on_loan",
+        "on_loan_on_shelf",
+        "misshelved",
+        "wrong_location",
+        "wrong_location_detail",
+        "unknown",
+        "unknown_detail",
+        "duplicates",
+        "duplicate_counts",
+        "invalid",
+        "excluded",
+        "not_covered",
+        "to_walk",
+        "no_label",
+        "coverage",
+        "covered",
+        "ranges",
+        "sync",
+        "sync_items",
+        "call_numbers_to_fix",
+        "by_location",
+        "by_class",
+    ]
+    assert list(data["misshelved"][0]) == [
+        "code",
+        "call_number",
+        "location",
+        "belongs_after",
+        "belongs_after_call",
+        "belongs_before",
+        "belongs_before_call",
+        "found_after",
+    ]
+    assert list(data["wrong_location_detail"][0]) == [
+        "code",
+        "call_number",
+        "belongs_in",
+        "found_in",
+    ]
+    assert list(data["unknown_detail"][0]) == ["code", "found_in", "times"]
+    assert list(data["ranges"][0]) == [
+        "location",
+        "run",
+        "first_code",
+        "first_call",
+        "last_code",
+        "last_call",
+        "books",
+    ]
+    assert list(data["to_walk"][0]) == [
+        "location",
+        "first_code",
+        "first_call",
+        "items",
+        "last_code",
+        "last_call",
+    ]
+    assert data["call_numbers_to_fix"][0] == {
+        "code": "B0200",
+        "call_number": "???",
+        "location": "Rak Umum",
+        "title": "Unreadable",
+        "problems": ["no letters or digits in call number '???'"],
+        "unplaced": True,
+    }
+    assert data["sync"] == {"pending": ["B0100", "B0003", "B0011"], "accepted": ["B0001"]}
+    assert data["sync_items"][-1] == {
+        "code": "B0001",
+        "call_number": "001.4 ARI p",
+        "outcome": "accepted",
+    }
+    assert list(data["by_location"]["Fiksi"]) == [
+        "catalog",
+        "covered",
+        "found",
+        "missing",
+        "on_loan",
+        "excluded",
+        "not_covered",
+    ]

@@ -1,5 +1,13 @@
-"""The stock-take report: what was found, missing, on loan and out of place."""
+"""The stock-take report: what was found, missing, on loan and out of place.
 
-from kiosk.report.report import FORMATS, TEXT, Report, build, render
+``build`` (kiosk.report.analysis) turns catalogue and scans into a typed
+``Report`` (kiosk.report.rows); ``render`` (kiosk.report.formats) writes it as
+HTML, CSV, JSON or text in the words of kiosk.report.texts.
+"""
+
+from kiosk.report.analysis import build
+from kiosk.report.formats import FORMATS, render
+from kiosk.report.rows import Report
+from kiosk.report.texts import TEXT
 
 __all__ = ["FORMATS", "TEXT", "Report", "build", "render"]
