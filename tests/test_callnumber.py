@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import itertools
 import random
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -155,6 +157,116 @@ def test_year_and_copy_do_not_change_the_shelf_place():
 def test_report_groups(text, group):
     """Reports group items by DDC hundred, fiction apart, odd ones as other."""
     assert parse(text).ddc_class == group == ddc_group(text)
+
+
+# -- fiction and children's shelves, and a few hundred real shapes ----------------------
+
+HAND_SORTED = Path(__file__).parent / "data" / "callnumbers.txt"
+
+
+def hand_sorted_shelves(path: Path = HAND_SORTED) -> dict[str, list[str]]:
+    """Shelves of the hand-sorted data file: ``[name]`` starts one, ``#`` is a comment."""
+    shelves: dict[str, list[str]] = {}
+    rows: list[str] = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip() or line.startswith("#"):
+            continue
+        if line.startswith("["):
+            rows = shelves.setdefault(line.strip().strip("[]"), [])
+        else:
+            rows.append(line.strip())
+    return shelves
+
+
+# text, prefix, marks, title number, title words, title letter, volume
+NUMBER_AFTER_MARK = [
+    ("F DEE 1", "F", ("DEE",), 1, (), "", ""),
+    ("FIK DEE 5 cm", "F", ("DEE",), 5, ("cm",), "", ""),
+    (
+        "F FUA 99 Cahaya di Langit Eropa",
+        "F",
+        ("FUA",),
+        99,
+        ("cahaya", "di", "langit", "eropa"),
+        "",
+        "",
+    ),
+    ("F AYU 9 Summers 10 Autumns", "F", ("AYU",), 9, ("summers", "10", "autumns"), "", ""),
+    ("F ORW 1984", "F", ("ORW",), 1984, (), "", ""),
+    ("F MUR 1Q84", "F", ("MUR",), 1, ("q84",), "", ""),
+    ("A BLY 5 Sekawan Jil. 2", "A", ("BLY",), 5, ("sekawan",), "", "2"),
+    ("ANAK KAK 1", "A", ("KAK",), 1, (), "", ""),
+    ("K AND 2", "K", ("AND",), 2, (), "", ""),
+    ("F DEE s 2", "F", ("DEE",), None, (), "s", "2"),
+    ("F PRA b IV", "F", ("PRA",), None, (), "b", "IV"),
+    ("R ENS 2", "R", ("ENS",), None, (), "", "2"),
+]
+
+
+@pytest.mark.parametrize("case", NUMBER_AFTER_MARK, ids=[c[0] for c in NUMBER_AFTER_MARK])
+def test_number_after_the_author_mark_is_no_class(case):
+    """A number after a prefix and an author mark is a title (fiction, children) or a volume."""
+    text, *expected = case
+    cn = parse(text)
+    got = (cn.prefix, cn.marks, cn.title_number, cn.title_words, cn.title_letter, cn.volume)
+    assert got == tuple(expected)
+    assert cn.class_number == ""
+    assert cn.problems == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "prefix", "class_number"),
+    [
+        ("R 030 ENS", "R", "030"),
+        ("A 398.2 SUL", "A", "398.2"),
+        ("K 813 ROW h", "K", "813"),
+        ("F 813 ROW h", "F", "813"),
+        ("KL 899.221 3", "KL", "899.2213"),
+        ("X 100 ABC", "X", "100"),
+        ("SKRIPSI 658 ANI", "SKR", "658"),
+        ("REF IND 030 ABC", "REF IND", "030"),
+    ],
+)
+def test_number_right_after_a_prefix_is_a_class(text, prefix, class_number):
+    """A prefix followed directly by a number (known or not) gives a class number."""
+    cn = parse(text)
+    assert (cn.prefix, cn.class_number) == (prefix, class_number)
+
+
+def test_numeric_titles_stand_between_no_title_and_lettered_titles():
+    """``F DEE 1`` ("1984") stands with DEE, after ``F DEE``, before ``F DEE a``; not after ZZZ."""
+    order = ["F DEE", "F DEE 1", "F DEE 5 cm", "F DEE 12", "F DEE a", "F DEE s 2", "F ZZZ a"]
+    assert [shelf_key(t) for t in order] == sorted(shelf_key(t) for t in order)
+    assert len({shelf_key(t) for t in order}) == len(order)
+    assert shelf_key("F DEE 1") == shelf_key("F DEE 1 c.2") == shelf_key("FIKSI DEE 1")
+
+
+def test_roman_volumes_stand_by_value():
+    """Roman volumes after a mark or title letter stand as numbers: IV before V before IX."""
+    for stem in ("F PRA b", "R 030 ENS"):
+        order = [f"{stem} II", f"{stem} III", f"{stem} IV", f"{stem} IX", f"{stem} X"]
+        assert [shelf_key(t) for t in order] == sorted(shelf_key(t) for t in order)
+    assert shelf_key("R 030 ENS II") == shelf_key("R 030 ENS Jil. 2")
+
+
+def test_hand_sorted_shelves_keep_their_order():
+    """Several hundred call numbers, sorted by hand shelf by shelf, keep that order."""
+    shelves = hand_sorted_shelves()
+    assert sum(len(rows) for rows in shelves.values()) >= 500
+    for name, rows in shelves.items():
+        for a, b in itertools.pairwise(rows):
+            assert shelf_key(a) <= shelf_key(b), f"{name}: {a!r} stands before {b!r}"
+        shuffled = rows[:]
+        random.Random(name).shuffle(shuffled)
+        resorted = sorted(shuffled, key=sort_key)
+        assert [shelf_key(t) for t in resorted] == [shelf_key(t) for t in rows]
+
+
+def test_hand_sorted_shapes_are_read_without_problems():
+    """Every shape in the data file reads cleanly; only one lacking a mark is flagged."""
+    flagged = {t: parse(t).problems for rows in hand_sorted_shelves().values() for t in rows}
+    flagged = {t: p for t, p in flagged.items() if p}
+    assert flagged == {"KL 899.221 3": ("no author mark",)}
 
 
 # -- properties -----------------------------------------------------------------------

@@ -14,7 +14,15 @@ A SLiMS call number is free text typed by many hands over many years, e.g.
 * author marks or Cutter numbers (``SUB``, ``S12a``, ``.P98``), compared
   letters first, then digits as a decimal fraction (``S12 < S123 < S13``);
 * a title letter, a year, an edition (``ed.2``, ``cet.3``), a volume (``v.2``,
-  ``Jil. 3``, ``Vol II``) and a copy (``c.2``, ``eks.2``).
+  ``Jil. 3``, ``Vol II``, ``IV``) and a copy (``c.2``, ``eks.2``).
+
+A number is a class number only right after the prefix (``R 030``,
+``A 398.2``). On fiction and children's shelves (``F``, ``FIK``, ``A``, ``K``)
+a number after the author mark begins the title: ``F DEE 1`` is "1984" by DEE,
+``FIK DEE 5 cm`` is "5 cm"; such books stand after the author's books without
+a title letter and before the lettered ones, by the number's value. Read as a
+class, ``F DEE 1`` would stand after ``F ZZZ a`` and every correctly shelved
+numeric title would raise a false misshelf alarm.
 
 Nothing here raises on odd input: whatever cannot be read is listed in
 :attr:`CallNumber.problems` and the call number is still ordered (unreadable
@@ -42,14 +50,25 @@ PREFIX_ALIASES: dict[str, str] = {
     "FIK": "F",
     "FIKSI": "F",
     "FICTION": "F",
+    "A": "A",
+    "ANAK": "A",
+    "SKR": "SKR",
+    "SKRIPSI": "SKR",
+    "TES": "TES",
+    "TESIS": "TES",
+    "DIS": "DIS",
+    "DISERTASI": "DIS",
 }
+
+#: Fiction and children's shelves (normalised prefixes): there a number after
+#: the author mark begins the title (``F DEE 1`` is "1984", ``FIK DEE 5 cm``)
+#: and never is a class number, which would follow the prefix directly.
+TITLE_SHELVES: frozenset[str] = frozenset({"F", "A", "J", "K"})
 
 #: Prefixes recognised even when no class number follows (``F HIR l``).
 #: Before a class number any word is a prefix, so this list only matters for
 #: classless call numbers and for prefixes glued to the class (``R030``).
-KNOWN_PREFIXES: frozenset[str] = frozenset(
-    {*PREFIX_ALIASES, "S", "J", "B", "K", "P", "TA", "SKR", "SKRIPSI", "TES", "TESIS", "DIS"}
-)
+KNOWN_PREFIXES: frozenset[str] = frozenset({*PREFIX_ALIASES, "S", "J", "B", "K", "P", "TA"})
 
 _VOLUME_WORDS = (
     "v|vol|volume|jil|jilid|jld|juz|bk|book|buku|pt|part|bag|bagian|tom|tome|no|nomor|nr"
@@ -73,6 +92,10 @@ _WORD_NUM = re.compile(
     rf"({_VOLUME_WORDS}|{_COPY_WORDS}|{_EDITION_WORDS})(\.?)(?:ke-?)?([0-9]{{1,9}})?([A-Za-z]?)\.?",
     _A | re.IGNORECASE,
 )
+#: Roman volume numbers up to 39 (``Vol II``, ``F PRA b IV``): only I, V and X,
+#: so that a mark like ``CD`` or ``MIL`` is never taken for a volume.
+_ROMAN_VOLUME = re.compile(r"(?=[IVX])X{0,3}(?:IX|IV|V?I{0,3})", _A)
+_TITLE_NUMBER = re.compile(r"([0-9]{1,9})([A-Za-z][0-9A-Za-z]*)?", _A)  # "1984", "1Q84"
 _MARK_TITLE_GLUED = re.compile(r"([A-Z]{2,4})([a-z])", _A)
 _MARK = re.compile(r"\.?([A-Za-z][A-Za-z'\-]*)([0-9]*)([a-z]*)\.?", _A)
 _PUNCT_ONLY = re.compile(r"[^0-9A-Za-z]*", _A)
@@ -101,6 +124,8 @@ class CallNumber:
     edition: int | None = None
     volume: str = ""
     copy: int | None = None
+    title_number: int | None = None
+    title_words: tuple[str, ...] = ()
     extra: tuple[str, ...] = ()
     problems: tuple[str, ...] = ()
     key: tuple[object, ...] = field(default=(), compare=False, repr=False)
@@ -168,6 +193,22 @@ def _class_parts(token: str) -> tuple[str, str] | None:
 
 def _is_prefix_word(token: str) -> bool:
     return token.strip("()[].").upper() in KNOWN_PREFIXES
+
+
+def _starts_class(words: list[str], parts: tuple[str, str]) -> bool:
+    """Whether a number after ``words`` is a class number rather than a title or volume.
+
+    A prefix followed directly by a number (``R 030``, ``A 398.2``) is a class.
+    After a fiction or children's prefix and an author mark it is a title
+    (``F DEE 1``); after other words, a short number without decimals is a
+    volume (``R ENS 2``), while ``REF IND 030`` keeps its class.
+    """
+    if len(words) >= 2 and _norm_prefix(words[:1]) in TITLE_SHELVES:
+        return False
+    if all(_is_prefix_word(w) for w in words):
+        return True
+    whole, dec = parts
+    return len(whole) == 3 or bool(dec)
 
 
 def _norm_prefix(words: list[str]) -> str:
@@ -242,6 +283,8 @@ def _parse_any(text: str) -> CallNumber:
             if g:
                 tokens[j : j + 1] = [g.group(1), g.group(2)]
                 parts = _class_parts(g.group(1))
+        if parts is not None and j > 0 and not _starts_class(tokens[:j], parts):
+            break  # "F DEE 1", "R ENS 2": a title or a volume after the author mark
         if parts is not None:
             whole, dec = parts
             prefix_words.extend(tokens[len(prefix_words) : j])
@@ -252,7 +295,7 @@ def _parse_any(text: str) -> CallNumber:
     if not whole:
         prefix_words = []
         # "F HIR l": a known prefix needs something after it, unless it is R or F alone.
-        alone = len(tokens) == 1 and tokens[0].strip("()[].").upper() in PREFIX_ALIASES
+        alone = len(tokens) == 1 and _norm_prefix(tokens) in ("R", "F")
         if alone or (len(tokens) > 1 and _is_prefix_word(tokens[0])):
             prefix_words = [tokens[0]]
         i = len(prefix_words)
@@ -273,18 +316,29 @@ def _parse_any(text: str) -> CallNumber:
     year: int | None = None
     edition: int | None = None
     copy: int | None = None
+    title_number: int | None = None
+    title_words: list[str] = []
+    # "F DEE 1", "FIK DEE 5 cm": on a fiction or children's shelf a number right
+    # after the author mark starts the title; the words after it belong to it.
+    titled_shelf = prefix in TITLE_SHELVES and not class_number
     rest = tokens[i:]
     k = 0
     while k < len(rest):
         tok = rest[k]
         nxt = rest[k + 1] if k + 1 < len(rest) else ""
         k += 1
+        t = _TITLE_NUMBER.fullmatch(tok) if titled_shelf and marks else None
+        if t and not title and title_number is None and not volume:
+            title_number = int(t.group(1))
+            title_words.extend([t.group(2).lower()] if t.group(2) else [])
+            continue
         y = _YEAR.fullmatch(tok)
         if y and year is None:
             year = int(y.group(1))
             continue
-        w = _WORD_NUM.fullmatch(tok)
-        if w and len(w.group(1)) == 1 and tok[0].isupper() and w.group(3) and not w.group(2):
+        bare = tok.strip("()[]")  # "(c.2)"
+        w = _WORD_NUM.fullmatch(bare)
+        if w and len(w.group(1)) == 1 and bare[0].isupper() and w.group(3) and not w.group(2):
             w = None  # "C12" is a Cutter number; a copy is written "c2" or "C.2"
         elif w and not marks and not w.group(2) and not w.group(3):
             w = None  # a bare "NO" or "ED" before any mark is an author mark
@@ -317,6 +371,12 @@ def _parse_any(text: str) -> CallNumber:
                 extra.append(f"{tok} {spelled}" if not num else tok)
                 problems.append(f"repeated {kind} {tok!r}")
                 continue
+        if title_number is not None:  # "99 Cahaya di Langit Eropa": the rest of the title
+            title_words.append(tok.lower())
+            continue
+        if marks and not volume and _ROMAN_VOLUME.fullmatch(tok) and (title or len(tok) > 1):
+            volume = tok  # "F PRA b IV", "R 030 ENS II": a roman volume, not a second mark
+            continue
         g = _MARK_TITLE_GLUED.fullmatch(tok)
         if g and not marks:
             marks.append(g.group(1))
@@ -347,6 +407,8 @@ def _parse_any(text: str) -> CallNumber:
         edition=edition,
         volume=volume,
         copy=copy,
+        title_number=title_number,
+        title_words=title_words,
         extra=extra,
         problems=problems,
     )
@@ -365,6 +427,8 @@ def _make(
     edition: int | None = None,
     volume: str = "",
     copy: int | None = None,
+    title_number: int | None = None,
+    title_words: list[str] | None = None,
     extra: list[str] | None = None,
     problems: list[str] | None = None,
 ) -> CallNumber:
@@ -388,6 +452,8 @@ def _make(
         *class_key,
         marks_key,
         title.lower(),
+        -1 if title_number is None else title_number,
+        tuple(title_words or ()),
         _number_key(volume) if volume else (0, ""),
     )
     key = (
@@ -409,6 +475,8 @@ def _make(
         edition=edition,
         volume=volume,
         copy=copy,
+        title_number=title_number,
+        title_words=tuple(title_words or ()),
         extra=tuple(extra),
         problems=tuple(problems),
         key=key,
