@@ -15,10 +15,11 @@ from typing import TextIO
 
 from kiosk import config, feedback
 from kiosk.config import Config
-from kiosk.daemon import Daemon, Notify, SyncWorker
+from kiosk.daemon import Daemon, Notify
 from kiosk.scanner import Source
 from kiosk.scanner.stdin import StdinSource
 from kiosk.store import Store
+from kiosk.sync_worker import SyncWorker
 
 
 def simulated(cfg: Config, flag: bool = False) -> bool:

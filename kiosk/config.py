@@ -22,11 +22,12 @@ import tomllib
 import types
 import typing
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 from kiosk.exc import ConfigError
-from kiosk.feedback import pins
+from kiosk.feedback import patterns, pins
 from kiosk.scanner import keymaps
 from kiosk.scanner.discovery import Selector, parse_selector
 
@@ -226,6 +227,15 @@ def _check_values(cfg: Config) -> None:
     _as_key("scanner.layout", keymaps.get, cfg.scanner.layout)
     for i, name in enumerate(cfg.scanner.terminators):
         _as_key(f"scanner.terminators[{i}]", keymaps.terminator_codes, [name])
+    overridden = dict(patterns.DEFAULTS)
+    for i, entry in enumerate(cfg.buzzer.patterns):
+        _as_key(
+            f"buzzer.patterns[{i}]", partial(patterns.apply_override, overridden, sound=True), entry
+        )
+    for i, entry in enumerate(cfg.leds.patterns):
+        _as_key(
+            f"leds.patterns[{i}]", partial(patterns.apply_override, overridden, sound=False), entry
+        )
     if cfg.display.rotate not in (0, 2):
         raise ConfigError(
             f"config key display.rotate must be 0 or 2 (upside down); got {cfg.display.rotate}. "

@@ -147,8 +147,8 @@ def test_sync_command_from_the_cart_reaches_slims(tmp_path: Path) -> None:
     import dataclasses
 
     from kiosk.config import Slims
-    from kiosk.daemon import SyncWorker
     from kiosk.models import Barcode
+    from kiosk.sync_worker import SyncWorker
     from tests.fakeslims import FakeItem, FakeSlims, User
 
     items = [FakeItem(it.code, it.title, it.call_number) for it in shelf_items()]
@@ -184,8 +184,8 @@ def test_sync_without_slims_writes_the_upload_file(tmp_path: Path) -> None:
     import dataclasses
 
     from kiosk.config import Slims
-    from kiosk.daemon import SyncWorker
     from kiosk.models import Barcode
+    from kiosk.sync_worker import SyncWorker
 
     cfg = dataclasses.replace(
         Config(), slims=Slims(credentials_file=""), state_dir=str(tmp_path / "s")

@@ -117,21 +117,23 @@ def test_patterns_parse_examples() -> None:
 @pytest.mark.parametrize("spec", ["40@", "x", "40@2700~2", "0@100", "-5", "40@-3", "20000@100"])
 def test_patterns_bad_sound_names_the_key(spec: str) -> None:
     """A typo in a sound override stops the start with the config key in the message."""
-    with pytest.raises(ConfigError, match=r"buzzer.patterns\[0\]"):
-        with_overrides([f"ok = {spec}"], [])
+    with pytest.raises(ConfigError, match=r"config key buzzer.patterns\[0\]: "):
+        config.from_dict({"buzzer": {"patterns": [f"ok = {spec}"]}})
 
 
 @pytest.mark.parametrize("spec", ["150:b", "latch:r 100", "abc:g", "0:g"])
 def test_patterns_bad_light_names_the_key(spec: str) -> None:
     """A typo in a light override stops the start with the config key in the message."""
-    with pytest.raises(ConfigError, match=r"leds.patterns\[0\]"):
-        with_overrides([], [f"ok = {spec}"])
+    with pytest.raises(ConfigError, match=r"config key leds.patterns\[0\]: "):
+        config.from_dict({"leds": {"patterns": [f"ok = {spec}"]}})
 
 
 def test_patterns_override_unknown_verdict() -> None:
     """An override for a verdict that does not exist is refused, listing the real ones."""
-    with pytest.raises(ConfigError, match="misshelved"):
+    with pytest.raises(ValueError, match="misshelved"):
         with_overrides(["okay = 40@2000"], [])
+    with pytest.raises(ConfigError, match=r"config key buzzer.patterns\[1\]: .*misshelved"):
+        config.from_dict({"buzzer": {"patterns": ["ok = 40@2000", "okay = 40@2000"]}})
 
 
 def test_patterns_override_from_config_file() -> None:

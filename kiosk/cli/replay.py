@@ -15,7 +15,7 @@ import sys
 from kiosk.cli.common import load_config, print_json
 from kiosk.exc import CaptureError
 from kiosk.scanner import capture
-from kiosk.scanner.decode import Decoder
+from kiosk.scanner.decode import Decoder, iter_decoded
 from kiosk.scanner.keymaps import LAYOUTS
 
 
@@ -61,15 +61,7 @@ def cmd_replay(args: argparse.Namespace) -> int:
             print(f"kiosk: {path}: {message}", file=sys.stderr)
 
         decoder = Decoder.from_config(cfg, on_problem=problem)
-        found: list[tuple[str, float, str]] = []
-        for type_, code, value, ts in data:
-            text = decoder.feed(type_, code, value, ts)
-            if text is not None:
-                found.append((text, ts, decoder.last_aim))
-        end = decoder.expire(float("inf"))  # a capture ending mid-barcode counts as a timeout
-        if end is not None:
-            found.append((end, data[-1][3], decoder.last_aim))
-        for index, (text, ts, aim) in enumerate(found, 1):
+        for index, (text, ts, aim) in enumerate(iter_decoded(data, decoder), 1):
             if args.json:
                 print_json({"file": path, "index": index, "barcode": text, "ts": ts, "aim": aim})
             else:

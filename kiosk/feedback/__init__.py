@@ -112,7 +112,7 @@ def build(
     ``buttons`` and ``display`` sections); check it with
     ``kiosk.config.check_pins`` first, as pins shared by two parts are not refused here.
 
-    :raises ConfigError: a pattern override is malformed.
+    :raises ValueError: a pattern override is malformed (config loading refuses those first).
     """
     from kiosk.feedback.factory import build as build_panel  # noqa: PLC0415 (heavy, optional)
 

@@ -23,7 +23,6 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
-from kiosk.exc import ConfigError
 from kiosk.models import Verdict
 
 #: LED colours, in the order their letters are written.
@@ -105,8 +104,8 @@ def _at(timeline: Sequence[_T], t: int) -> _T | None:
     return None
 
 
-def parse_sound(spec: str, *, key: str = "sound") -> tuple[Tone, ...]:
-    """Parse ``"70@1800 70 70@1800"``; raise :class:`ConfigError` naming ``key``."""
+def parse_sound(spec: str) -> tuple[Tone, ...]:
+    """Parse ``"70@1800 70 70@1800"``; ``ValueError`` says which step is wrong."""
     tones: list[Tone] = []
     for token in spec.split():
         try:
@@ -119,17 +118,17 @@ def parse_sound(spec: str, *, key: str = "sound") -> tuple[Tone, ...]:
             else:
                 tone = Tone(int(token))
         except ValueError:
-            raise ConfigError(
-                f"config key {key}: cannot read sound step {token!r}; write MS@HZ "
+            raise ValueError(
+                f"cannot read sound step {token!r}; write MS@HZ "
                 f"(tone), MS@HZ~LEVEL (level 0..1) or MS (silence), e.g. '40@2700~0.25'"
             ) from None
         if tone.ms <= 0 or tone.ms > 10_000:
-            raise ConfigError(f"config key {key}: step {token!r} must last 1..10000 ms")
+            raise ValueError(f"step {token!r} must last 1..10000 ms")
         tones.append(tone)
     return tuple(tones)
 
 
-def parse_light(spec: str, *, key: str = "light") -> tuple[tuple[Light, ...], frozenset[str]]:
+def parse_light(spec: str) -> tuple[tuple[Light, ...], frozenset[str]]:
     """Parse ``"150:y 50 150:r latch:y"`` into steps and latched colours."""
     lights: list[Light] = []
     latch: frozenset[str] = frozenset()
@@ -145,13 +144,13 @@ def parse_light(spec: str, *, key: str = "light") -> tuple[tuple[Light, ...], fr
                 continue
             light = Light(int(head), colours)
         except (KeyError, ValueError):
-            raise ConfigError(
-                f"config key {key}: cannot read light step {token!r}; write MS:COLOURS "
+            raise ValueError(
+                f"cannot read light step {token!r}; write MS:COLOURS "
                 f"(g green, y yellow, r red), MS (all off), and optionally a last "
                 f"latch:COLOURS, e.g. '150:y 50 150:r latch:y'"
             ) from None
         if light.ms <= 0 or light.ms > 10_000:
-            raise ConfigError(f"config key {key}: step {token!r} must last 1..10000 ms")
+            raise ValueError(f"step {token!r} must last 1..10000 ms")
         lights.append(light)
     return tuple(lights), latch
 
@@ -180,8 +179,8 @@ def _letters(colours: frozenset[str]) -> str:
 
 def pattern(name: str, sound: str, light: str) -> Pattern:
     name = str(name)
-    lights, latch = parse_light(light, key=f"{name} light")
-    return Pattern(name, parse_sound(sound, key=f"{name} sound"), lights, latch)
+    lights, latch = parse_light(light)
+    return Pattern(name, parse_sound(sound), lights, latch)
 
 
 #: Built-in patterns. Rhythms differ on an active buzzer; yellow means "found,
@@ -209,27 +208,35 @@ DEFAULTS: dict[str, Pattern] = {
 }
 
 
+def apply_override(patterns: dict[str, Pattern], entry: str, *, sound: bool) -> None:
+    """Apply one ``"verdict = spec"`` override in place; ``ValueError`` says what is wrong."""
+    name, sep, spec = entry.partition("=")
+    name = name.strip()
+    if not sep or name not in patterns:
+        raise ValueError(
+            f"must look like 'verdict = spec' with verdict one of {', '.join(patterns)}; "
+            f"got {entry!r}"
+        )
+    old = patterns[name]
+    if sound:
+        patterns[name] = Pattern(name, parse_sound(spec), old.light, old.latch)
+    else:
+        light, latch = parse_light(spec)
+        patterns[name] = Pattern(name, old.sound, light, latch)
+
+
 def with_overrides(
     sounds: Sequence[str],
     lights: Sequence[str],
     base: Mapping[str, Pattern] = DEFAULTS,
 ) -> dict[str, Pattern]:
-    """Apply ``"verdict = spec"`` overrides from ``buzzer.patterns`` / ``leds.patterns``."""
+    """The patterns with ``buzzer.patterns`` / ``leds.patterns`` overrides applied.
+
+    Config loading has already refused malformed overrides, naming the key.
+    """
     out = dict(base)
-    for key, entries in (("buzzer.patterns", sounds), ("leds.patterns", lights)):
-        for i, entry in enumerate(entries):
-            name, sep, spec = entry.partition("=")
-            name = name.strip()
-            where = f"{key}[{i}]"
-            if not sep or name not in out:
-                raise ConfigError(
-                    f"config key {where} must look like 'verdict = spec' with verdict one of "
-                    f"{', '.join(out)}; got {entry!r}"
-                )
-            old = out[name]
-            if key == "buzzer.patterns":
-                out[name] = Pattern(name, parse_sound(spec, key=where), old.light, old.latch)
-            else:
-                light, latch = parse_light(spec, key=where)
-                out[name] = Pattern(name, old.sound, light, latch)
+    for entry in sounds:
+        apply_override(out, entry, sound=True)
+    for entry in lights:
+        apply_override(out, entry, sound=False)
     return out

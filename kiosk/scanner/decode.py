@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Sequence
-from typing import Protocol
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from typing import NamedTuple, Protocol
 
 from kiosk.scanner import keymaps
 from kiosk.scanner.keymaps import ALTGR, EV_KEY, PLAIN, SHIFT, Layout
@@ -343,24 +343,36 @@ class Decoder:
         return text
 
 
-def decode_events(
-    events: list[tuple[int, int, int, float]] | tuple[tuple[int, int, int, float], ...],
-    decoder: Decoder,
-    *,
-    end: bool = True,
-) -> list[str]:
+class Decoded(NamedTuple):
+    """One barcode out of a recorded event stream."""
+
+    text: str
+    ts: float  # event time of the key that completed it
+    aim: str  # its AIM symbology identifier, if the scanner sent one
+
+
+def iter_decoded(
+    events: Iterable[tuple[int, int, int, float]], decoder: Decoder, *, end: bool = True
+) -> Iterator[Decoded]:
     """Every barcode in a finished sequence of ``(type, code, value, ts)`` events.
 
     With ``end``, input that stops mid-barcode is treated as a timeout (flushed
-    or dropped by the decoder's rule).
+    or dropped by the decoder's rule), as a scanner going quiet would be.
     """
-    out = []
+    last = 0.0
     for type_, code, value, ts in events:
+        last = ts
         text = decoder.feed(type_, code, value, ts)
         if text is not None:
-            out.append(text)
+            yield Decoded(text, ts, decoder.last_aim)
     if end:
         text = decoder.expire(float("inf"))
         if text is not None:
-            out.append(text)
-    return out
+            yield Decoded(text, last, decoder.last_aim)
+
+
+def decode_events(
+    events: Iterable[tuple[int, int, int, float]], decoder: Decoder, *, end: bool = True
+) -> list[str]:
+    """The barcodes' texts in a finished event sequence (see :func:`iter_decoded`)."""
+    return [d.text for d in iter_decoded(events, decoder, end=end)]

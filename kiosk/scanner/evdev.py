@@ -20,11 +20,8 @@ injected, so the whole source runs in tests on :class:`PipeDevice`: an
 
 from __future__ import annotations
 
-import contextlib
-import errno
 import logging
 import os
-import select
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -33,7 +30,6 @@ from typing import Any, Protocol
 from evdev.eventio import EventIO
 
 from kiosk.exc import ScannerError, ScannerPermissionError
-from kiosk.models import Barcode
 from kiosk.scanner import Sink, capture
 from kiosk.scanner.decode import Decoder, ScannerSettings
 from kiosk.scanner.discovery import (
@@ -45,6 +41,7 @@ from kiosk.scanner.discovery import (
     parse_selectors,
 )
 from kiosk.scanner.discovery import discover as discover_nodes
+from kiosk.scanner.reader import Device, DeviceReader
 
 log = logging.getLogger(__name__)
 
@@ -52,19 +49,6 @@ log = logging.getLogger(__name__)
 SETTLE_S = 0.25
 #: Re-scan interval when udev is unavailable (containers without udev).
 FALLBACK_POLL_S = 1.0
-
-_GONE = (errno.ENODEV, errno.EIO, errno.ENXIO, errno.EBADF)
-
-
-class Device(Protocol):
-    """What a reader needs from an open device (``evdev.InputDevice`` or :class:`PipeDevice`)."""
-
-    fd: int
-
-    def read(self) -> Iterable[Any]: ...
-    def grab(self) -> None: ...
-    def ungrab(self) -> None: ...
-    def close(self) -> None: ...
 
 
 class EvdevSettings(ScannerSettings, Protocol):
@@ -148,112 +132,6 @@ class PipeDevice(EventIO):
             os.close(self.fd)
 
 
-class _Reader(threading.Thread):
-    """Reads one device until it disappears or the source stops."""
-
-    def __init__(self, source: EvdevSource, node: Node, device: Device, sink: Sink) -> None:
-        super().__init__(name=f"scanner-{os.path.basename(node.path)}", daemon=True)
-        self.source = source
-        self.node = node
-        self.device = device
-        self.sink = sink
-        self.label = node.label or node.name or node.path
-        self.decoder = source.make_decoder(self._problem)
-        self._offset = 0.0  # local clock minus event clock, for timeouts between reads
-        #: Ended by a fault (not unplugging): not retried until udev reports the node again.
-        self.failed = False
-        self._farewell = ""  # told to the sink once the source no longer lists this reader
-
-    def _problem(self, message: str) -> None:
-        self.sink.problem(f"scanner {self.label}: {message}")
-
-    def _fail(self, message: str) -> None:
-        self.failed = True
-        self._farewell = f"scanner {self.label}: {message}"
-
-    def _deliver(self, text: str | None) -> None:
-        if text is not None:
-            self.sink.barcode(Barcode(text=text, scanner=self.label, ts=self.source.wall()))
-
-    def run(self) -> None:
-        grabbed = False
-        try:
-            if self.source.grab:
-                try:
-                    self.device.grab()
-                    grabbed = True
-                except OSError as e:
-                    err = device_error(e, self.node.path, "grab")
-                    self._fail(f"{err}; not read until it is plugged in again")
-                    return
-            self._loop()
-        except ScannerError as e:
-            self._fail(f"{e}; not read until it is plugged in again")
-        except Exception as e:  # a reader must never die silently
-            log.exception("reader for %s failed", self.node.path)
-            self._fail(f"reading stopped after an unexpected error: {e!r}")
-        finally:
-            if grabbed:
-                # A vanished device fails to ungrab: the kernel released the grab already.
-                with contextlib.suppress(OSError):
-                    self.device.ungrab()
-            with contextlib.suppress(OSError):
-                self.device.close()
-            self.source._reader_ended(self)
-            if self._farewell:
-                self.sink.problem(self._farewell)
-
-    def _loop(self) -> None:
-        fd, wake = self.device.fd, self.source._wake_r
-        clock, dec = self.source.clock, self.decoder
-        while not self.source._stopping.is_set():
-            deadline = dec.deadline()
-            wait = None if deadline is None else max(0.0, deadline + self._offset - clock())
-            try:
-                readable, _, _ = select.select([fd, wake], [], [], wait)
-            except OSError as e:  # EBADF: the device was closed under us
-                if e.errno in _GONE and not self.source._stopping.is_set():
-                    self._gone()
-                    return
-                raise
-            if wake in readable:
-                partial = dec.reset()
-                if partial:
-                    self._problem(f"partial barcode {partial!r} discarded at shutdown")
-                return
-            if not readable:
-                self._deliver(dec.expire(clock() - self._offset))
-                continue
-            try:
-                events = self.device.read()
-                batch = list(events)
-            except BlockingIOError:
-                continue
-            except OSError as e:
-                if e.errno in _GONE:
-                    self._gone()
-                    return
-                raise device_error(e, self.node.path, "read") from e
-            if not batch:  # end of file: the device is gone
-                self._gone()
-                return
-            feed = dec.feed
-            ts = 0.0
-            for ev in batch:
-                ts = ev.sec + ev.usec / 1e6
-                text = feed(ev.type, ev.code, ev.value, ts)
-                if text is not None:
-                    self._deliver(text)
-            self._offset = clock() - ts
-
-    def _gone(self) -> None:
-        partial = self.decoder.reset()
-        msg = f"scanner {self.label} ({self.node.path}) disconnected"
-        if partial:
-            msg += f"; partial barcode {partial!r} discarded, scan that item again"
-        self._farewell = msg
-
-
 class EvdevSource:
     """All configured scanners, read through evdev; implements :class:`~kiosk.scanner.Source`.
 
@@ -292,7 +170,7 @@ class EvdevSource:
         Decoder.from_config(settings)  # ValueError at construction on a bad layout/terminator
         self._lock = threading.Lock()
         self._cond = threading.Condition(self._lock)
-        self._readers: dict[str, _Reader] = {}
+        self._readers: dict[str, DeviceReader] = {}
         self._reported: set[str] = set()
         self._failed: set[str] = set()  # nodes whose reader hit a fault; retried on udev events
         self._due: float | None = None
@@ -451,7 +329,18 @@ class EvdevSource:
                     self._reported.add(node.path)
                     sink.problem(f"scanner {node.label or node.path}: {err}")
                 continue
-            reader = _Reader(self, node, device, sink)
+            reader = DeviceReader(
+                node,
+                device,
+                sink,
+                make_decoder=self.make_decoder,
+                grab=self.grab,
+                stopping=self._stopping,
+                wake_fd=self._wake_r,
+                clock=self.clock,
+                wall=self.wall,
+                on_end=self._reader_ended,
+            )
             with self._lock:
                 if self._stopping.is_set():
                     device.close()
@@ -466,7 +355,7 @@ class EvdevSource:
                 sink.problem(f"scanner {reader.label} connected ({node.path})")
         return attached
 
-    def _reader_ended(self, reader: _Reader) -> None:
+    def _reader_ended(self, reader: DeviceReader) -> None:
         with self._lock:
             if self._readers.get(reader.node.path) is reader:
                 del self._readers[reader.node.path]

@@ -28,7 +28,6 @@ import fcntl
 import os
 import threading
 import time
-from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -40,11 +39,10 @@ from kiosk.clock import Anchor
 from kiosk.exc import StoreError, StoreLocked
 from kiosk.models import Item, Scan, ScanDetail, Verdict
 from kiosk.store.adapter import KioskDB, open_db, rows_of
+from kiosk.store.index import ScanIndex
 
 #: Version of the record layout; bump it and add a migration in ``_check_schema``.
 SCHEMA_VERSION = 1
-
-_FOUND = frozenset(str(v) for v in Verdict if v.counts_as_found)
 
 
 class Store:
@@ -82,7 +80,9 @@ class Store:
                 self._check_schema()
             meta: Mapping[str, Any] = self._meta.get(doc_id=1) or {}
             self._state: dict[str, Any] = dict(meta.get("state", {}))
-            self._index()
+            self._idx = ScanIndex.build(
+                rows_of(self._scans).columns("verdict", "code", "session", "sync", "voided")
+            )
         except BaseException:
             self.close()
             raise
@@ -279,7 +279,7 @@ class Store:
             if stamp:
                 doc["stamp"] = dict(stamp)
             self._scans.insert(Document(doc, seq))
-            self._note(seq, doc)
+            self._idx.note(seq, doc)
             return Scan.from_dict(doc)
 
     def _next_seq(self) -> int:
@@ -292,8 +292,7 @@ class Store:
             if doc is None or doc.get("voided"):
                 return
             self._scans.update({"voided": True}, doc_ids=[seq])
-            self._forget(seq, doc)
-            self._voided.add(seq)
+            self._idx.forget(seq, doc)
 
     def scan(self, seq: int) -> Scan | None:
         with self._lock:
@@ -320,7 +319,7 @@ class Store:
             rows = rows_of(self._scans)
             seq = rows.max_id
             while seq > 0:
-                if seq not in self._voided and (doc := rows.get(str(seq))) is not None:
+                if seq not in self._idx.voided and (doc := rows.get(str(seq))) is not None:
                     scan = Scan.from_dict(doc)
                     if scan.undoable:
                         return scan
@@ -331,17 +330,17 @@ class Store:
         """Codes found (live, counting as found) in a stock take (default: current)."""
         with self._lock:
             sess = self.current_session() if session is None else session
-            return frozenset(self._found.get(sess, {}))
+            return frozenset(self._idx.found.get(sess, {}))
 
     def pending_sync(self) -> list[Scan]:
         """Scans of items that are here and that SLiMS has not yet confirmed."""
         with self._lock:
             rows = rows_of(self._scans)
-            return [Scan.from_dict(rows[str(s)]) for s in sorted(self._pending)]
+            return [Scan.from_dict(rows[str(s)]) for s in sorted(self._idx.pending)]
 
     def pending_count(self) -> int:
         with self._lock:
-            return len(self._pending)
+            return len(self._idx.pending)
 
     def set_sync(self, results: Mapping[int, str]) -> None:
         """Record SLiMS's confirmation per scan (seq → outcome), durably, in one write."""
@@ -356,45 +355,12 @@ class Store:
             updated = self._scans.update(apply, doc_ids=list(outcome))
             for seq in updated:
                 if outcome[int(seq)] is not None:
-                    self._pending.discard(int(seq))
+                    self._idx.pending.discard(int(seq))
 
     def counts(self) -> dict[str, int]:
         """Live scans per verdict."""
         with self._lock:
-            return {k: v for k, v in self._counts.items() if v}
-
-    # -- indexes ------------------------------------------------------------------
-    def _index(self) -> None:
-        self._counts: Counter[str] = Counter()
-        self._pending: set[int] = set()
-        self._found: dict[int, Counter[str]] = {}
-        self._voided: set[int] = set()
-        cols = rows_of(self._scans).columns("verdict", "code", "session", "sync", "voided")
-        for seq, verdict, code, session, sync, voided in cols:
-            if voided:
-                self._voided.add(seq)
-            else:
-                self._note(
-                    seq, {"verdict": verdict, "code": code, "session": session or 0, "sync": sync}
-                )
-
-    def _note(self, seq: int, d: Mapping[str, Any]) -> None:
-        verdict = d["verdict"]
-        self._counts[verdict] += 1
-        if verdict in _FOUND:
-            self._found.setdefault(int(d.get("session", 0)), Counter())[d["code"]] += 1
-            if d.get("sync") is None:
-                self._pending.add(seq)
-
-    def _forget(self, seq: int, d: Mapping[str, Any]) -> None:
-        verdict = d["verdict"]
-        self._counts[verdict] -= 1
-        self._pending.discard(seq)
-        if verdict in _FOUND:
-            found = self._found.get(int(d.get("session", 0)), Counter())
-            found[d["code"]] -= 1
-            if found[d["code"]] <= 0:
-                del found[d["code"]]
+            return {k: v for k, v in self._idx.counts.items() if v}
 
 
 def _prepare_dir(path: Path) -> None:

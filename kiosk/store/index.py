@@ -1,0 +1,60 @@
+"""What the cart asks of its scans all the time, kept up to date as they change.
+
+Counts per verdict, the codes found per stock take, the scans SLiMS has not
+confirmed yet and the voided ones: the scan loop, the idle screen and the
+uploader ask for these on every scan, so they are indexes, not table scans.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from kiosk.models import Verdict
+
+_FOUND = frozenset(str(v) for v in Verdict if v.counts_as_found)
+
+
+class ScanIndex:
+    """Running summaries of the live (not voided) scans."""
+
+    def __init__(self) -> None:
+        self.counts: Counter[str] = Counter()
+        self.pending: set[int] = set()
+        self.found: dict[int, Counter[str]] = {}
+        self.voided: set[int] = set()
+
+    @classmethod
+    def build(cls, columns: Iterable[tuple[Any, ...]]) -> ScanIndex:
+        """From ``(seq, verdict, code, session, sync, voided)`` rows, as stored."""
+        index = cls()
+        for seq, verdict, code, session, sync, voided in columns:
+            if voided:
+                index.voided.add(seq)
+            else:
+                index.note(
+                    seq, {"verdict": verdict, "code": code, "session": session or 0, "sync": sync}
+                )
+        return index
+
+    def note(self, seq: int, d: Mapping[str, Any]) -> None:
+        """A live scan was stored."""
+        verdict = d["verdict"]
+        self.counts[verdict] += 1
+        if verdict in _FOUND:
+            self.found.setdefault(int(d.get("session", 0)), Counter())[d["code"]] += 1
+            if d.get("sync") is None:
+                self.pending.add(seq)
+
+    def forget(self, seq: int, d: Mapping[str, Any]) -> None:
+        """A live scan was voided (undo)."""
+        verdict = d["verdict"]
+        self.counts[verdict] -= 1
+        self.pending.discard(seq)
+        self.voided.add(seq)
+        if verdict in _FOUND:
+            found = self.found.get(int(d.get("session", 0)), Counter())
+            found[d["code"]] -= 1
+            if found[d["code"]] <= 0:
+                del found[d["code"]]
