@@ -201,6 +201,20 @@ def load(
     return cfg
 
 
+#: Environment variables that carry SLiMS credentials; they win over the files.
+SLIMS_ENVIRONMENT = ("SLIMS_URL", "SLIMS_USER", "SLIMS_PASSWORD")
+
+
+def slims_environment(env: typing.Mapping[str, str] | None = None) -> dict[str, str]:
+    """The SLiMS credentials set in the environment, for :func:`kiosk.slims.connect`.
+
+    Read here, with the rest of the configuration, so that no stage below the
+    wiring looks at the process environment on its own.
+    """
+    env = os.environ if env is None else env
+    return {key: env[key] for key in SLIMS_ENVIRONMENT if env.get(key)}
+
+
 def read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as f:

@@ -11,7 +11,7 @@ import logging
 import threading
 from typing import TYPE_CHECKING
 
-from kiosk.config import Config
+from kiosk.config import Config, slims_environment
 from kiosk.exc import KioskError
 from kiosk.feedback import Feedback
 from kiosk.models import ProblemKind
@@ -60,7 +60,7 @@ class SyncWorker:
         from kiosk.slims.uploader import Uploader  # noqa: PLC0415
 
         try:
-            client = client_from_config(self.cfg.slims)
+            client = client_from_config(self.cfg.slims, env=slims_environment())
             mode = self.cfg.slims.sync_mode
             out = self.cfg.state_path / "exports"
             if client is None or mode == "file":

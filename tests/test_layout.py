@@ -113,3 +113,38 @@ def test_pure_modules_import_only_models_and_errors(path: Path) -> None:
     kiosk = [name for name in imports(path) if _within(name, ("kiosk",))]
     bad = sorted(name for name in kiosk if not _within(name, allowed))
     assert not bad, f"{_rel(path)} imports {', '.join(bad)}"
+
+
+#: Modules that may read the process environment: config loading, systemd's own
+#: protocol variables, and the CLI (which hands the environment to config).
+ENV_READERS = ("kiosk/config.py", "kiosk/systemd.py", "kiosk/cli/")
+
+
+def reads_environment(path: Path) -> bool:
+    """Whether a module touches ``os.environ`` or calls ``os.getenv``."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    return any(
+        isinstance(node, ast.Attribute)
+        and node.attr in ("environ", "getenv")
+        and isinstance(node.value, ast.Name)
+        and node.value.id == "os"
+        for node in ast.walk(tree)
+    )
+
+
+def test_environment_probe_sees_os_environ(tmp_path: Path) -> None:
+    """The probe notices a module that reads an environment variable."""
+    module = tmp_path / "probe.py"
+    module.write_text("import os\nX = os.environ.get('HOME')\n")
+    assert reads_environment(module)
+    module.write_text("import os\nX = os.getcwd()\n")
+    assert not reads_environment(module)
+
+
+@pytest.mark.parametrize(
+    "path",
+    _cases(sorted(p for p in PACKAGE.rglob("*.py") if not _rel(p).startswith(ENV_READERS))),
+)
+def test_only_config_loading_reads_the_environment(path: Path) -> None:
+    """Environment variables are read in config loading only, never by a stage on its own."""
+    assert not reads_environment(path), f"{_rel(path)} reads os.environ"

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.config import Slims
+from kiosk.config import Slims, slims_environment
 from kiosk.exc import (
     CredentialsError,
     SlimsAuthError,
@@ -323,7 +323,7 @@ def test_password_never_printed(fake: FakeSlims, caplog: pytest.LogCaptureFixtur
 
         pickle.dumps(secret)
     env = {"SLIMS_URL": fake.url, "SLIMS_USER": "admin", "SLIMS_PASSWORD": PASSWORD}
-    c = client_from_config(Slims(credentials_file=""), env=env)
+    c = client_from_config(Slims(credentials_file=""), env=slims_environment(env))
     assert c is not None and PASSWORD not in repr(c) + repr(vars(c))
     c.action("B00012")
     fake.inject("stock_take_action", "500", times=99)

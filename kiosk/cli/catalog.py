@@ -15,7 +15,7 @@ import time
 from typing import TYPE_CHECKING
 
 from kiosk.cli.common import load_config, print_json
-from kiosk.config import Config
+from kiosk.config import Config, slims_environment
 from kiosk.exc import CatalogError, SlimsForbidden, SlimsNoStockTake
 from kiosk.models import Item
 from kiosk.slims.export import ExportReport, read_export_file
@@ -76,7 +76,7 @@ def cmd_pull(args: argparse.Namespace) -> int:
     from kiosk.slims.connect import client_from_config  # noqa: PLC0415  (loads requests)
 
     cfg = load_config(args)
-    client = client_from_config(cfg.slims)
+    client = client_from_config(cfg.slims, env=slims_environment())
     if client is None:
         raise CatalogError(
             "no SLiMS is configured (slims.url or SLIMS_URL); export the items in SLiMS and "

@@ -13,7 +13,7 @@ import sys
 import time
 
 from kiosk.cli.common import load_config, print_json
-from kiosk.config import CHOICES
+from kiosk.config import CHOICES, slims_environment
 from kiosk.exc import StoreLocked, SyncError
 from kiosk.store import Store
 
@@ -56,7 +56,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
     cfg = load_config(args)
     mode = args.mode or cfg.slims.sync_mode
-    client = None if mode == "file" else client_from_config(cfg.slims)
+    client = None if mode == "file" else client_from_config(cfg.slims, env=slims_environment())
     if args.init and client is None:
         raise SyncError("--init needs SLiMS: set slims.url and credentials (or SLIMS_URL)")
     show = not args.json and sys.stderr.isatty()

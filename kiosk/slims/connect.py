@@ -9,7 +9,6 @@ password would cross the network unprotected.
 from __future__ import annotations
 
 import logging
-import os
 import urllib.parse
 from collections.abc import Mapping
 from typing import Protocol
@@ -71,15 +70,17 @@ def client_from_credentials(
     )
 
 
-def client_from_config(
-    settings: SlimsSettings, *, env: Mapping[str, str] | None = None
-) -> SlimsClient | None:
-    """A client for the configured SLiMS, or ``None`` when none is configured."""
+def client_from_config(settings: SlimsSettings, *, env: Mapping[str, str]) -> SlimsClient | None:
+    """A client for the configured SLiMS, or ``None`` when none is configured.
+
+    ``env`` holds the credentials set in the environment
+    (:func:`kiosk.config.slims_environment`).
+    """
     creds = load_credentials(
         url=settings.url,
         username=settings.username,
         credentials_file=settings.credentials_file,
-        env=os.environ if env is None else env,
+        env=env,
     )
     if creds is None:
         return None

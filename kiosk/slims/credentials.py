@@ -9,7 +9,6 @@ clean.
 
 from __future__ import annotations
 
-import os
 import stat
 import tomllib
 from collections.abc import Mapping
@@ -84,15 +83,15 @@ def load_credentials(
     url: str = "",
     username: str = "",
     credentials_file: str | Path = "",
-    env: Mapping[str, str] | None = None,
+    env: Mapping[str, str],
 ) -> Credentials | None:
     """Gather URL, user and password; ``None`` when no SLiMS is configured at all.
 
     The environment (``SLIMS_URL``, ``SLIMS_USER``, ``SLIMS_PASSWORD``) overrides
     the credentials file, which overrides the configuration. The file is TOML
     with ``url``, ``username`` and ``password`` keys (top level or in ``[slims]``).
+    ``env`` comes from :func:`kiosk.config.slims_environment`.
     """
-    env = os.environ if env is None else env
     from_file: dict[str, Any] = {}
     path = Path(credentials_file) if credentials_file else None
     if path is not None and path.exists():

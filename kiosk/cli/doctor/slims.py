@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from kiosk.cli.doctor.host import System
 from kiosk.cli.doctor.report import Finding, Level
-from kiosk.config import Config
+from kiosk.config import Config, slims_environment
 from kiosk.exc import KioskError
 from kiosk.slims.credentials import Credentials, load_credentials
 
@@ -23,7 +23,7 @@ def _credentials(cfg: Config, system: System) -> Credentials | None:
         url=cfg.slims.url,
         username=cfg.slims.username,
         credentials_file=cfg.slims.credentials_file,
-        env=system.env,
+        env=slims_environment(system.env),
     )
 
 
