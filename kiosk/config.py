@@ -44,6 +44,8 @@ class StockTake:
     command_prefix: str = "KIOSK:"
     misshelf_check: bool = True
     misshelf_max_gap: int = 3
+    #: A catalogue pulled longer ago than this is a problem on the screen and in the doctor.
+    catalog_max_age_days: float = 14.0
 
 
 @dataclass(frozen=True)
@@ -100,8 +102,8 @@ class Display:
     i2c_address: int = 0x3C
     spi_port: int = 0
     spi_device: int = 0
-    spi_dc: str = "GPIO24"
-    spi_reset: str = "GPIO25"
+    spi_dc: str = "GPIO27"
+    spi_reset: str = "GPIO22"
     rotate: int = 0
     contrast: int = 255
     language: str = "en"
@@ -167,6 +169,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "display.i2c_address": (0x03, 0x77),
     "scanner.timeout_ms": (10, 60_000),
     "stocktake.misshelf_max_gap": (0, 50),
+    "stocktake.catalog_max_age_days": (0, 3650),
     "scanner.max_length": (1, 4096),
     "slims.retries": (0, 20),
     "slims.upload_chunk": (1, 100_000),
@@ -289,9 +292,8 @@ def check_pins(cfg: Config) -> None:
     d = cfg.display
     if d.driver != "none":
         port = d.i2c_port if d.interface == "i2c" else d.spi_port
-        claims += [
-            (f"display ({d.interface} bus {port})", n) for n in pins.bus_pins(d.interface, port)
-        ]
+        bus = pins.bus_pins(d.interface, port, d.spi_device)
+        claims += [(f"display ({d.interface} bus {port})", n) for n in bus]
         if d.interface == "spi":
             claims.append(("display.spi_dc", _as_key("display.spi_dc", pins.bcm, d.spi_dc)))
             if d.spi_reset:
