@@ -122,6 +122,9 @@ class Slims:
     retries: int = 4
     sync_mode: str = "auto"
     upload_chunk: int = 2000
+    #: Where upload files go first: mount points matching these (a USB stick);
+    #: else the state directory's ``exports`` folder.
+    export_dirs: list[str] = field(default_factory=lambda: ["/media/*/*", "/media/*"])
 
 
 @dataclass(frozen=True)
@@ -146,6 +149,11 @@ class Config:
     @property
     def state_path(self) -> Path:
         return Path(self.state_dir)
+
+    @property
+    def exports_path(self) -> Path:
+        """Where upload files go when no USB stick is mounted."""
+        return self.state_path / "exports"
 
 
 #: Allowed values for string keys that name a choice.

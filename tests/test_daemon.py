@@ -26,6 +26,7 @@ class RecordingFeedback(LogFeedback):
         super().__init__()
         self.verdicts: list[Verdict] = []
         self.problems: list[ProblemKind] = []
+        self.details: list[tuple[str, ...]] = []
         self.resolved: list[ProblemKind] = []
         self.closed = False
         self._cond = threading.Condition()
@@ -33,9 +34,10 @@ class RecordingFeedback(LogFeedback):
     def scan(self, scan: Scan, item: Item | None, status: Status) -> None:
         self.verdicts.append(scan.verdict)
 
-    def problem(self, kind: ProblemKind, message: str) -> None:
+    def problem(self, kind: ProblemKind, message: str, *details: str) -> None:
         with self._cond:
             self.problems.append(kind)
+            self.details.append(details)
             self._cond.notify_all()
 
     def resolve(self, kind: ProblemKind) -> None:
@@ -180,7 +182,7 @@ def test_sync_command_from_the_cart_reaches_slims(tmp_path: Path) -> None:
 
 
 def test_sync_without_slims_writes_the_upload_file(tmp_path: Path) -> None:
-    """With no SLiMS configured, a sync from the cart writes the upload file in the state dir."""
+    """With no SLiMS, a sync from the cart writes the upload file; the scan still awaits SLiMS."""
     import dataclasses
 
     from kiosk.config import Slims
@@ -188,7 +190,7 @@ def test_sync_without_slims_writes_the_upload_file(tmp_path: Path) -> None:
     from kiosk.sync_worker import SyncWorker
 
     cfg = dataclasses.replace(
-        Config(), slims=Slims(credentials_file=""), state_dir=str(tmp_path / "s")
+        Config(), slims=Slims(credentials_file="", export_dirs=[]), state_dir=str(tmp_path / "s")
     )
     with Store.open(cfg.state_path) as store:
         store.replace_catalog(shelf_items(), source="test")
@@ -197,7 +199,8 @@ def test_sync_without_slims_writes_the_upload_file(tmp_path: Path) -> None:
         for code in ("B0004", "KIOSK:sync"):
             daemon.handle(Barcode(code, "t", 0.0))
         assert worker.finished.wait(30)
-        assert store.pending_count() == 0
+        assert store.pending_count() == 1 and store.exported_count() == 1
+        assert daemon.status().exported == 1
     (export,) = (cfg.state_path / "exports").iterdir()
     assert export.read_text().split() == ["B0004"]
 

@@ -355,7 +355,10 @@ def _problem(c: _Canvas, s: ProblemScreen, lang: str) -> None:
     key = f"body.{s.kind}"
     if not s.details and has(f"{key}.bare"):
         key = f"{key}.bare"
-    text = fold(tr(lang, key, *s.details)) if has(key) else fold(s.message or s.kind)
+    try:
+        text = fold(tr(lang, key, *s.details)) if has(key) else fold(s.message or s.kind)
+    except IndexError:  # fewer details than the text names: the English account then
+        text = fold(s.message or s.kind)
     f = font(11)
     lines = c.wrap(text, f, c.width - 2, len(_ROWS))
     for baseline, line in zip(_ROWS, lines, strict=False):
