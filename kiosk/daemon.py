@@ -245,7 +245,7 @@ class Daemon:
         health = CatalogHealth(
             count=len(self.engine.catalog),
             loaded=float(loaded) if isinstance(loaded, int | float) else None,
-            now=time.time(),
+            now=self.clock.now().wall,
             max_age_days=self.cfg.stocktake.catalog_max_age_days,
         )
         if not health.ok:

@@ -239,7 +239,13 @@ def _idle(c: _Canvas, s: Idle, lang: str) -> None:
         c.draw.rectangle((0, 44, c.width - 1, 53), fill=1)
         c.line(52, text, 10, fill=0)
     else:
-        c.line(52, _sync_state(st, lang), 10)
+        # Big numbers: a smaller font, then a shorter text; never cut.
+        for text in _sync_state(st, lang):
+            state = _spaced(fold(text))
+            f = c.fit(state, (10, 9, 8), c.width - 2)
+            if c.width_of(state, f) <= c.width - 2:
+                break
+        c.text((1, 52), c.clip(state, f, c.width - 2), f)
     if s.last is None:
         c.line(63, tr(lang, "ready"), 10)
     else:
@@ -247,16 +253,17 @@ def _idle(c: _Canvas, s: Idle, lang: str) -> None:
         c.line(63, tr(lang, "last", v=verdict, code=s.last.code), 10, data=True)
 
 
-def _sync_state(st: Status, lang: str) -> str:
-    """Where the found scans stand: only what SLiMS confirmed is "in SLiMS"."""
+def _sync_state(st: Status, lang: str) -> list[str]:
+    """Where the found scans stand (only what SLiMS confirmed is "in SLiMS"), longest first."""
     unsent = st.unsynced - st.exported
     if not st.unsynced:
-        return tr(lang, "all_synced")
+        return [tr(lang, "all_synced")]
     if not unsent:
-        return tr(lang, "exported", n=_num(st.exported, lang))
+        return [tr(lang, "exported", n=_num(st.exported, lang))]
     if not st.exported:
-        return tr(lang, "unsynced", n=_num(st.unsynced, lang))
-    return tr(lang, "unsynced_exported", n=_num(unsent, lang), m=_num(st.exported, lang))
+        return [tr(lang, "unsynced", n=_num(st.unsynced, lang))]
+    both = tr(lang, "unsynced_exported", n=_num(unsent, lang), m=_num(st.exported, lang))
+    return [both, tr(lang, "not_in_slims", n=_num(st.unsynced, lang))]
 
 
 def _num(n: int, lang: str) -> str:
