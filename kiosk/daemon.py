@@ -109,7 +109,7 @@ class Daemon:
         )
         #: Run spans and no-label tallies for the screens (rebuilt from the stored scans).
         self.walk = Walk()
-        self.walk.recall(store.scans(session=store.current_session()), store.current_run())
+        self.walk.recall(store.run_scans())
         if cfg.stocktake.misshelf_check:
             self._prepare_shelf_order()
 
@@ -234,7 +234,7 @@ class Daemon:
             exported=self.store.exported_count(),
             catalog_size=len(self.engine.catalog),
             paused=self.engine.paused,
-            nolabel=self.walk.nolabel(self.engine.location),
+            nolabel=self.store.nolabel_count(self.engine.location),
             last_span=self.walk.last_span,
         )
 

@@ -80,9 +80,7 @@ class Store:
                 self._check_schema()
             meta: Mapping[str, Any] = self._meta.get(doc_id=1) or {}
             self._state: dict[str, Any] = dict(meta.get("state", {}))
-            self._idx = ScanIndex.build(
-                rows_of(self._scans).columns("verdict", "code", "session", "sync", "voided")
-            )
+            self._idx = ScanIndex.build(rows_of(self._scans).columns(*ScanIndex.COLUMNS))
         except BaseException:
             self.close()
             raise
@@ -346,6 +344,23 @@ class Store:
     def pending_count(self) -> int:
         with self._lock:
             return len(self._idx.pending)
+
+    def nolabel_count(self, location: str) -> int:
+        """Books without a label tallied at ``location`` (any spelling) in this stock take."""
+        with self._lock:
+            return self._idx.nolabel[(self.current_session(), location.casefold())]
+
+    def run_scans(self) -> list[Scan]:
+        """The live scans of the current shelf run, oldest first (read from its first scan)."""
+        with self._lock:
+            run = rows_of(self._runs).get(str(self.current_run())) or {}
+            rows = rows_of(self._scans)
+            first = int(run.get("first_seq", rows.max_id + 1))
+            return [
+                Scan.from_dict(rows[str(seq)])
+                for seq in range(first, rows.max_id + 1)
+                if seq not in self._idx.voided and str(seq) in rows
+            ]
 
     def exported_count(self) -> int:
         """Pending scans that sit in an upload file, not yet in SLiMS."""
