@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from typing import Any
 
 from kiosk import config
 from kiosk.config import Config
+from kiosk.text import json_line
 
 
 def load_config(args: argparse.Namespace) -> Config:
@@ -16,5 +16,5 @@ def load_config(args: argparse.Namespace) -> Config:
 
 
 def print_json(obj: Any) -> None:
-    sys.stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
+    sys.stdout.write(json_line(obj) + "\n")
     sys.stdout.flush()
