@@ -21,7 +21,9 @@ from kiosk.text import csv_cell
 def to_csv(rep: Report, catalog: Mapping[str, Item]) -> str:
     """One row per finding, ``list`` first, for a spreadsheet (codes never reformatted)."""
     buf = io.StringIO()
-    w = csv.writer(buf, lineterminator="\n")
+    # Every cell quoted: with "\n" line ends the csv module leaves a lone "\r" bare,
+    # and a reader would start a new row (and a formula) there.
+    w = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_ALL)
 
     def put(cells: list[str]) -> None:
         w.writerow([csv_cell(c) for c in cells])
