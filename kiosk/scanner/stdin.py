@@ -8,29 +8,35 @@ scanner's decoder judges one code at a time: a byte that is not UTF-8 is
 replaced (and reported) in its own line only, and a line longer than
 ``max_length`` is reported and dropped without being held in memory whole.
 Nothing in one bad line can end or skip the lines after it.
+
+A real file descriptor is read with ``os.read``, not through Python's
+buffered reader: a thread blocked in that reader holds its lock, and the
+interpreter aborts at exit when it cannot take it (after SIGTERM, say).
 """
 
 from __future__ import annotations
 
+import io
+import os
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 from kiosk.models import Barcode
 from kiosk.scanner import Sink
 from kiosk.text import printable
 
-#: Bytes read at a time while skipping the rest of an overlong line.
-_SKIP_CHUNK = 1 << 16
+#: Bytes read at a time.
+_CHUNK = 1 << 16
 
 
 class StdinSource:
     """Reads lines from ``stream``; its end finishes the source.
 
-    ``stream`` is a binary stream, a text stream (its ``buffer`` is read when
-    it has one, so decoding stays per line), or any iterable of lines.
+    ``stream`` is a binary or text stream (a real file descriptor is read
+    directly), or any iterable of lines, ``str`` or ``bytes``.
     """
 
     def __init__(
@@ -44,8 +50,7 @@ class StdinSource:
             raise ValueError(f"max_length must be at least 1, got {max_length}")
         self.name = name
         self.max_length = max_length
-        stream = stream if stream is not None else sys.stdin
-        self._stream: Any = getattr(stream, "buffer", stream)
+        self._stream: Any = stream if stream is not None else sys.stdin
         self._thread: threading.Thread | None = None
 
     def start(self, sink: Sink) -> None:
@@ -56,14 +61,15 @@ class StdinSource:
 
     def _read(self, sink: Sink) -> None:
         try:
-            for number, raw, length in self._lines():
+            lines = _split(_chunks(self._stream), self._byte_limit())
+            for number, (raw, length) in enumerate(lines, start=1):
                 self._line(sink, number, raw, length)
         except (OSError, ValueError) as e:  # closed stream on shutdown
             sink.problem(f"input ended: {e}")
         finally:
             sink.finished(self.name)
 
-    def _line(self, sink: Sink, number: int, raw: bytes | str, length: int) -> None:
+    def _line(self, sink: Sink, number: int, raw: bytes, length: int) -> None:
         where = f"{self.name} line {number}"
         if length > self._byte_limit():
             sink.problem(
@@ -71,18 +77,15 @@ class StdinSource:
                 f"({self.max_length}); not a barcode, dropped"
             )
             return
-        if isinstance(raw, bytes):
-            try:
-                text = raw.decode("utf-8")
-            except UnicodeDecodeError as e:
-                text = raw.decode("utf-8", errors="replace")
-                sink.problem(
-                    f"{where}: byte 0x{raw[e.start]:02x} is not UTF-8; read as \ufffd "
-                    "(check the scanner's keyboard layout or the file's encoding)"
-                )
-        else:
-            text = raw
-        text = text.rstrip("\r\n").strip()
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as e:
+            text = raw.decode("utf-8", errors="replace")
+            sink.problem(
+                f"{where}: byte 0x{raw[e.start]:02x} is not UTF-8; read as \ufffd "
+                "(check the scanner's keyboard layout or the file's encoding)"
+            )
+        text = text.strip()
         if not text:
             sink.problem(f"{where}: empty barcode line ignored")
         elif len(text) > self.max_length:
@@ -98,30 +101,52 @@ class StdinSource:
         # exact character count is checked after decoding.
         return 4 * self.max_length + 64
 
-    def _lines(self) -> Iterator[tuple[int, bytes | str, int]]:
-        """``(line number, line, its full length)``; an overlong line is cut, its rest skipped."""
-        readline: Callable[[int], bytes | str] | None = getattr(self._stream, "readline", None)
-        if readline is None:  # a plain iterable (a generator of lines)
-            for number, line in enumerate(self._stream, start=1):
-                yield number, line, len(line)
-            return
-        limit = self._byte_limit()
-        number = 0
-        while True:
-            line = readline(limit + 1)
-            if not line:
-                return
-            number += 1
-            length = len(line)
-            rest = line
-            while length > limit and rest[-1:] not in (b"\n", "\n"):
-                rest = readline(_SKIP_CHUNK)
-                if not rest:
-                    break
-                length += len(rest)
-            yield number, line, length
-
     def stop(self) -> None:
-        # A thread blocked in readline() cannot be interrupted portably; it is a
+        # A thread blocked in a read cannot be interrupted portably; it is a
         # daemon thread and ends with the process.
         pass
+
+
+def _chunks(stream: Any) -> Iterator[bytes]:
+    """The bytes of ``stream`` as they arrive, whatever kind of stream it is."""
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, ValueError):  # io.UnsupportedOperation is both
+        fd = None
+    if fd is not None:
+        while chunk := os.read(fd, _CHUNK):
+            yield chunk
+        return
+    raw = getattr(stream, "buffer", stream)
+    if isinstance(raw, io.IOBase) and hasattr(raw, "read1"):
+        while chunk := raw.read1(_CHUNK):
+            yield chunk
+        return
+    if isinstance(raw, io.TextIOBase):
+        while text := raw.read(_CHUNK):
+            yield text.encode("utf-8", errors="surrogateescape")
+        return
+    for line in raw:  # a generator of lines
+        yield line if isinstance(line, bytes) else line.encode("utf-8", errors="surrogateescape")
+
+
+def _split(chunks: Iterable[bytes], limit: int) -> Iterator[tuple[bytes, int]]:
+    """``(line, its full length)`` per line; only the first ``limit + 1`` bytes are kept."""
+    line = bytearray()
+    length = 0
+    for chunk in chunks:
+        start = 0
+        while start < len(chunk):
+            nl = chunk.find(b"\n", start)
+            end = len(chunk) if nl < 0 else nl + 1
+            length += end - start
+            room = limit + 1 - len(line)
+            if room > 0:
+                line += chunk[start : min(end, start + room)]
+            start = end
+            if nl >= 0:
+                yield bytes(line), length
+                line.clear()
+                length = 0
+    if length:
+        yield bytes(line), length
