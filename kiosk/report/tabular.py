@@ -21,12 +21,14 @@ from kiosk.text import csv_cell
 def to_csv(rep: Report, catalog: Mapping[str, Item]) -> str:
     """One row per finding, ``list`` first, for a spreadsheet (codes never reformatted)."""
     buf = io.StringIO()
-    # Every cell quoted: with "\n" line ends the csv module leaves a lone "\r" bare,
-    # and a reader would start a new row (and a formula) there.
-    w = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_ALL)
+    w = csv.writer(buf, lineterminator="\n")
+    # With "\n" line ends the csv module leaves a lone "\r" unquoted, and a reader
+    # would start a new row (and a formula) there: such rare rows are quoted whole.
+    quoted = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_ALL)
 
     def put(cells: list[str]) -> None:
-        w.writerow([csv_cell(c) for c in cells])
+        safe = [csv_cell(c) for c in cells]
+        (quoted if any("\r" in c for c in safe) else w).writerow(safe)
 
     put(["list", "item_code", "call_number", "location", "title", "note"])
 
