@@ -8,7 +8,6 @@ most: a scan is stored durably *before* it is printed or signalled.
 
 from __future__ import annotations
 
-import json
 import logging
 import queue
 import threading
@@ -29,6 +28,7 @@ from kiosk.feedback import Feedback, Status
 from kiosk.models import Barcode, Command, ProblemKind, Scan, SyncOutcome, Verdict
 from kiosk.scanner import Source
 from kiosk.store import Store
+from kiosk.text import json_line
 
 if TYPE_CHECKING:
     from kiosk.sync_worker import SyncWorker
@@ -306,7 +306,7 @@ class Daemon:
     def _emit(self, scan: Scan) -> None:
         if self.out is None:
             return
-        self.out.write(json.dumps(scan.to_dict(), ensure_ascii=False) + "\n")
+        self.out.write(json_line(scan.to_dict()) + "\n")
         self.out.flush()
 
     def _command(self, command: Command) -> None:

@@ -7,10 +7,11 @@ import logging
 import sys
 from pathlib import Path
 
-from kiosk.cli.common import load_config
+from kiosk.cli.common import cannot_write, load_config
 from kiosk.exc import StoreError
 from kiosk.printing.sheet import build_sheet, write_sheet
 from kiosk.store import Store
+from kiosk.text import printable
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +57,12 @@ def cmd_commands(args: argparse.Namespace) -> int:
         max_length=cfg.scanner.max_length,
     )
     for problem in sheet.problems:
-        print(f"kiosk: warning: left out: {problem}", file=sys.stderr)
-    paths = write_sheet(sheet, args.out)
-    print(f"{len(sheet.codes)} command barcodes written to {args.out}/ ({paths[0].name} to print)")
+        print(f"kiosk: warning: left out: {printable(problem)}", file=sys.stderr)
+    try:
+        paths = write_sheet(sheet, args.out)
+    except OSError as e:
+        raise cannot_write("the command sheet", args.out, e, folder=True) from None
+    shown = printable(str(args.out))
+    print(f"{len(sheet.codes)} command barcodes written to {shown}/ ({paths[0].name} to print)")
     printed = {c.arg for c in sheet.locations}
     return 1 if any(n and n not in printed for n in wanted) else 0

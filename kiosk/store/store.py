@@ -64,9 +64,7 @@ class Store:
             _prepare_dir(self.state_dir)
             self._lock_fd = _flock(self.state_dir / "kiosk.lock")
         elif not self.state_dir.is_dir():
-            raise StoreError(
-                f"state directory {self.state_dir} does not exist (nothing stored yet)"
-            )
+            raise StoreError(_not_a_dir(self.state_dir))
         self._dbs: list[KioskDB] = []
         try:
             self._scans_db = self._open("scans.json")
@@ -388,7 +386,15 @@ class Store:
             return {k: v for k, v in self._idx.counts.items() if v}
 
 
+def _not_a_dir(path: Path) -> str:
+    if path.exists():
+        return f"state directory {path} is not a directory; choose another with --state-dir"
+    return f"state directory {path} does not exist (nothing stored yet)"
+
+
 def _prepare_dir(path: Path) -> None:
+    if path.exists() and not path.is_dir():
+        raise StoreError(_not_a_dir(path))
     try:
         path.mkdir(parents=True, exist_ok=True, mode=0o750)
     except OSError as e:
