@@ -9,6 +9,7 @@ beyond the hardware: the same code paths run on the cart.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import logging
 import shutil
 import time
@@ -44,12 +45,21 @@ class DemoResult:
     counts: Mapping[str, int]
 
 
-def load_sample() -> list[Item]:
+def load_sample(today: datetime.date | None = None) -> list[Item]:
+    """The sample library, its loans due around ``today`` (some overdue) as SLiMS lists them."""
     data = resources.files("kiosk") / "data"
     with resources.as_file(data / "sample_catalog.csv") as csv_path:
         items = read_export_file(csv_path)
-    loans = set((data / "sample_loans.txt").read_text().split())
-    return [dataclasses.replace(it, on_loan=it.code in loans) for it in items]
+    loans = (data / "sample_loans.txt").read_text().split()
+    day = today or datetime.date.today()
+    # Seven-day loans spread over the last five weeks: about two in three are overdue.
+    due = {c: day + datetime.timedelta(days=(i * 11) % 35 - 21) for i, c in enumerate(loans)}
+    return [
+        dataclasses.replace(it, on_loan=True, due=due[it.code].isoformat())
+        if it.code in due
+        else it
+        for it in items
+    ]
 
 
 def shelf_walk(items: list[Item], cfg: Config) -> list[str]:
@@ -128,5 +138,7 @@ def run_demo(out: Path, cfg: Config) -> DemoResult:
     html_path, json_path = out / "report.html", out / "report.json"
     html_path.write_text(report.render(rep, catalog, "html", cfg.report.language), "utf-8")
     json_path.write_text(report.render(rep, catalog, "json"), "utf-8")
-    print(report.render(rep, catalog, "text", cfg.report.language), end="")
+    # On the console the work and the figures; the on-loan recap is in report.html.
+    console = ("todo", "summary", "lists")
+    print(report.render(rep, catalog, "text", cfg.report.language, console), end="")
     return DemoResult(out, upload, html_path, json_path, frames, counts)
