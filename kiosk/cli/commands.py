@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from kiosk.cli.common import load_config
+from kiosk.cli.texts import say
 from kiosk.exc import StoreError
 from kiosk.printing.sheet import build_sheet, write_sheet
 from kiosk.store import Store
@@ -55,9 +56,11 @@ def cmd_commands(args: argparse.Namespace) -> int:
         language=args.language or cfg.report.language,
         max_length=cfg.scanner.max_length,
     )
+    lang = sheet.language
     for problem in sheet.problems:
-        print(f"kiosk: warning: left out: {problem}", file=sys.stderr)
+        print(f"kiosk: {say(lang, 'commands.left_out', problem=problem)}", file=sys.stderr)
     paths = write_sheet(sheet, args.out)
-    print(f"{len(sheet.codes)} command barcodes written to {args.out}/ ({paths[0].name} to print)")
+    written = {"n": len(sheet.codes), "out": args.out, "file": paths[0].name}
+    print(say(lang, "commands.written", **written))
     printed = {c.arg for c in sheet.locations}
     return 1 if any(n and n not in printed for n in wanted) else 0

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from kiosk import report
 from kiosk.app import build_cart
+from kiosk.cli.texts import say
 from kiosk.config import Config
 from kiosk.engine.callnumber import sort_key
 from kiosk.models import Item
@@ -120,7 +121,7 @@ def run_demo(out: Path, cfg: Config) -> DemoResult:
         shutil.rmtree(d, ignore_errors=True)
     cfg = dataclasses.replace(cfg, state_dir=str(state))
     items = load_sample()
-    print(f"catalogue: {len(items)} items from the bundled SLiMS export sample")
+    print(say(cfg.report.language, "demo.catalog", n=len(items)))
     with Store.open(state) as store:
         store.replace_catalog(items, source="sample")
         store.set_state(stocktake="Demo stock take")

@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 
 from kiosk.cli.common import load_config, print_json
+from kiosk.cli.texts import say
+from kiosk.report.texts import TEXT
 from kiosk.store import Store
+from kiosk.textfmt import num
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -34,11 +37,14 @@ def cmd_status(args: argparse.Namespace) -> int:
             }
         )
         return 0
-    print(f"state directory: {cfg.state_path}")
-    print(f"catalogue: {catalog['count']} items (source: {catalog.get('source') or 'none'})")
-    print(f"location: {state.get('location') or '-'}   shelf run: {state.get('run', 1)}")
-    print(f"scans: {sum(counts.values())}")
+    lang = cfg.report.language
+    t = TEXT[lang]
+    source = catalog.get("source") or say(lang, "status.no_source")
+    print(say(lang, "status.state_dir", path=cfg.state_path))
+    print(say(lang, "status.catalog", n=catalog["count"], source=source))
+    print(say(lang, "status.where", location=state.get("location") or "-", run=state.get("run", 1)))
+    print(say(lang, "status.scans", n=sum(counts.values())))
     for verdict, n in sorted(counts.items(), key=lambda kv: -kv[1]):
-        print(f"  {verdict:<15}{n:>7}")
-    print(f"not yet synced: {unsynced}")
+        print(f"  {t.get(f'v.{verdict}', verdict):<26}{num(n, lang):>7}")
+    print(say(lang, "status.unsynced", n=unsynced))
     return 0

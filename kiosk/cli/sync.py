@@ -13,9 +13,12 @@ import sys
 import time
 
 from kiosk.cli.common import load_config, print_json
+from kiosk.cli.texts import say
 from kiosk.config import CHOICES, slims_environment
 from kiosk.exc import StoreLocked, SyncError
+from kiosk.report.texts import TEXT
 from kiosk.store import Store
+from kiosk.textfmt import num
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -55,6 +58,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     from kiosk.slims.uploader import Uploader  # noqa: PLC0415
 
     cfg = load_config(args)
+    lang = cfg.report.language
     mode = args.mode or cfg.slims.sync_mode
     client = None if mode == "file" else client_from_config(cfg.slims, env=slims_environment())
     if args.init and client is None:
@@ -66,7 +70,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
         now = time.monotonic()
         if show and (now - last[0] >= 0.1 or done == total):
             last[0] = now
-            sys.stderr.write(f"\rsync {done}/{total}")
+            sys.stderr.write("\r" + say(lang, "sync.progress", done=done, total=total))
             sys.stderr.flush()
 
     try:
@@ -79,11 +83,11 @@ def cmd_sync(args: argparse.Namespace) -> int:
                 site=args.site,
                 classification=args.classification,
             )
-            print(f"started stock take {args.init!r} in SLiMS", file=sys.stderr)
+            print(say(lang, "sync.started", name=args.init), file=sys.stderr)
         try:
             store = Store.open(cfg.state_path)
         except StoreLocked as e:
-            return _ask_daemon(e)
+            return _ask_daemon(e, lang)
         with store:
             uploader = Uploader(
                 store,
@@ -104,15 +108,17 @@ def cmd_sync(args: argparse.Namespace) -> int:
         print_json(result.to_dict())
     else:
         where = f" → {result.file}" if result.file else ""
-        print(f"sync ({result.mode}): {result.synced} of {result.pending} scans confirmed{where}")
+        done = {"synced": result.synced, "pending": result.pending}
+        print(say(lang, "sync.result", mode=result.mode, where=where, **done))
+        t = TEXT[lang]
         for outcome, n in sorted(result.outcomes.items(), key=lambda kv: -kv[1]):
-            print(f"  {outcome:<17}{n:>7}")
+            print(f"  {t.get(f's.{outcome}', outcome):<42}{num(n, lang):>7}")
         if result.left:
-            print(f"not synced: {result.left} (run `kiosk sync` again, or use --mode item)")
+            print(say(lang, "sync.left", n=result.left))
     return 0 if result.complete else 3
 
 
-def _ask_daemon(locked: StoreLocked) -> int:
+def _ask_daemon(locked: StoreLocked, lang: str) -> int:
     """The daemon owns the store: ask it to sync (as its sync button would)."""
     if locked.pid is None:
         raise locked
@@ -120,9 +126,5 @@ def _ask_daemon(locked: StoreLocked) -> int:
         os.kill(locked.pid, signal.SIGUSR1)
     except OSError as e:
         raise SyncError(f"the daemon (pid {locked.pid}) holds the store: {e.strerror}") from e
-    print(
-        f"the daemon (pid {locked.pid}) is running: asked it to sync now with its "
-        "configuration; follow it on the cart's screen or in its log",
-        file=sys.stderr,
-    )
+    print(say(lang, "sync.daemon", pid=str(locked.pid)), file=sys.stderr)
     return 0
