@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from kiosk import cli, report
-from kiosk.models import Item, Verdict
+from kiosk.models import Item, Scan, Verdict
 from kiosk.store import Store
 from tests.test_report import catalog, parse_html, scan
 
@@ -27,7 +27,7 @@ def _no_env_config(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("KIOSK_STATE_DIR", raising=False)
 
 
-def day_walk() -> list:
+def day_walk() -> list[Scan]:
     """A shelf walk with one of each thing to do: a gap, a stray, a visitor, a loan, a stranger."""
     return [
         scan("B0001"),

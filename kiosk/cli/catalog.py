@@ -12,14 +12,16 @@ import dataclasses
 import logging
 import sys
 import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from kiosk.cli.common import load_config, print_json
 from kiosk.config import Config, slims_environment
-from kiosk.exc import CatalogError, SlimsForbidden, SlimsNoStockTake
+from kiosk.exc import CatalogError, SlimsForbidden, SlimsNoStockTake, SlimsProtocolError
 from kiosk.models import Item
 from kiosk.slims.export import ExportReport, read_export_file
 from kiosk.store import Store
+from kiosk.textfmt import parse_day
 
 if TYPE_CHECKING:
     from kiosk.slims.client import SlimsClient
@@ -44,7 +46,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     imp.add_argument(
         "--on-loan",
         metavar="FILE",
-        help="optional text file of item codes currently on loan, one a line",
+        help="optional text file of item codes currently on loan, one a line "
+        "(optionally followed by the due date, YYYY-MM-DD)",
     )
     imp.add_argument("--json", action="store_true", help="machine-readable summary")
     imp.set_defaults(func=cmd_import)
@@ -62,13 +65,15 @@ def cmd_import(args: argparse.Namespace) -> int:
     cfg = load_config(args)
     report = ExportReport()
     items = read_export_file(args.file, report=report)
-    on_loan: set[str] = set()
+    on_loan: dict[str, str] = {}
     if args.on_loan:
         try:
             with open(args.on_loan, encoding="utf-8") as f:
-                on_loan = {line.strip() for line in f if line.strip()}
+                rows = [line.split() for line in f if line.strip()]
         except OSError as e:
             raise CatalogError(f"cannot read on-loan list {args.on_loan}: {e.strerror}") from None
+        # "CODE" or "CODE DUE-DATE" (YYYY-MM-DD) a line.
+        on_loan = {r[0]: r[1] if len(r) > 1 and parse_day(r[1]) else "" for r in rows}
     return _store(cfg, items, on_loan, report, source=f"import:{args.file}", as_json=args.json)
 
 
@@ -98,35 +103,44 @@ def cmd_pull(args: argparse.Namespace) -> int:
     return _store(cfg, items, on_loan, report, source=f"slims:{client.base}", as_json=args.json)
 
 
-def _on_loan(client: SlimsClient) -> set[str]:
-    """On-loan codes: the active stock take's list, else the loan report."""
+def _on_loan(client: SlimsClient) -> dict[str, str]:
+    """On-loan codes → due date: the active stock take's list, else the loan report.
+
+    Due dates are only in the loan report (Reporting rights); without them the
+    loans are still marked, and the report says the due dates are missing.
+    """
     try:
-        codes = client.on_loan_codes()
+        codes: set[str] | None = client.on_loan_codes()
     except SlimsNoStockTake:
-        try:
-            codes = client.loan_codes_from_reports()
-        except SlimsForbidden:
+        codes = None
+    try:
+        dues = client.loans_from_reports()
+    except (SlimsForbidden, SlimsProtocolError) as e:
+        if codes is None:
             log.warning(
                 "no active stock take, and user %r may not read SLiMS's loan report: "
                 "on-loan items are not marked in the catalogue",
                 client.username,
             )
-            return set()
+            return {}
+        log.warning("on-loan items have no due date: SLiMS's loan report gave none (%s)", e)
+        dues = {}
+    loans = dues if codes is None else {c: dues.get(c, "") for c in codes}
     lent = client.api_total("lent")
-    if lent is not None and lent != len(codes):
+    if lent is not None and lent != len(loans):
         log.warning(
             "SLiMS counts %d open loans, the kiosk got %d on-loan codes "
             "(loans outside the stock take's scope are not listed)",
             lent,
-            len(codes),
+            len(loans),
         )
-    return codes
+    return loans
 
 
 def _store(
     cfg: Config,
     items: list[Item],
-    on_loan: set[str],
+    on_loan: Mapping[str, str],
     report: ExportReport,
     *,
     source: str,
@@ -134,9 +148,11 @@ def _store(
 ) -> int:
     if not items:
         raise CatalogError("the export holds no items; the catalogue was left unchanged")
-    folded = {c.casefold() for c in on_loan}
+    folded = {c.casefold(): due for c, due in on_loan.items()}
     items = [
-        dataclasses.replace(it, on_loan=True) if it.code.casefold() in folded else it
+        dataclasses.replace(it, on_loan=True, due=folded[it.code.casefold()])
+        if it.code.casefold() in folded
+        else it
         for it in items
     ]
     loaned = sum(1 for it in items if it.on_loan)

@@ -101,6 +101,8 @@ def to_text(rep: Report, catalog: Mapping[str, Item], lang: str, sections: Colle
         lines.append(f"{t['sync']}: {outcomes or t['none']}")
     if "on_loan" in sections and rep.on_loan_detail:
         lines += ["", f"{t['on_loan']} ({n(len(rep.on_loan_detail))})"]
+        if not any(loan.due for loan in rep.on_loan_detail):
+            lines.append(f"  {t['on_loan_no_due']}")
         for loan in rep.on_loan_detail:
             day = textfmt.parse_day(loan.due)
             due = textfmt.date(day, lang) if day else t["due_unknown"]
