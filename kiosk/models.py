@@ -97,6 +97,8 @@ class Item:
     status: str = ""
     site: str = ""
     on_loan: bool = False
+    #: Due date (``YYYY-MM-DD``) of the open loan, when SLiMS's loan list gave one.
+    due: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

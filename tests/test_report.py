@@ -176,7 +176,10 @@ def test_wrong_location_says_where_it_belongs_and_where_it_stood() -> None:
     ]
     assert rep.found == ["B0100"]
     html = report.render(rep, catalog(), "html")
-    assert "<b>Fiksi</b></td><td>Rak Umum</td>" in html
+    assert (
+        '<td data-label="Belongs in"><b>Fiksi</b></td><td data-label="Found in">Rak Umum</td>'
+        in html
+    )
 
 
 def test_unreadable_call_number_is_never_missing_and_is_listed_to_fix() -> None:
@@ -191,7 +194,7 @@ def test_unreadable_call_number_is_never_missing_and_is_listed_to_fix() -> None:
     assert fixes.keys() == {"B0200", "B0201"}
     assert fixes["B0201"].unplaced and fixes["B0201"].problems == ("empty call number",)
     html = report.render(rep, cat, "html", "id")
-    assert "Nomor panggil yang perlu diperbaiki di SLiMS (2)" in html
+    assert "Nomor panggil yang perlu dibetulkan di SLiMS (2)" in html
 
 
 def test_coverage_overall_and_per_location() -> None:
@@ -245,7 +248,9 @@ def test_sync_verdict_per_item_problems_first() -> None:
     assert rep.sync["pending"] == ["B0003"]
     html = report.render(rep, catalog(), "html")
     assert "not in this SLiMS stock take" in html and "not yet synced" in html
-    assert "belum disinkronkan" in report.render(rep, catalog(), "html", "id")
+    assert "belum dikirim" in report.render(rep, catalog(), "html", "id")
+    refused = html.split("Not accepted by SLiMS: look the item up in SLiMS (2)")[1]
+    assert refused.index("B0002") < refused.index("B0101") < refused.index("</table>")
 
 
 def test_items_only_in_the_upload_file_are_not_confirmed_by_slims() -> None:
@@ -256,8 +261,9 @@ def test_items_only_in_the_upload_file_are_not_confirmed_by_slims() -> None:
         ("B0001", "exported"),
         ("B0002", "accepted"),
     ]
-    html = report.render(rep, catalog(), "html")
-    assert "SLiMS verdict per item (1)" in html and "Confirmed in SLiMS: accepted (1)" in html
+    html = report.render(rep, catalog(), "html", sections=report.SECTIONS)
+    assert "in the upload file, not yet in SLiMS" in html
+    assert "Confirmed in SLiMS: accepted (1)" in html
     assert "Confirmed in SLiMS: in the upload file" not in html
 
 
@@ -272,7 +278,7 @@ def test_html_is_self_contained_escaped_and_has_both_charts() -> None:
     assert "script" not in names and "img" not in names and "link" not in names
     assert not any("src" in a or "href" in a for _, a in tags)
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; co" in text
-    assert names.count("svg") == 2
+    assert text.count('<div class="chart" role="img">') == 2
     assert "By location" in text and "By DDC class" in text and "000 Generalities" in text
     assert "@page" in text and "@media print" in text
 
@@ -282,19 +288,18 @@ def test_every_section_has_a_heading_in_each_language(lang: str) -> None:
     """Every list the procedure asks for has its own heading, translated."""
     cat = catalog()
     rep = report.build(cat, [scan("B0001"), scan("B0003")])
-    text = report.render(rep, cat, "html", lang)
-    heads = re.findall(r"<h2>(.*?)</h2>", text)
+    text = report.render(rep, cat, "html", lang, sections=report.SECTIONS)
+    heads = re.findall(r"<h[23]>(.*?)</h[23]>", text)
     t = report.TEXT[lang]
     for key in (
+        "todo",
+        "todo.missing",
+        "summary",
         "by_location",
         "by_class",
         "ranges",
-        "missing",
-        "misshelved",
-        "wrong_location",
+        "lists",
         "on_loan",
-        "on_loan_on_shelf",
-        "unknown",
         "duplicates",
         "invalid",
         "excluded",
@@ -341,7 +346,7 @@ def test_json_csv_and_text() -> None:
     assert by_list[("sync", "B0001")]["note"] == "pending"
 
     text = report.render(rep, cat, "text", "id")
-    assert "Hilang: 1" in text and "Salah lokasi: 1" in text
+    assert "Tidak ditemukan: 1" in text and "Salah lokasi: 1" in text
 
 
 def test_json_keeps_its_keys_and_their_order() -> None:
@@ -385,6 +390,8 @@ def test_json_keeps_its_keys_and_their_order() -> None:
         "call_numbers_to_fix",
         "by_location",
         "by_class",
+        "on_loan_detail",
+        "found_again",
     ]
     assert list(data["misshelved"][0]) == [
         "code",

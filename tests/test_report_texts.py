@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
+from kiosk import textfmt
 from kiosk.models import Command, SyncOutcome, Verdict
 from kiosk.report import TEXT
 from kiosk.report.rows import PENDING
@@ -57,3 +60,51 @@ def test_every_ddc_class_has_a_name(lang: str) -> None:
     names = ddc_names(lang)
     assert list(names) == [f"{h}00" for h in range(10)] == list(DDC_NAMES)
     assert all(n.strip() for n in names.values())
+
+
+@pytest.mark.parametrize(
+    ("n", "en", "id_"),
+    [
+        (0, "0", "0"),
+        (999, "999", "999"),
+        (1234, "1,234", "1.234"),
+        (2567890, "2,567,890", "2.567.890"),
+    ],
+)
+def test_numbers_are_grouped_the_readers_way(n: int, en: str, id_: str) -> None:
+    """Thousands take a comma in English and a full stop in Indonesian."""
+    assert (textfmt.num(n, "en"), textfmt.num(n, "id")) == (en, id_)
+
+
+def test_percentages_use_the_readers_decimal_mark() -> None:
+    """5.1% in English is 5,1% in Indonesian; big shares keep their grouping apart."""
+    assert textfmt.pct(0.0511, "en") == "5.1%" and textfmt.pct(0.0511, "id") == "5,1%"
+    assert textfmt.pct(12.345, "en") == "1,234.5%" and textfmt.pct(12.345, "id") == "1.234,5%"
+    assert textfmt.pct(0.6, "id", 0) == "60%"
+
+
+def test_dates_are_written_out_in_the_readers_language() -> None:
+    """30 November 2026 and 5 Desember 2026: no month number to misread."""
+    assert textfmt.date(dt.date(2026, 11, 30), "id") == "30 November 2026"
+    assert textfmt.date(dt.date(2026, 12, 5), "id") == "5 Desember 2026"
+    assert textfmt.date(dt.date(2026, 8, 17), "en") == "17 August 2026"
+    assert textfmt.date(dt.date(2026, 8, 17), "id") == "17 Agustus 2026"
+    ts = dt.datetime(2026, 11, 30, 14, 5).timestamp()
+    assert textfmt.timestamp(ts, "id") == "30 November 2026, 14.05"
+    assert textfmt.timestamp(ts, "en") == "30 November 2026, 14:05"
+
+
+def test_due_dates_are_read_as_slims_writes_them() -> None:
+    """SLiMS's ISO days (with or without a time) are read; anything else is unknown, not a crash."""
+    assert textfmt.parse_day("2026-11-17") == dt.date(2026, 11, 17)
+    assert textfmt.parse_day(" 2026-11-17 00:00:00") == dt.date(2026, 11, 17)
+    assert textfmt.parse_day("") is None and textfmt.parse_day("0000-00-00") is None
+
+
+def test_wording_a_librarian_uses() -> None:
+    """The stiff phrases the issue quotes are gone from the Indonesian report."""
+    words = " ".join(TEXT["id"].values())
+    for stiff in ("Putusan SLiMS", "Barkode tidak sah", "Belum tercakup", "Salah urutan rak"):
+        assert stiff not in words
+    for natural in ("stok opname", "eksemplar", "belum dipindai", "Salah rak", "Hasil di SLiMS"):
+        assert natural.casefold() in words.casefold(), natural

@@ -429,14 +429,21 @@ def test_coverage_spans_and_sync_state(walked: dict[str, Any]) -> None:
 
 
 def test_html_and_csv_reports_of_the_walk(walked: dict[str, Any]) -> None:
-    """The same walk renders as printable Indonesian HTML and as CSV with one row per finding."""
+    """The same walk renders as Indonesian HTML with the work first (a box per book to look at
+    again) and as CSV with one row per finding."""
     state, env = walked["state"], walked["env"]
     plan: Plan = walked["plan"]
     html = kiosk(
         "--state-dir", str(state), "report", "--format", "html", "--language", "id", env=env
     )
-    assert html.returncode == 0 and f"Salah urutan rak ({len(plan.misshelved)})" in html.stdout
-    assert f"Hilang ({len(plan.missing)})" in html.stdout
+    assert html.returncode == 0
+    todo = html.stdout.split("<section class='todo'>")[1].split("</section>")[0]
+    assert f"Salah rak: kembalikan di antara buku tetangganya ({len(plan.misshelved)})" in todo
+    assert f"Tidak ditemukan di rak: cari sekali lagi ({len(plan.missing)})" in todo
+    r = walked["report"]
+    second_look = ("missing", "misshelved", "wrong_location", "on_loan_on_shelf", "unknown")
+    assert todo.count('type="checkbox"') == sum(len(r[k]) for k in second_look)
+    assert html.stdout.index("<section class='todo'>") < html.stdout.index("Ringkasan")
     csv_out = kiosk("--state-dir", str(state), "report", "--format", "csv", env=env).stdout
     rows = [line.split(",", 2)[:2] for line in csv_out.splitlines()[1:]]
     assert sum(1 for name, _ in rows if name == "misshelved") == len(plan.misshelved)

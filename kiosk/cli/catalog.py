@@ -24,11 +24,18 @@ from typing import TYPE_CHECKING, Any
 
 from kiosk.cli.common import load_config, print_json
 from kiosk.config import Config, slims_environment
-from kiosk.exc import CatalogError, SlimsForbidden, SlimsNoStockTake, StoreError
+from kiosk.exc import (
+    CatalogError,
+    SlimsForbidden,
+    SlimsNoStockTake,
+    SlimsProtocolError,
+    StoreError,
+)
 from kiosk.models import Item
 from kiosk.slims.export import ExportReport, check_complete, decode_text, read_export_file
 from kiosk.store import Store
 from kiosk.text import printable
+from kiosk.textfmt import parse_day
 
 if TYPE_CHECKING:
     from kiosk.slims.client import SlimsClient
@@ -53,7 +60,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     imp.add_argument(
         "--on-loan",
         metavar="FILE",
-        help="optional text file of item codes currently on loan, one a line",
+        help="optional text file of item codes currently on loan, one a line "
+        "(optionally followed by the due date, YYYY-MM-DD)",
     )
     imp.add_argument("--json", action="store_true", help="machine-readable summary")
     imp.set_defaults(func=cmd_import)
@@ -69,11 +77,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 @dataclass(frozen=True)
 class _Loans:
-    """On-loan codes, where they came from, and SLiMS's own count of open loans."""
+    """On-loan codes with their due dates, where they came from, and SLiMS's count of loans."""
 
-    codes: set[str]
+    dues: dict[str, str]  # item code -> due date (YYYY-MM-DD, "" when unknown)
     source: str  # "stock take", "loan report", "file" or "none"
     lent: int | None = None
+
+    @property
+    def codes(self) -> set[str]:
+        return set(self.dues)
 
 
 def cmd_import(args: argparse.Namespace) -> int:
@@ -84,21 +96,20 @@ def cmd_import(args: argparse.Namespace) -> int:
     except CatalogError as e:
         raise CatalogError(f"{e}; {_kept(cfg)}") from None
     _verify(cfg, report, items, whole_rows=False)
-    loans = (
-        _Loans(_read_codes(Path(args.on_loan)), "file") if args.on_loan else _Loans(set(), "none")
-    )
+    loans = _Loans(_read_loans(Path(args.on_loan)), "file") if args.on_loan else _Loans({}, "none")
     return _store(cfg, items, loans, report, source=f"import:{args.file}", as_json=args.json)
 
 
-def _read_codes(path: Path) -> set[str]:
-    """Item codes of a text file, one a line, in whatever encoding it was saved."""
+def _read_loans(path: Path) -> dict[str, str]:
+    """``CODE`` or ``CODE YYYY-MM-DD`` a line, in whatever encoding the file was saved."""
     try:
         text, _ = decode_text(path.read_bytes())
     except OSError as e:
         raise CatalogError(f"cannot read on-loan list {path}: {e.strerror}") from None
     except CatalogError as e:
         raise CatalogError(f"on-loan list {path}: {e}") from None
-    return {line.strip() for line in text.splitlines() if line.strip()}
+    rows = [line.split() for line in text.splitlines() if line.strip()]
+    return {r[0]: r[1] if len(r) > 1 and parse_day(r[1]) else "" for r in rows}
 
 
 def cmd_pull(args: argparse.Namespace) -> int:
@@ -160,20 +171,30 @@ def _kept(cfg: Config) -> str:
 
 
 def _on_loan(client: SlimsClient) -> _Loans:
-    """On-loan codes: the active stock take's list, else the loan report."""
+    """On-loan codes and due dates: the active stock take's list, else the loan report.
+
+    Due dates are only in the loan report (Reporting rights); without them the
+    loans are still marked, and the report says the due dates are missing.
+    """
     try:
-        codes, source = client.on_loan_codes(), "stock take"
+        codes: set[str] | None = client.on_loan_codes()
     except SlimsNoStockTake:
-        try:
-            codes, source = client.loan_codes_from_reports(), "loan report"
-        except SlimsForbidden:
+        codes = None
+    try:
+        dues = client.loans_from_reports()
+    except (SlimsForbidden, SlimsProtocolError) as e:
+        if codes is None:
             log.warning(
                 "no active stock take, and user %r may not read SLiMS's loan report: "
                 "on-loan items are not marked in the catalogue",
                 client.username,
             )
-            return _Loans(set(), "none", client.api_total("lent"))
-    return _Loans(codes, source, client.api_total("lent"))
+            return _Loans({}, "none", client.api_total("lent"))
+        log.warning("on-loan items have no due date: SLiMS's loan report gave none (%s)", e)
+        dues = {}
+    if codes is None:
+        return _Loans(dues, "loan report", client.api_total("lent"))
+    return _Loans({c: dues.get(c, "") for c in codes}, "stock take", client.api_total("lent"))
 
 
 def _reconcile(loans: _Loans, unknown: list[str]) -> None:
@@ -217,11 +238,13 @@ def _store(
     as_json: bool,
 ) -> int:
     codes = {it.code.casefold() for it in items}
-    folded = {c.casefold() for c in loans.codes}
-    unknown = [c for c in loans.codes if c.casefold() not in codes]
+    folded = {c.casefold(): due for c, due in loans.dues.items()}
+    unknown = [c for c in loans.dues if c.casefold() not in codes]
     _reconcile(loans, unknown)
     items = [
-        dataclasses.replace(it, on_loan=True) if it.code.casefold() in folded else it
+        dataclasses.replace(it, on_loan=True, due=folded[it.code.casefold()])
+        if it.code.casefold() in folded
+        else it
         for it in items
     ]
     loaned = sum(1 for it in items if it.on_loan)

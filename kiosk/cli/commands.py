@@ -8,10 +8,10 @@ import sys
 from pathlib import Path
 
 from kiosk.cli.common import cannot_write, load_config
+from kiosk.cli.texts import say
 from kiosk.exc import StoreError
 from kiosk.printing.sheet import build_sheet, write_sheet
 from kiosk.store import Store
-from kiosk.text import printable
 
 log = logging.getLogger(__name__)
 
@@ -56,13 +56,14 @@ def cmd_commands(args: argparse.Namespace) -> int:
         language=args.language or cfg.report.language,
         max_length=cfg.scanner.max_length,
     )
+    lang = sheet.language
     for problem in sheet.problems:
-        print(f"kiosk: warning: left out: {printable(problem)}", file=sys.stderr)
+        print(f"kiosk: {say(lang, 'commands.left_out', problem=problem)}", file=sys.stderr)
     try:
         paths = write_sheet(sheet, args.out)
     except OSError as e:
         raise cannot_write("the command sheet", args.out, e, folder=True) from None
-    shown = printable(str(args.out))
-    print(f"{len(sheet.codes)} command barcodes written to {shown}/ ({paths[0].name} to print)")
+    written = {"n": len(sheet.codes), "out": args.out, "file": paths[0].name}
+    print(say(lang, "commands.written", **written))
     printed = {c.arg for c in sheet.locations}
     return 1 if any(n and n not in printed for n in wanted) else 0

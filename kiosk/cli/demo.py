@@ -7,6 +7,9 @@ import logging
 from pathlib import Path
 
 from kiosk import config
+from kiosk.cli.texts import say
+from kiosk.report.texts import TEXT
+from kiosk.textfmt import num
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -27,11 +30,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
     cfg = config.load(args.config) if args.config else config.Config()
     logging.getLogger("kiosk.feedback").setLevel(logging.INFO)
     result = run_demo(args.out, cfg)
+    lang = cfg.report.language
+    t = TEXT[lang]
+    counts = ", ".join(
+        f"{t.get(f'v.{v}', v)} {num(n, lang)}" for v, n in sorted(result.counts.items())
+    )
     print()
-    print(f"verdicts: {dict(sorted(result.counts.items()))}")
-    print(f"outputs in {result.out}/:")
-    print(f"  {result.upload_file.name:<24} SLiMS stock-take upload file (one item code a line)")
-    print(f"  {result.report_html.name:<24} report, open in a browser")
-    print(f"  {result.report_json.name:<24} report as JSON")
-    print(f"  {result.frames.name + '/':<24} what the OLED showed, one PNG per frame")
+    print(say(lang, "demo.verdicts", counts=counts))
+    print(say(lang, "demo.outputs", out=result.out))
+    print(f"  {result.upload_file.name:<24} {say(lang, 'demo.upload')}")
+    print(f"  {result.report_html.name:<24} {say(lang, 'demo.html')}")
+    print(f"  {result.report_json.name:<24} {say(lang, 'demo.json')}")
+    print(f"  {result.frames.name + '/':<24} {say(lang, 'demo.frames')}")
     return 0

@@ -9,6 +9,7 @@ beyond the hardware: the same code paths run on the cart.
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import logging
 import shutil
 import time
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from kiosk import report
 from kiosk.app import build_cart
+from kiosk.cli.texts import say
 from kiosk.config import Config
 from kiosk.engine.callnumber import sort_key
 from kiosk.models import Item
@@ -44,12 +46,21 @@ class DemoResult:
     counts: Mapping[str, int]
 
 
-def load_sample() -> list[Item]:
+def load_sample(today: datetime.date | None = None) -> list[Item]:
+    """The sample library, its loans due around ``today`` (some overdue) as SLiMS lists them."""
     data = resources.files("kiosk") / "data"
     with resources.as_file(data / "sample_catalog.csv") as csv_path:
         items = read_export_file(csv_path)
-    loans = set((data / "sample_loans.txt").read_text().split())
-    return [dataclasses.replace(it, on_loan=it.code in loans) for it in items]
+    loans = (data / "sample_loans.txt").read_text().split()
+    day = today or datetime.date.today()
+    # Seven-day loans spread over the last five weeks: about two in three are overdue.
+    due = {c: day + datetime.timedelta(days=(i * 11) % 35 - 21) for i, c in enumerate(loans)}
+    return [
+        dataclasses.replace(it, on_loan=True, due=due[it.code].isoformat())
+        if it.code in due
+        else it
+        for it in items
+    ]
 
 
 def shelf_walk(items: list[Item], cfg: Config) -> list[str]:
@@ -110,7 +121,7 @@ def run_demo(out: Path, cfg: Config) -> DemoResult:
         shutil.rmtree(d, ignore_errors=True)
     cfg = dataclasses.replace(cfg, state_dir=str(state))
     items = load_sample()
-    print(f"catalogue: {len(items)} items from the bundled SLiMS export sample")
+    print(say(cfg.report.language, "demo.catalog", n=len(items)))
     with Store.open(state) as store:
         store.replace_catalog(items, source="sample")
         store.set_state(stocktake="Demo stock take")
@@ -128,5 +139,7 @@ def run_demo(out: Path, cfg: Config) -> DemoResult:
     html_path, json_path = out / "report.html", out / "report.json"
     html_path.write_text(report.render(rep, catalog, "html", cfg.report.language), "utf-8")
     json_path.write_text(report.render(rep, catalog, "json"), "utf-8")
-    print(report.render(rep, catalog, "text", cfg.report.language), end="")
+    # On the console the work and the figures; the on-loan recap is in report.html.
+    console = ("todo", "summary", "lists")
+    print(report.render(rep, catalog, "text", cfg.report.language, console), end="")
     return DemoResult(out, upload, html_path, json_path, frames, counts)

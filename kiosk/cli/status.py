@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 
 from kiosk.cli.common import load_config, print_json
+from kiosk.cli.texts import say
+from kiosk.report.texts import TEXT
 from kiosk.store import Store
 from kiosk.text import printable
+from kiosk.textfmt import num
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -37,19 +40,16 @@ def cmd_status(args: argparse.Namespace) -> int:
             }
         )
         return 0
-    # Location names and sources are scanned or imported text: escape what a terminal would run.
-    print(f"state directory: {printable(str(cfg.state_path))}")
-    source = printable(str(catalog.get("source") or "none"))
-    print(f"catalogue: {catalog['count']} items (source: {source})")
-    location = printable(str(state.get("location") or "-"))
-    print(f"location: {location}   shelf run: {state.get('run', 1)}")
-    print(f"scans: {sum(counts.values())}")
+    lang = cfg.report.language
+    t = TEXT[lang]
+    source = catalog.get("source") or say(lang, "status.no_source")
+    print(say(lang, "status.state_dir", path=cfg.state_path))
+    print(say(lang, "status.catalog", n=catalog["count"], source=source))
+    print(say(lang, "status.where", location=state.get("location") or "-", run=state.get("run", 1)))
+    print(say(lang, "status.scans", n=sum(counts.values())))
     for verdict, n in sorted(counts.items(), key=lambda kv: -kv[1]):
-        print(f"  {printable(str(verdict)):<15}{n:>7}")
-    print(f"not yet in SLiMS: {unsynced}")
+        print(f"  {printable(t.get(f'v.{verdict}', verdict)):<26}{num(n, lang):>7}")
+    print(say(lang, "status.unsynced", n=unsynced))
     if exported:
-        print(
-            f"  of which in the upload file: {exported} (in {cfg.exports_path} or on a USB "
-            "stick; upload it in SLiMS, then `kiosk sync` online confirms them)"
-        )
+        print(say(lang, "status.exported", n=exported, path=cfg.exports_path))
     return 0

@@ -16,9 +16,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from kiosk.cli.common import load_config, print_json
+from kiosk.cli.texts import say
 from kiosk.config import CHOICES, slims_environment
 from kiosk.exc import StoreLocked, SyncError
+from kiosk.report.texts import TEXT
 from kiosk.store import Store
+from kiosk.textfmt import num
 
 if TYPE_CHECKING:
     from kiosk.slims.ledger import SyncResult
@@ -65,6 +68,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
     from kiosk.slims.uploader import Uploader  # noqa: PLC0415
 
     cfg = load_config(args)
+    lang = cfg.report.language
     mode = args.mode or cfg.slims.sync_mode
     client = None if mode == "file" else client_from_config(cfg.slims, env=slims_environment())
     if args.init and client is None:
@@ -76,7 +80,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
         now = time.monotonic()
         if show and (now - last[0] >= 0.1 or done == total):
             last[0] = now
-            sys.stderr.write(f"\rsync {done}/{total}")
+            sys.stderr.write("\r" + say(lang, "sync.progress", done=done, total=total))
             sys.stderr.flush()
 
     try:
@@ -89,11 +93,11 @@ def cmd_sync(args: argparse.Namespace) -> int:
                 site=args.site,
                 classification=args.classification,
             )
-            print(f"started stock take {args.init!r} in SLiMS", file=sys.stderr)
+            print(say(lang, "sync.started", name=args.init), file=sys.stderr)
         try:
             store = Store.open(cfg.state_path)
         except StoreLocked as e:
-            return _ask_daemon(e)
+            return _ask_daemon(e, lang)
         with store:
             out, removable = (
                 (Path(args.out), False)
@@ -118,50 +122,33 @@ def cmd_sync(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result.to_dict())
     else:
-        _summary(result, removable=removable)
+        _summary(result, lang, removable=removable)
     return 0 if result.complete else 3
 
 
-def _summary(result: SyncResult, *, removable: bool) -> None:
+def _summary(result: SyncResult, lang: str, *, removable: bool) -> None:
     """What happened, in words: only what SLiMS confirmed is "in SLiMS"."""
     if result.mode == "file":
-        print(
-            f"sync (file): {result.exported} of {result.pending} scans in the upload file, "
-            "not yet in SLiMS"
-        )
+        print(say(lang, "sync.result_file", exported=result.exported, pending=result.pending))
     else:
-        print(
-            f"sync ({result.mode}): {result.confirmed} of {result.pending} scans confirmed in SLiMS"
-        )
+        done = {"confirmed": result.confirmed, "pending": result.pending}
+        print(say(lang, "sync.result", mode=result.mode, **done))
+    t = TEXT[lang]
     for outcome, n in sorted(result.outcomes.items(), key=lambda kv: -kv[1]):
-        print(f"  {outcome:<17}{n:>7}")
+        print(f"  {t.get(f's.{outcome}', outcome):<42}{num(n, lang):>7}")
     if result.file:
-        for line in _file_hints(Path(result.file), removable=removable):
-            print(line)
+        path = Path(result.file)
+        print(say(lang, "sync.file", path=path))
+        if removable:
+            print(say(lang, "sync.usb", folder=path.parent))
+        else:
+            print(say(lang, "sync.copy", host=socket.gethostname(), path=path))
+        print(say(lang, "sync.then"))
     if result.left:
-        print(f"not synced: {result.left} (run `kiosk sync` again, or use --mode item)")
+        print(say(lang, "sync.left", n=result.left))
 
 
-def _file_hints(path: Path, *, removable: bool) -> list[str]:
-    """Where the upload file is, how to take it off the cart, and what makes it count."""
-    lines = [f"file: {path}"]
-    if removable:
-        lines.append(
-            f"on the USB stick: run `sync; sudo umount {path.parent}` before pulling it out"
-        )
-    else:
-        lines.append(
-            f"copy it off the cart: scp {socket.gethostname()}:{path} . "
-            "(or plug in a USB stick and run `kiosk sync --mode file` again)"
-        )
-    lines.append(
-        "then: in SLiMS, Stock Take → Upload, choose the file; the next online "
-        "`kiosk sync` confirms each scan"
-    )
-    return lines
-
-
-def _ask_daemon(locked: StoreLocked) -> int:
+def _ask_daemon(locked: StoreLocked, lang: str) -> int:
     """The daemon owns the store: ask it to sync (as its sync button would)."""
     if locked.pid is None:
         raise locked
@@ -169,9 +156,5 @@ def _ask_daemon(locked: StoreLocked) -> int:
         os.kill(locked.pid, signal.SIGUSR1)
     except OSError as e:
         raise SyncError(f"the daemon (pid {locked.pid}) holds the store: {e.strerror}") from e
-    print(
-        f"the daemon (pid {locked.pid}) is running: asked it to sync now with its "
-        "configuration; follow it on the cart's screen or in its log",
-        file=sys.stderr,
-    )
+    print(say(lang, "sync.daemon", pid=str(locked.pid)), file=sys.stderr)
     return 0

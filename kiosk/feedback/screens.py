@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from PIL import Image, ImageDraw, ImageFont
 
+from kiosk import textfmt
 from kiosk.feedback import Status
 from kiosk.feedback.i18n import has, tr
 from kiosk.models import Command, Item, ProblemKind, Scan, Verdict
@@ -268,8 +269,7 @@ def _sync_state(st: Status, lang: str) -> list[str]:
 
 def _num(n: int, lang: str) -> str:
     """Thousands grouped the way the reader expects (1,234 / 1.234)."""
-    text = f"{n:,}"
-    return text.replace(",", ".") if lang == "id" else text
+    return textfmt.num(n, lang)
 
 
 def _spaced(text: str) -> str:

@@ -20,6 +20,7 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
+from kiosk import textfmt
 from kiosk.exc import BarcodeError, ConfigError
 from kiosk.models import Command
 from kiosk.printing import barcode
@@ -34,27 +35,27 @@ TEXTS: dict[Command, tuple[tuple[str, str], tuple[str, str]]] = {
     ),
     Command.RUN: (
         ("New shelf run", "Scan at the start of each shelf unit."),
-        ("Deret rak baru", "Pindai di awal setiap unit rak."),
+        ("Deret rak baru", "Pindai setiap kali mulai memindai rak berikutnya."),
     ),
     Command.LOCATION: (
         ("Location: {name}", "Scan before walking this location (starts a new shelf run)."),
-        ("Lokasi: {name}", "Pindai sebelum menyusuri lokasi ini (memulai deret rak baru)."),
+        ("Lokasi: {name}", "Pindai sebelum mulai memindai di lokasi ini (sekaligus deret baru)."),
     ),
     Command.SYNC: (
         ("Sync now", "Sends the scans to SLiMS (needs Wi-Fi)."),
-        ("Sinkronkan sekarang", "Mengirim pindaian ke SLiMS (perlu Wi-Fi)."),
+        ("Kirim ke SLiMS sekarang", "Mengirim hasil pindai ke SLiMS (perlu Wi-Fi)."),
     ),
     Command.NOLABEL: (
         ("Item without a label", "Scan once per book that has no barcode label."),
-        ("Eksemplar tanpa label", "Pindai sekali untuk setiap buku tanpa label barkode."),
+        ("Buku tanpa label", "Pindai sekali untuk setiap buku yang tidak berlabel barcode."),
     ),
     Command.PAUSE: (
         ("Pause scanning", "Scans are ignored until Resume."),
-        ("Jeda pemindaian", "Pindaian diabaikan sampai Lanjutkan."),
+        ("Jeda pemindaian", "Pindaian diabaikan sampai kode Lanjutkan dipindai."),
     ),
     Command.RESUME: (
         ("Resume scanning", "Scanning goes on after a pause."),
-        ("Lanjutkan pemindaian", "Pemindaian berjalan lagi setelah jeda."),
+        ("Lanjutkan pemindaian", "Pemindaian berjalan lagi sesudah jeda."),
     ),
 }
 
@@ -66,16 +67,18 @@ PAGE: dict[str, dict[str, str]] = {
         "commands": "Commands",
         "locations": "Locations",
         "no_locations": "No locations known: pass --location NAME, or pull the catalogue first.",
-        "generated": "Printed from kiosk on {when}. Print at 100 % (no “fit to page”).",
+        "generated": "Printed from kiosk on {when}. Print at 100% scale (not “fit to page”).",
     },
     "id": {
         "title": "Barkode perintah",
-        "intro": "Pindai salah satu kode dengan pemindai troli untuk memberi perintah. Setiap "
+        "intro": "Pindai kode di bawah dengan pemindai troli untuk memberi perintah. Setiap "
         "kode diawali {prefix}.",
         "commands": "Perintah",
         "locations": "Lokasi",
-        "no_locations": "Belum ada lokasi: beri --location NAMA, atau tarik katalog dahulu.",
-        "generated": "Dicetak dari kiosk pada {when}. Cetak 100 % (tanpa “sesuaikan halaman”).",
+        "no_locations": "Belum ada lokasi: tambahkan --location NAMA, atau ambil dulu katalog "
+        "dari SLiMS (kiosk catalog pull).",
+        "generated": "Dicetak dari kiosk pada {when}. Cetak dengan skala 100% (jangan pilih "
+        "“sesuaikan dengan halaman”).",
     },
 }
 
@@ -192,7 +195,7 @@ def render_html(sheet: Sheet) -> str:
     e = html.escape
     t = PAGE[sheet.language]
     lang = 0 if sheet.language == "en" else 1
-    when = time.strftime("%Y-%m-%d %H:%M")
+    when = textfmt.timestamp(time.time(), sheet.language)
     out = [
         f'<!DOCTYPE html><html lang="{sheet.language}"><head><meta charset="utf-8">',
         f"<title>{e(t['title'])}</title><style>{_CSS}</style></head><body>",

@@ -6,8 +6,25 @@ HTML, CSV, JSON or text in the words of kiosk.report.texts.
 """
 
 from kiosk.report.analysis import build
-from kiosk.report.formats import FORMATS, render
+from kiosk.report.formats import (
+    DEFAULT_SECTIONS,
+    FORMATS,
+    SECTIONS,
+    format_for,
+    parse_sections,
+    render,
+)
 from kiosk.report.rows import Report
 from kiosk.report.texts import TEXT
 
-__all__ = ["FORMATS", "TEXT", "Report", "build", "render"]
+__all__ = [
+    "DEFAULT_SECTIONS",
+    "FORMATS",
+    "SECTIONS",
+    "TEXT",
+    "Report",
+    "build",
+    "format_for",
+    "parse_sections",
+    "render",
+]

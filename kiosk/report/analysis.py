@@ -16,6 +16,7 @@ verdict per item once synced.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
@@ -29,6 +30,7 @@ from kiosk.report.rows import (
     FixRow,
     GapRow,
     GroupTally,
+    LoanRow,
     MisshelvedRow,
     Report,
     SpanRow,
@@ -38,6 +40,7 @@ from kiosk.report.rows import (
     WrongLocationRow,
     item_of,
 )
+from kiosk.textfmt import parse_day
 
 #: Order of the sync table: what needs a person first.
 SYNC_ORDER: tuple[SyncState, ...] = (
@@ -58,15 +61,18 @@ def build(
     *,
     stocktake: str = "",
     excluded_statuses: Iterable[str] = (),
+    now: float | None = None,
 ) -> Report:
     """Compare the catalogue with the (non-voided) scans.
 
     Items whose status is excluded from the stock take are never missing nor
-    "not covered": like SLiMS, the count leaves them out.
+    "not covered": like SLiMS, the count leaves them out. ``now`` (default:
+    the clock) dates the report and counts the days a loan is overdue.
     """
     skip = {s.casefold() for s in excluded_statuses}
     live = [s for s in scans if not s.voided]
-    rep = Report(stocktake=stocktake, generated=time.time(), catalog_size=len(catalog))
+    generated = time.time() if now is None else now
+    rep = Report(stocktake=stocktake, generated=generated, catalog_size=len(catalog))
     found: dict[str, Scan] = {}
     times: Counter[str] = Counter()
     wrong: dict[str, WrongLocationRow] = {}
@@ -159,6 +165,7 @@ def build(
         [c for c, st in status.items() if st is category]
         for category in (Category.FOUND, Category.MISSING, Category.ON_LOAN, Category.NOT_COVERED)
     )
+    rep.on_loan_detail = _loans(rep.on_loan, catalog, dt.date.fromtimestamp(generated))
     rep.call_numbers_to_fix.sort(key=lambda r: not r.unplaced)  # unplaced first
     rep.to_walk = _to_walk(order, catalog, status)
     rep.covered = len(covered)
@@ -175,6 +182,20 @@ def build(
     rep.by_location = _tally(catalog, status, covered, lambda it: it.location or "-")
     rep.by_class = _tally(catalog, status, covered, lambda it: ddc_group(it.call_number))
     return rep
+
+
+def _loans(codes: list[str], catalog: Mapping[str, Item], today: dt.date) -> list[LoanRow]:
+    """On-loan rows, most overdue first, then by due date; unknown due dates last."""
+    rows = []
+    for code in codes:
+        item = catalog[code]
+        day = parse_day(item.due)
+        late = None if day is None else max(0, (today - day).days)
+        rows.append(LoanRow(code, item.call_number, day.isoformat() if day else "", late))
+    order = {c: i for i, c in enumerate(codes)}  # shelf order breaks ties
+    return sorted(
+        rows, key=lambda r: (r.overdue_days is None, -(r.overdue_days or 0), r.due, order[r.code])
+    )
 
 
 def _to_walk(

@@ -1,7 +1,8 @@
 """How the report looks on paper and screen: its style sheet, colours and bar charts.
 
-Inline CSS and SVG only, no scripts and no other files, so the HTML report
-can be mailed, opened offline and printed as it is.
+Inline CSS and plain HTML boxes only, no scripts, no images and no other
+files, so the HTML report can be mailed, opened offline and printed as it is.
+Tables of books stack into cards on a phone; wide tables of figures scroll.
 """
 
 from __future__ import annotations
@@ -9,40 +10,68 @@ from __future__ import annotations
 import html
 from collections.abc import Callable, Mapping
 
+from kiosk import textfmt
 from kiosk.report.rows import CATEGORIES, Category, GroupTally
 
 CSS = """
-@page{size:A4;margin:12mm}
+@page{size:A4;margin:11mm}
 *{box-sizing:border-box}
-body{font-family:system-ui,'DejaVu Sans',sans-serif;margin:1.5em auto;max-width:1100px;
-color:#222;font-size:14px;line-height:1.35;padding:0 1em}
-h1{margin:0 0 .1em;font-size:1.7em}h2{margin:1.6em 0 .4em;font-size:1.2em;
-border-bottom:2px solid #ddd;padding-bottom:.15em;break-after:avoid}
-p.meta{color:#555;margin:0 0 1em}p.note{color:#555;margin:.2em 0 .5em;font-size:.92em}
-.kpis{display:grid;grid-template-columns:repeat(auto-fit,minmax(105px,1fr));gap:.5em;
-margin:.5em 0 1em}
-.kpi{border:1px solid #ddd;border-left:5px solid #888;padding:.35em .6em;border-radius:3px;
+html{-webkit-text-size-adjust:100%}
+body{font-family:system-ui,'DejaVu Sans',sans-serif;margin:1.2em auto;max-width:1100px;
+color:#222;font-size:14px;line-height:1.35;padding:0 .8em}
+h1{margin:0 0 .1em;font-size:1.6em}
+h2{margin:1.3em 0 .35em;font-size:1.25em;border-bottom:2px solid #ddd;padding-bottom:.1em;
+break-after:avoid}
+h3{margin:.9em 0 .25em;font-size:1.02em;break-after:avoid}
+p.meta{color:#555;margin:0 0 .8em}p.note{color:#555;margin:.15em 0 .4em;font-size:.92em}
+.kpis{display:grid;grid-template-columns:repeat(auto-fit,minmax(100px,1fr));gap:.4em;
+margin:.4em 0 .6em}
+.kpi{border:1px solid #ddd;border-left:5px solid #888;padding:.25em .5em;border-radius:3px;
 break-inside:avoid}
-.kpi b{display:block;font-size:1.55em;line-height:1.1}.kpi span{font-size:.85em;color:#444}
-table{border-collapse:collapse;margin:.3em 0 1em;width:100%}
-td,th{border:1px solid #d4d4d4;padding:2px 7px;text-align:left;vertical-align:top;
-font-size:.9em}
+.kpi b{display:block;font-size:1.4em;line-height:1.1}.kpi span{font-size:.82em;color:#444}
+.scroll{overflow-x:auto;margin:.2em 0 .8em;max-width:100%}
+table{border-collapse:collapse;width:100%}
+td,th{border:1px solid #d4d4d4;padding:2px 6px;text-align:left;vertical-align:top;
+font-size:.9em;overflow-wrap:break-word}
 th{background:#f0f0f0}td.n,th.n{text-align:right;font-variant-numeric:tabular-nums}
+td.n{white-space:nowrap}
+td.box,th.box{width:1%;white-space:nowrap;text-align:center}
+td.box input{margin:0;width:1.1em;height:1.1em}
+table.wide{min-width:44em}table.wide td:first-child{white-space:nowrap}
 tbody tr:nth-child(even){background:#fafafa}
 thead{display:table-header-group}tr{break-inside:avoid}
-ol.cols li code{font-family:ui-monospace,'DejaVu Sans Mono',monospace;
-white-space:nowrap}
-.muted{color:#777}.bad{color:#b71c1c;font-weight:600}
+code{font-family:ui-monospace,'DejaVu Sans Mono',monospace;white-space:nowrap}
+.muted{color:#777}.nw{white-space:nowrap}.bad{color:#b71c1c;font-weight:600}
+.todo{border:2px solid #ef6c00;border-radius:4px;padding:.1em .8em .4em;margin:.6em 0}
+.todo h2{border:0;margin-top:.5em}
 .legend{font-size:.85em;margin:.2em 0}.legend i{display:inline-block;width:.9em;height:.9em;
-margin:0 .3em 0 1em;vertical-align:-.1em}.legend i:first-child{margin-left:0}
-svg.chart{width:100%;height:auto;max-width:1000px;break-inside:avoid}
-svg.chart text{font-family:system-ui,'DejaVu Sans',sans-serif}
-ol.cols{columns:3 16em;column-gap:2em;padding-left:2.6em;margin:.3em 0 1em;font-size:.85em}
-ol.cols li{break-inside:avoid}
+margin:0 .3em 0 .8em;vertical-align:-.1em}.legend i:first-child{margin-left:0}
+.chart{margin:.2em 0 .6em;break-inside:avoid}
+.chart div{display:grid;grid-template-columns:minmax(7em,15em) 1fr 8.5em;gap:.2em .6em;
+align-items:center;font-size:.88em;margin:.15em 0}
+.chart .bar{display:flex;height:1em;grid-column:2;grid-row:1}
+.chart .bar i{display:block;height:100%}
+.chart .val{font-variant-numeric:tabular-nums;color:#333;grid-column:3;grid-row:1}
 .chartbox{break-inside:avoid}
-@media print{body{margin:0;max-width:none;font-size:10pt;padding:0}
-h2{break-after:avoid;page-break-after:avoid}
-.kpi{border-left-width:4px}
+ol.cols{columns:3 15em;column-gap:2em;padding-left:2.6em;margin:.3em 0 1em;font-size:.85em}
+ol.cols li{break-inside:avoid}
+@media (max-width:640px){
+body{font-size:15px;padding:0 .5em;margin:.6em auto}
+.chart div{grid-template-columns:1fr auto}.chart .val{grid-column:2}
+.chart .bar{grid-column:1/-1;grid-row:2;height:.9em}
+table.stack,table.stack tbody,table.stack tr,table.stack td{display:block;width:auto}
+table.stack thead{display:none}
+table.stack tr{border:1px solid #d4d4d4;border-radius:3px;margin:0 0 .4em;padding:.2em .4em}
+table.stack td{border:0;padding:1px 0}
+table.stack td[data-label]::before{content:attr(data-label) ": ";color:#666;font-size:.9em}
+table.stack td.box{float:right;width:auto}
+ol.cols{columns:1}}
+@media print{body{margin:0;max-width:none;font-size:8.5pt;padding:0;line-height:1.25}
+h1{font-size:15pt}h2{font-size:11pt;margin-top:.9em}h3{font-size:9.5pt;margin-top:.6em}
+td,th{font-size:8pt;padding:1px 4px}
+.kpis{grid-template-columns:repeat(9,1fr)}.kpi{border-left-width:4px}.kpi b{font-size:12pt}
+.scroll{overflow:visible}table.wide{min-width:0}
+*{-webkit-print-color-adjust:exact;print-color-adjust:exact}
 section.long{break-before:page}}
 """
 
@@ -54,6 +83,7 @@ COLORS: dict[str, str] = {
     "not_covered": "#cfcfcf",
 }
 KPI_COLORS = COLORS | {
+    "todo": "#b71c1c",
     "misshelved": "#ef6c00",
     "wrong_location": "#ef6c00",
     "unknown": "#6d4c41",
@@ -63,34 +93,35 @@ KPI_COLORS = COLORS | {
 
 
 def bar_chart(
-    groups: Mapping[str, GroupTally], label: Callable[[str], str], t: Mapping[str, str]
+    groups: Mapping[str, GroupTally],
+    label: Callable[[str], str],
+    t: Mapping[str, str],
+    lang: str,
 ) -> str:
-    """A stacked horizontal bar per group, as inline SVG (no scripts, prints well)."""
-    width, bar, gap, left, right = 1000, 20, 7, 260, 130
-    most = max((g.catalog for g in groups.values()), default=1)
-    height = (bar + gap) * len(groups) + gap
-    parts = [
-        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
-        f'xmlns="http://www.w3.org/2000/svg">'
-    ]
-    for i, (name, g) in enumerate(groups.items()):
-        y = gap + i * (bar + gap)
-        text = html.escape(label(name))
-        parts.append(
-            f'<text x="{left - 8}" y="{y + bar - 6}" font-size="14" text-anchor="end">{text}</text>'
-        )
-        x = float(left)
+    """A stacked bar per group, as HTML boxes that reflow on a phone and print as they are.
+
+    Bars are scaled to the biggest group; the label and the figures sit beside
+    the bar on a page and above it on a narrow screen (no text shrinks with it).
+    """
+    e = html.escape
+    most = max((g.catalog for g in groups.values()), default=1) or 1
+    rows = []
+    for name, g in groups.items():
+        parts = []
         for k in CATEGORIES:
-            w = (width - left - right) * g.counts[k] / most
-            if w > 0:
+            if g.counts[k]:
+                width = 100 * g.counts[k] / most
+                tip = f"{t[k]}: {textfmt.num(g.counts[k], lang)}"
                 parts.append(
-                    f'<rect x="{x:.1f}" y="{y}" width="{w:.1f}" height="{bar}" '
-                    f'fill="{COLORS[k]}"><title>{html.escape(t[k])}: {g.counts[k]}</title></rect>'
+                    f'<i style="width:{width:.2f}%;background:{COLORS[k]}" title="{e(tip)}"></i>'
                 )
-            x += w
-        parts.append(
-            f'<text x="{x + 6:.1f}" y="{y + bar - 6}" font-size="13">'
-            f"{g.counts[Category.FOUND]:,}/{g.catalog:,} · {g.share_covered:.0%}</text>"
+        figures = (
+            f"{textfmt.num(g.counts[Category.FOUND], lang)}/{textfmt.num(g.catalog, lang)}"
+            f" · {textfmt.pct(g.share_covered, lang, 0)}"
         )
-    parts.append("</svg>")
-    return "".join(parts)
+        rows.append(
+            f'<div><span class="lab">{e(label(name))}</span>'
+            f'<span class="val">{figures}</span>'
+            f'<span class="bar">{"".join(parts)}</span></div>'
+        )
+    return f'<div class="chart" role="img">{"".join(rows)}</div>'

@@ -34,6 +34,12 @@ PENDING: Final = "pending"
 SyncState = SyncOutcome | Literal["pending"]
 
 
+#: What SLiMS answered for items it did not count: each needs a look in SLiMS.
+SYNC_REFUSED: Final = frozenset(
+    {SyncOutcome.NOT_IN_STOCKTAKE, SyncOutcome.ON_LOAN, SyncOutcome.SKIPPED_RULE}
+)
+
+
 def is_confirmed(state: SyncState) -> bool:
     """SLiMS holds the item as found (``exported`` is only in a file SLiMS has not seen)."""
     return isinstance(state, SyncOutcome) and state.confirmed
@@ -95,6 +101,25 @@ class UnknownRow:
 
     def to_dict(self) -> dict[str, Any]:
         return {"code": self.code, "found_in": self.found_in, "times": self.times}
+
+
+@dataclass(frozen=True, slots=True)
+class LoanRow:
+    """A book on loan in SLiMS and not on the shelf, with its due date when known."""
+
+    code: str
+    call_number: str
+    due: str  # YYYY-MM-DD, or "" when the catalogue pull could not read it
+    #: Days past the due date on the report's day (0 when due today or later; None unknown).
+    overdue_days: int | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code,
+            "call_number": self.call_number,
+            "due": self.due,
+            "overdue_days": self.overdue_days,
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -216,8 +241,14 @@ class Report:
     missing: list[str] = field(default_factory=list)
     #: On loan in SLiMS and not scanned.
     on_loan: list[str] = field(default_factory=list)
+    #: The rows of ``on_loan``, with due date and days overdue.
+    on_loan_detail: list[LoanRow] = field(default_factory=list)
     #: On loan in SLiMS, yet scanned on the shelf (fix the loan in SLiMS).
     on_loan_on_shelf: list[str] = field(default_factory=list)
+    #: Items SLiMS holds as lost that were scanned on the shelf: change their status in
+    #: SLiMS. Filled by the analysis from the FOUND_AGAIN verdict; the to-do list of every
+    #: renderer already has its place.
+    found_again: list[str] = field(default_factory=list)
     misshelved: list[MisshelvedRow] = field(default_factory=list)
     wrong_location: list[str] = field(default_factory=list)
     wrong_location_detail: list[WrongLocationRow] = field(default_factory=list)
@@ -277,7 +308,29 @@ class Report:
             "call_numbers_to_fix": [r.to_dict() for r in self.call_numbers_to_fix],
             "by_location": {k: v.to_dict() for k, v in self.by_location.items()},
             "by_class": {k: v.to_dict() for k, v in self.by_class.items()},
+            "on_loan_detail": [r.to_dict() for r in self.on_loan_detail],
+            "found_again": list(self.found_again),
         }
+
+    @property
+    def sync_refused(self) -> list[SyncRow]:
+        """Found items SLiMS did not take (not in its stock take, on loan, status rule)."""
+        return [r for r in self.sync_items if r.outcome in SYNC_REFUSED]
+
+    def todo_size(self) -> int:
+        """Lines of the to-do list: every book that needs a second look or a fix."""
+        return sum(
+            len(x)
+            for x in (
+                self.missing,
+                self.misshelved,
+                self.wrong_location_detail,
+                self.on_loan_on_shelf,
+                self.unknown_detail,
+                self.found_again,
+                self.sync_refused,
+            )
+        )
 
 
 def item_of(catalog: Mapping[str, Item], code: str) -> Item:

@@ -38,7 +38,7 @@ from kiosk.slims.pages import (
     first_column,
     init_error,
     is_error_box,
-    loan_codes,
+    loan_dues,
     looks_like_login,
     page_count,
     raise_error_box,
@@ -281,13 +281,18 @@ class SlimsClient(AdminSession):
         return n if n is None or n >= 0 else None
 
     def loan_codes_from_reports(self) -> set[str]:
-        """Codes on loan from Reporting → Loan History (needs Reporting rights).
+        """Codes on loan from Reporting → Loan History (needs Reporting rights)."""
+        return set(self.loans_from_reports())
 
-        For when no stock take is active: the report's spreadsheet export
-        (``xlsoutput.php``, tab-separated text) lists every open loan at once.
+    def loans_from_reports(self) -> dict[str, str]:
+        """Open loans from Reporting → Loan History: code → due date (needs Reporting rights).
+
+        The only place with due dates (the stock take's list has none), and the
+        list of loans when no stock take is active: the report's spreadsheet
+        export (``xlsoutput.php``, tab-separated text) lists every open loan at once.
         """
 
-        def call() -> set[str]:
+        def call() -> dict[str, str]:
             body = self.get_page(
                 LOAN_HISTORY,
                 params={"reportView": "true", "loanStatus": "0", "recsEachPage": "200"},
@@ -296,9 +301,9 @@ class SlimsClient(AdminSession):
                 raise SessionLost(strip_tags(body))
             resp = self.request("GET", XLS_OUTPUT)
             text = resp.content.decode("utf-8", "replace")
-            codes = loan_codes(text) if resp.status_code == 200 else None
-            if codes is None:
+            loans = loan_dues(text) if resp.status_code == 200 else None
+            if loans is None:
                 raise SlimsProtocolError(f"{XLS_OUTPUT} gave no loan list")
-            return codes
+            return loans
 
         return self.with_session(call)

@@ -38,6 +38,7 @@ __all__ = [
     "init_error",
     "is_error_box",
     "loan_codes",
+    "loan_dues",
     "login_fields",
     "looks_like_login",
     "page_count",
@@ -256,17 +257,35 @@ def init_error(text: str, user: str) -> SessionLost | SlimsError:
 
 def loan_codes(text: str) -> set[str] | None:
     """Item codes from the loan report's spreadsheet export (tab-separated); None if not one."""
+    loans = loan_dues(text)
+    return None if loans is None else set(loans)
+
+
+#: Headers of the loan report's due-date column (English and Indonesian installs).
+_DUE_HEADER = re.compile(r"due|harus kembali|jatuh tempo|batas", re.I)
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def loan_dues(text: str) -> dict[str, str] | None:
+    """Item code → due date (``YYYY-MM-DD``; "" if unreadable) from the loan report's export.
+
+    None if the text is not that spreadsheet (tab-separated with a header). The
+    report lists Loan Date before Due Date; the due column is found by its
+    header in either language.
+    """
     lines = text.splitlines()
     if not lines or "\t" not in lines[0]:
         return None
+    head = lines[0].split("\t")
     col = next(
-        (
-            i
-            for i, h in enumerate(lines[0].split("\t"))
-            if "code" in h.casefold() or "kode" in h.casefold()
-        ),
+        (i for i, h in enumerate(head) if "code" in h.casefold() or "kode" in h.casefold()),
         2,
     )
-    return {
-        f[col].strip() for line in lines[1:] if len(f := line.split("\t")) > col and f[col].strip()
-    }
+    due = next((i for i, h in enumerate(head) if _DUE_HEADER.search(h)), None)
+    out: dict[str, str] = {}
+    for line in lines[1:]:
+        f = line.split("\t")
+        if len(f) > col and (code := f[col].strip()):
+            day = f[due].strip()[:10] if due is not None and len(f) > due else ""
+            out[code] = day if _ISO_DAY.fullmatch(day) and day != "0000-00-00" else ""
+    return out

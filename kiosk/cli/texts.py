@@ -1,0 +1,121 @@
+"""What the CLI tells a librarian (status, sync, report, commands, demo), in English and Indonesian.
+
+The language is the configuration's ``[report] language``, the same as the
+printed report and command sheet. Messages for the person who installs or
+debugs the cart (doctor, errors, logs) stay in English. A test fails when a
+text here exists in one language only.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from kiosk import textfmt
+from kiosk.text import printable
+
+LANGUAGES: Final = ("en", "id")
+
+#: key → (English, Indonesian); ``{name}`` fields are filled by :func:`say`.
+TEXTS: Final[dict[str, tuple[str, str]]] = {
+    # kiosk status
+    "status.state_dir": ("state directory: {path}", "folder data: {path}"),
+    "status.catalog": (
+        "catalogue: {n} items (source: {source})",
+        "katalog: {n} eksemplar (sumber: {source})",
+    ),
+    "status.no_source": ("none", "belum ada"),
+    "status.where": (
+        "location: {location}   shelf run: {run}",
+        "lokasi: {location}   deret rak: {run}",
+    ),
+    "status.scans": ("scans: {n}", "pindaian: {n}"),
+    "status.unsynced": ("not yet in SLiMS: {n}", "belum masuk SLiMS: {n}"),
+    "status.exported": (
+        "  of which in the upload file: {n} (in {path} or on a USB stick; upload it in "
+        "SLiMS, then `kiosk sync` online confirms them)",
+        "  di antaranya sudah di berkas unggah: {n} (di {path} atau di flashdisk; unggah di "
+        "SLiMS, lalu `kiosk sync` daring mengonfirmasinya)",
+    ),
+    # kiosk sync
+    "sync.progress": ("sync {done}/{total}", "kirim {done}/{total}"),
+    "sync.started": (
+        "started stock take {name!r} in SLiMS",
+        "stok opname {name!r} sudah dimulai di SLiMS",
+    ),
+    "sync.result": (
+        "sync ({mode}): {confirmed} of {pending} scans confirmed in SLiMS",
+        "kirim ({mode}): {confirmed} dari {pending} pindaian sudah masuk SLiMS",
+    ),
+    "sync.result_file": (
+        "sync (file): {exported} of {pending} scans in the upload file, not yet in SLiMS",
+        "kirim (berkas): {exported} dari {pending} pindaian ada di berkas unggah, "
+        "belum masuk SLiMS",
+    ),
+    "sync.file": ("file: {path}", "berkas: {path}"),
+    "sync.usb": (
+        "on the USB stick: run `sync; sudo umount {folder}` before pulling it out",
+        "di flashdisk: jalankan `sync; sudo umount {folder}` sebelum mencabutnya",
+    ),
+    "sync.copy": (
+        "copy it off the cart: scp {host}:{path} . "
+        "(or plug in a USB stick and run `kiosk sync --mode file` again)",
+        "salin dari troli: scp {host}:{path} . "
+        "(atau colokkan flashdisk lalu jalankan `kiosk sync --mode file` lagi)",
+    ),
+    "sync.then": (
+        "then: in SLiMS, Stock Take → Upload, choose the file; the next online "
+        "`kiosk sync` confirms each scan",
+        "lalu: di SLiMS, Stock Opname → Unggah, pilih berkas itu; `kiosk sync` daring "
+        "berikutnya mengonfirmasi tiap pindaian",
+    ),
+    "sync.left": (
+        "not synced: {n} (run `kiosk sync` again, or use --mode item)",
+        "belum terkirim: {n} (jalankan `kiosk sync` lagi, atau pakai --mode item)",
+    ),
+    "sync.daemon": (
+        "the daemon (pid {pid}) is running: asked it to sync now with its configuration; "
+        "follow it on the cart's screen or in its log",
+        "layanan kiosk (pid {pid}) sedang berjalan: sudah diminta mengirim sekarang dengan "
+        "konfigurasinya; pantau di layar troli atau di log-nya",
+    ),
+    # kiosk commands
+    "commands.left_out": ("warning: left out: {problem}", "peringatan: tidak dicetak: {problem}"),
+    "commands.written": (
+        "{n} command barcodes written to {out}/ ({file} to print)",
+        "{n} barcode perintah disimpan di {out}/ (cetak {file})",
+    ),
+    # kiosk demo
+    "demo.catalog": (
+        "catalogue: {n} items from the bundled SLiMS export sample",
+        "katalog: {n} eksemplar dari contoh ekspor SLiMS bawaan",
+    ),
+    "demo.verdicts": ("scans by verdict: {counts}", "pindaian per hasil: {counts}"),
+    "demo.outputs": ("outputs in {out}/:", "hasil di {out}/:"),
+    "demo.upload": (
+        "SLiMS stock-take upload file (one item code a line)",
+        "berkas unggah stok opname SLiMS (satu kode eksemplar per baris)",
+    ),
+    "demo.html": ("report, open in a browser", "laporan, buka di peramban"),
+    "demo.json": ("report as JSON", "laporan dalam format JSON"),
+    "demo.frames": (
+        "what the OLED showed, one PNG per frame",
+        "tampilan layar OLED, satu PNG per tampilan",
+    ),
+}
+
+
+def say(lang: str, key: str, **fields: object) -> str:
+    """The text ``key`` in ``lang`` (English for an unknown language), fields filled in.
+
+    Whole numbers are grouped the reader's way (1,234 / 1.234); other values
+    (location names, paths, scanned text) are escaped for the terminal.
+    """
+    en, id_ = TEXTS[key]
+    text = id_ if lang == "id" else en
+    shown = {
+        k: textfmt.num(v, lang)
+        if isinstance(v, int) and not isinstance(v, bool)
+        else printable(str(v))
+        for k, v in fields.items()
+    }
+    return text.format(**shown)
