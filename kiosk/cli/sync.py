@@ -7,15 +7,21 @@ confirmation, and SLiMS never counts an item twice.
 from __future__ import annotations
 
 import argparse
-import os
-import signal
 import sys
 import time
+from pathlib import Path
+from typing import Any
 
+from kiosk import control
 from kiosk.cli.common import load_config, print_json
 from kiosk.config import CHOICES, slims_environment
 from kiosk.exc import StoreLocked, SyncError
 from kiosk.store import Store
+
+#: How long `kiosk sync` waits by default for a sync already running to end.
+WAIT_S = 900.0
+#: How often it looks again whether the store came free (or the daemon can be asked).
+POLL_S = 0.25
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -46,6 +52,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--classification", default="", help="--init: classes, comma separated, * wildcard"
     )
+    p.add_argument(
+        "--wait",
+        type=float,
+        default=WAIT_S,
+        metavar="SECONDS",
+        help="how long to wait for a sync already running (another `kiosk sync`, or the "
+        f"daemon's) to end; 0 refuses at once, or only asks the daemon (default {WAIT_S:.0f})",
+    )
     p.add_argument("--json", action="store_true", help="machine-readable summary")
     p.set_defaults(func=cmd_sync)
 
@@ -55,6 +69,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
     from kiosk.slims.uploader import Uploader  # noqa: PLC0415
 
     cfg = load_config(args)
+    if args.wait < 0:
+        raise SyncError(f"--wait must be 0 or more seconds, not {args.wait:g}")
     mode = args.mode or cfg.slims.sync_mode
     client = None if mode == "file" else client_from_config(cfg.slims, env=slims_environment())
     if args.init and client is None:
@@ -80,11 +96,10 @@ def cmd_sync(args: argparse.Namespace) -> int:
                 classification=args.classification,
             )
             print(f"started stock take {args.init!r} in SLiMS", file=sys.stderr)
-        try:
-            store = Store.open(cfg.state_path)
-        except StoreLocked as e:
-            return _ask_daemon(e)
-        with store:
+        claimed = _claim(cfg.state_path, args.wait, explicit=bool(args.mode or args.out))
+        if isinstance(claimed, control.Answer):
+            return _daemon_answered(claimed, args.wait, as_json=args.json)
+        with claimed as store:
             uploader = Uploader(
                 store,
                 client,
@@ -100,29 +115,91 @@ def cmd_sync(args: argparse.Namespace) -> int:
             sys.stderr.write("\n")
         if client is not None:
             client.close()
-    if args.json:
-        print_json(result.to_dict())
+    return _report(result.to_dict(), as_json=args.json)
+
+
+def _report(result: dict[str, Any], *, as_json: bool, daemon: int | None = None) -> int:
+    """Print what a sync did (this process's or the daemon's); 0 if nothing is left."""
+    if as_json:
+        print_json(result if daemon is None else {**result, "daemon": daemon})
     else:
-        where = f" → {result.file}" if result.file else ""
-        print(f"sync ({result.mode}): {result.synced} of {result.pending} scans confirmed{where}")
-        for outcome, n in sorted(result.outcomes.items(), key=lambda kv: -kv[1]):
+        where = f" → {result['file']}" if result.get("file") else ""
+        by = f" by the daemon (pid {daemon})" if daemon is not None else ""
+        print(
+            f"sync ({result['mode']}){by}: {result['synced']} of {result['pending']} "
+            f"scans confirmed{where}"
+        )
+        outcomes: dict[str, int] = result.get("outcomes", {})
+        for outcome, n in sorted(outcomes.items(), key=lambda kv: -kv[1]):
             print(f"  {outcome:<17}{n:>7}")
-        if result.left:
-            print(f"not synced: {result.left} (run `kiosk sync` again, or use --mode item)")
-    return 0 if result.complete else 3
+        if result["left"]:
+            print(f"not synced: {result['left']} (run `kiosk sync` again, or use --mode item)")
+    return 0 if result["left"] == 0 else 3
 
 
-def _ask_daemon(locked: StoreLocked) -> int:
-    """The daemon owns the store: ask it to sync (as its sync button would)."""
-    if locked.pid is None:
-        raise locked
-    try:
-        os.kill(locked.pid, signal.SIGUSR1)
-    except OSError as e:
-        raise SyncError(f"the daemon (pid {locked.pid}) holds the store: {e.strerror}") from e
-    print(
-        f"the daemon (pid {locked.pid}) is running: asked it to sync now with its "
-        "configuration; follow it on the cart's screen or in its log",
-        file=sys.stderr,
+def _claim(state: Path, wait: float, *, explicit: bool) -> Store | control.Answer:
+    """Take the store, or have the daemon that owns it sync; wait out anyone else.
+
+    The daemon is recognised only by its control socket, never by holding
+    the lock: another `kiosk sync` (or a catalogue pull) holding it is waited
+    for, up to ``wait`` seconds, and then refused; it is never signalled.
+    """
+    deadline = time.monotonic() + wait
+    told = False
+    while True:
+        try:
+            return Store.open(state)
+        except StoreLocked as e:
+            locked = e
+
+        def accepted(pid: int) -> None:
+            if explicit:
+                print("note: --mode and --out apply only when no daemon runs", file=sys.stderr)
+            how = f"waiting up to {wait:.0f} s for its result" if wait else "not waiting"
+            print(
+                f"the daemon (pid {pid}) is running: asked it to sync with its "
+                f"configuration; {how}",
+                file=sys.stderr,
+            )
+
+        remaining = max(0.0, deadline - time.monotonic())
+        answer = control.ask(state, {"cmd": "sync"}, wait=remaining, on_accepted=accepted)
+        if answer is not None:
+            return answer
+        holder = f"pid {locked.pid}" if locked.pid is not None else "pid unknown"
+        if time.monotonic() >= deadline:
+            gave_up = f"; gave up after {wait:.0f} s" if wait else ""
+            raise SyncError(
+                f"the store in {state} is in use by another kiosk process ({holder}), "
+                f"not the daemon{gave_up}: run `kiosk sync` again when it has finished"
+            )
+        if not told:
+            print(
+                f"the store is in use by another kiosk process ({holder}), perhaps another "
+                f"`kiosk sync`: waiting up to {wait:.0f} s for it to finish",
+                file=sys.stderr,
+            )
+            told = True
+        time.sleep(POLL_S)
+
+
+def _daemon_answered(answer: control.Answer, wait: float, *, as_json: bool) -> int:
+    """Report what the daemon's sync did, or honestly that it was only asked."""
+    final = answer.final or {}
+    event = final.get("event")
+    if event == "done":
+        return _report(final["result"], as_json=as_json, daemon=answer.pid)
+    if event == "asked":
+        print(f"asked the daemon (pid {answer.pid}) to sync; follow it on the cart's screen")
+        return 0
+    if event == "timeout":
+        print(
+            f"the daemon (pid {answer.pid}) was asked to sync but had not finished after "
+            f"{wait:.0f} s; follow it on the cart's screen or in its log"
+        )
+        return 3
+    if event == "failed":
+        raise SyncError(f"the daemon's sync (pid {answer.pid}) stopped: {final.get('error')}")
+    raise SyncError(
+        f"the daemon (pid {answer.pid}) ended before its sync finished: run `kiosk sync` again"
     )
-    return 0
