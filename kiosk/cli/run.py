@@ -49,7 +49,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     signals = Signals()
     signals.install()  # before the lock: from then on others may take us for the daemon
     with Store.open(cfg.state_path) as store:
-        log.debug("store %s open; building the cart", cfg.state_path)
+        log.info("store %s open; building the cart", cfg.state_path)
         out = sys.stdout if args.json else None
         daemon = app.build_cart(cfg, store, simulate=simulate, out=out, notify=Notifier())
         signals.attach(daemon)
