@@ -127,7 +127,11 @@ class ControlServer:
             self._thread.join(5)
 
     def __enter__(self) -> ControlServer:
-        self.start()
+        """Start answering; a socket that cannot be made must not stop the scanning."""
+        try:
+            self.start()
+        except OSError as e:
+            log.error("control socket %s: %s; `kiosk sync` cannot reach this daemon", self.path, e)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -239,3 +239,10 @@ def test_end_of_day_unit_can_reach_the_daemon() -> None:
         assert one(sync, "Service", key) == one(daemon, "Service", key)
     timeout = one(sync, "Service", "TimeoutStartSec")
     assert timeout.endswith("min") and int(timeout[:-3]) * 60 > WAIT_S
+
+
+def test_a_socket_that_cannot_be_made_does_not_stop_the_daemon(tmp_path: Path) -> None:
+    """If the control socket cannot be bound the daemon scans on; `kiosk sync` finds no daemon."""
+    socket_path(tmp_path).mkdir()  # something in the way that is not a stale socket
+    with ControlServer(tmp_path, lambda request, wait: {"event": "done"}):
+        assert ask(tmp_path, {"cmd": "sync"}, wait=1) is None
