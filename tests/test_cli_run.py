@@ -130,7 +130,8 @@ def test_kiosk_sync_asks_the_running_daemon(state_dir: Path, kiosk_env: dict[str
     res = kiosk("--state-dir", str(state_dir), "sync", env=kiosk_env)
     assert res.returncode == 0, res.stderr
     assert f"the daemon (pid {proc.pid}) is running" in res.stderr
-    assert f"sync (file) by the daemon (pid {proc.pid}): 1 of 1 scans confirmed" in res.stdout
+    said = f"sync (file) by the daemon (pid {proc.pid}): 1 of 1 scans in the upload file"
+    assert said in res.stdout
     proc.stdin.close()
     assert proc.wait(timeout=30) == 0
     (export,) = (state_dir / "exports").iterdir()

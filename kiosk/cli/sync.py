@@ -7,8 +7,10 @@ confirmation, and SLiMS never counts an item twice.
 from __future__ import annotations
 
 import argparse
+import socket
 import sys
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,7 @@ from kiosk import control
 from kiosk.cli.common import load_config, print_json
 from kiosk.config import CHOICES, slims_environment
 from kiosk.exc import StoreLocked, SyncError
+from kiosk.slims.ledger import SyncResult
 from kiosk.store import Store
 
 #: How long `kiosk sync` waits by default for a sync already running to end.
@@ -38,7 +41,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="default: slims.sync_mode from the config",
     )
     p.add_argument(
-        "--out", metavar="PATH", help="file mode: where to write the .txt (file or directory)"
+        "--out",
+        metavar="PATH",
+        help="file mode: where to write the .txt (file or directory); default: a mounted "
+        "USB stick (slims.export_dirs), else the state directory's exports folder",
     )
     p.add_argument(
         "--init",
@@ -66,6 +72,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def cmd_sync(args: argparse.Namespace) -> int:
     from kiosk.slims.connect import client_from_config  # noqa: PLC0415  (loads requests)
+    from kiosk.slims.file_export import export_dir  # noqa: PLC0415
     from kiosk.slims.uploader import Uploader  # noqa: PLC0415
 
     cfg = load_config(args)
@@ -100,13 +107,18 @@ def cmd_sync(args: argparse.Namespace) -> int:
         if isinstance(claimed, control.Answer):
             return _daemon_answered(claimed, args.wait, as_json=args.json)
         with claimed as store:
+            out, removable = (
+                (Path(args.out), False)
+                if args.out
+                else export_dir(cfg.slims.export_dirs, cfg.exports_path)
+            )
             uploader = Uploader(
                 store,
                 client,
                 mode=mode,
                 journal=cfg.state_path / "sync.journal",
                 chunk=cfg.slims.upload_chunk,
-                out=args.out,
+                out=out,
                 on_progress=progress,
             )
             result = uploader.run()
@@ -115,26 +127,79 @@ def cmd_sync(args: argparse.Namespace) -> int:
             sys.stderr.write("\n")
         if client is not None:
             client.close()
-    return _report(result.to_dict(), as_json=args.json)
+    return _report(result, as_json=args.json, removable=removable)
 
 
-def _report(result: dict[str, Any], *, as_json: bool, daemon: int | None = None) -> int:
+def _report(
+    result: SyncResult, *, as_json: bool, removable: bool, daemon: int | None = None
+) -> int:
     """Print what a sync did (this process's or the daemon's); 0 if nothing is left."""
     if as_json:
-        print_json(result if daemon is None else {**result, "daemon": daemon})
+        data = result.to_dict()
+        print_json(data if daemon is None else {**data, "daemon": daemon})
     else:
-        where = f" → {result['file']}" if result.get("file") else ""
-        by = f" by the daemon (pid {daemon})" if daemon is not None else ""
+        _summary(result, removable=removable, daemon=daemon)
+    return 0 if result.complete else 3
+
+
+def _summary(result: SyncResult, *, removable: bool, daemon: int | None = None) -> None:
+    """What happened, in words: only what SLiMS confirmed is "in SLiMS"."""
+    by = f" by the daemon (pid {daemon})" if daemon is not None else ""
+    if result.mode == "file":
         print(
-            f"sync ({result['mode']}){by}: {result['synced']} of {result['pending']} "
-            f"scans confirmed{where}"
+            f"sync (file){by}: {result.exported} of {result.pending} scans in the upload file, "
+            "not yet in SLiMS"
         )
-        outcomes: dict[str, int] = result.get("outcomes", {})
-        for outcome, n in sorted(outcomes.items(), key=lambda kv: -kv[1]):
-            print(f"  {outcome:<17}{n:>7}")
-        if result["left"]:
-            print(f"not synced: {result['left']} (run `kiosk sync` again, or use --mode item)")
-    return 0 if result["left"] == 0 else 3
+    else:
+        print(
+            f"sync ({result.mode}){by}: {result.confirmed} of {result.pending} scans "
+            "confirmed in SLiMS"
+        )
+    for outcome, n in sorted(result.outcomes.items(), key=lambda kv: -kv[1]):
+        print(f"  {outcome:<17}{n:>7}")
+    if result.file:
+        for line in _file_hints(Path(result.file), removable=removable):
+            print(line)
+    if result.left:
+        print(f"not synced: {result.left} (run `kiosk sync` again, or use --mode item)")
+
+
+def _file_hints(path: Path, *, removable: bool) -> list[str]:
+    """Where the upload file is, how to take it off the cart, and what makes it count."""
+    lines = [f"file: {path}"]
+    if removable:
+        lines.append(
+            f"on the USB stick: run `sync; sudo umount {path.parent}` before pulling it out"
+        )
+    else:
+        lines.append(
+            f"copy it off the cart: scp {socket.gethostname()}:{path} . "
+            "(or plug in a USB stick and run `kiosk sync --mode file` again)"
+        )
+    lines.append(
+        "then: in SLiMS, Stock Take → Upload, choose the file; the next online "
+        "`kiosk sync` confirms each scan"
+    )
+    return lines
+
+
+def _result_from(data: dict[str, Any]) -> SyncResult:
+    """The daemon's sync result, read back from its JSON form."""
+    return SyncResult(
+        mode=str(data["mode"]),
+        pending=int(data.get("pending", 0)),
+        codes=int(data.get("codes", 0)),
+        synced=int(data.get("synced", 0)),
+        exported=int(data.get("exported", 0)),
+        outcomes=Counter({str(k): int(n) for k, n in data.get("outcomes", {}).items()}),
+        left=int(data.get("left", 0)),
+        file=data.get("file"),
+        stopped=bool(data.get("stopped", False)),
+        elapsed_s=float(data.get("elapsed_s", 0.0)),
+        requests=int(data.get("requests", 0)),
+        uploads=int(data.get("uploads", 0)),
+        verified_by_count=int(data.get("verified_by_count", 0)),
+    )
 
 
 def _claim(state: Path, wait: float, *, explicit: bool) -> Store | control.Answer:
@@ -188,7 +253,10 @@ def _daemon_answered(answer: control.Answer, wait: float, *, as_json: bool) -> i
     final = answer.final or {}
     event = final.get("event")
     if event == "done":
-        return _report(final["result"], as_json=as_json, daemon=answer.pid)
+        result = _result_from(final["result"])
+        # Where the daemon put an upload file: on a USB stick only if it is a mount point.
+        removable = result.file is not None and Path(result.file).parent.is_mount()
+        return _report(result, as_json=as_json, removable=removable, daemon=answer.pid)
     if event == "asked":
         print(f"asked the daemon (pid {answer.pid}) to sync; follow it on the cart's screen")
         return 0

@@ -106,7 +106,7 @@ def test_sync_after_a_killed_daemon_finds_the_new_one(
     second.communicate(timeout=60)
     assert second.returncode == 0
     assert res.returncode == 0, res.stderr
-    assert f"by the daemon (pid {second.pid}): 1 of 1 scans confirmed" in res.stdout
+    assert f"by the daemon (pid {second.pid}): 1 of 1 scans in the upload file" in res.stdout
 
 
 # -- two `kiosk sync` at once, and a daemon whose sync takes long ----------------
