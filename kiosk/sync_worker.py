@@ -9,6 +9,8 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from kiosk.config import Config, slims_environment
@@ -39,6 +41,18 @@ class SyncWorker:
         self._thread: threading.Thread | None = None
         self.finished = threading.Event()  # set after each sync ends (tests wait on it)
         self.last: SyncResult | None = None
+        #: Why the last sync stopped short (None when it ran to its end).
+        self.last_error: str | None = None
+        # Syncs started and ended, so a caller can wait for "the next one" to end.
+        self._done = threading.Condition()
+        self._started = 0
+        self._ended = 0
+        self._closed = False
+
+    @property
+    def closed(self) -> bool:
+        """The daemon is stopping: no further sync will start."""
+        return self._closed
 
     @property
     def running(self) -> bool:
@@ -50,6 +64,8 @@ class SyncWorker:
             return
         self._stop.clear()
         self.finished.clear()
+        with self._done:
+            self._started += 1
         self._thread = threading.Thread(target=self._run, name="sync", daemon=True)
         self._thread.start()
 
@@ -59,6 +75,7 @@ class SyncWorker:
         from kiosk.slims.connect import client_from_config  # noqa: PLC0415
         from kiosk.slims.uploader import Uploader  # noqa: PLC0415
 
+        self.last, self.last_error = None, None
         try:
             client = client_from_config(self.cfg.slims, env=slims_environment())
             mode = self.cfg.slims.sync_mode
@@ -84,16 +101,53 @@ class SyncWorker:
             self.feedback.resolve(ProblemKind.SLIMS)
         except KioskError as e:
             log.error("sync stopped: %s", e)
+            self.last_error = str(e)
             self.feedback.problem(ProblemKind.SLIMS, str(e))
         except Exception as e:  # a sync that dies must say so on the cart, not vanish
             log.exception("sync failed")
-            self.feedback.problem(ProblemKind.SLIMS, f"sync failed: {e}")
+            self.last_error = f"sync failed: {e}"
+            self.feedback.problem(ProblemKind.SLIMS, self.last_error)
         finally:
+            with self._done:
+                self._ended += 1
+                self._done.notify_all()
             self.finished.set()
+
+    def sync_and_wait(
+        self, request: Callable[[], None], timeout: float
+    ) -> tuple[SyncResult | None, str | None] | None:
+        """Have a sync run that starts after this call, and wait for its end.
+
+        A sync already under way may have begun before the caller's scans were
+        stored, so it is waited out first; then ``request`` asks for a new one
+        (the scan loop starts it; a button press in between serves as well).
+        Returns ``(result, error)`` of that sync, or None if the wait ran out
+        or the daemon is stopping.
+        """
+        deadline = time.monotonic() + timeout
+        with self._done:
+            idle = self._done.wait_for(
+                lambda: self._closed or self._ended == self._started, timeout
+            )
+            if not idle or self._closed:
+                return None
+            target = self._started + 1
+        request()
+        with self._done:
+            ended = self._done.wait_for(
+                lambda: self._closed or self._ended >= target,
+                max(0.0, deadline - time.monotonic()),
+            )
+            if not ended or self._ended < target:
+                return None
+            return self.last, self.last_error
 
     def stop(self, timeout: float = 10.0) -> None:
         """Ask a running sync to end after the current item, and wait for it."""
         self._stop.set()
+        with self._done:
+            self._closed = True
+            self._done.notify_all()
         if self._thread is not None:
             self._thread.join(timeout)
             if self._thread.is_alive():

@@ -7,11 +7,16 @@ import logging
 import signal
 import sys
 from types import FrameType
+from typing import TYPE_CHECKING, Any
 
 from kiosk import app
 from kiosk.cli.common import load_config
+from kiosk.control import ControlServer, Handler
 from kiosk.store import Store
 from kiosk.systemd import Notifier
+
+if TYPE_CHECKING:
+    from kiosk.daemon import Daemon
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +25,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "run",
         help="run the scanning daemon",
-        description="Read scanners, decide a verdict per scan, store it, give feedback.",
+        description="Read scanners, decide a verdict per scan, store it, give feedback. "
+        "SIGTERM/SIGINT stop it; SIGUSR1 asks it to sync (as its sync button does).",
     )
     p.add_argument(
         "--simulate",
@@ -40,15 +46,76 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not args.verbose:
         logging.getLogger().setLevel(cfg.log_level.upper())
     simulate = app.simulated(cfg, args.simulate)
+    signals = Signals()
+    signals.install()  # before the lock: from then on others may take us for the daemon
     with Store.open(cfg.state_path) as store:
+        log.info("store %s open; building the cart", cfg.state_path)
         out = sys.stdout if args.json else None
         daemon = app.build_cart(cfg, store, simulate=simulate, out=out, notify=Notifier())
+        signals.attach(daemon)
+        with ControlServer(cfg.state_path, answer_requests(daemon)):
+            return daemon.run()
 
-        def on_signal(signum: int, _frame: FrameType | None) -> None:
-            log.info("signal %d: stopping", signum)
+
+class Signals:
+    """The daemon's signal handlers, in place before the store lock is taken.
+
+    A SIGTERM or SIGUSR1 that comes while the cart is still being built (the
+    catalogue loading on a Pi Zero) is remembered and acted on once the
+    daemon exists, instead of killing it by the default action.
+    """
+
+    def __init__(self) -> None:
+        self._daemon: Daemon | None = None
+        self._stop = False
+        self._sync = False
+
+    def install(self) -> None:
+        signal.signal(signal.SIGTERM, self._on_stop)
+        signal.signal(signal.SIGINT, self._on_stop)
+        signal.signal(signal.SIGUSR1, self._on_sync)
+
+    def attach(self, daemon: Daemon) -> None:
+        self._daemon = daemon
+        if self._stop:
             daemon.stop()
+        if self._sync:
+            daemon.request_sync()
 
-        signal.signal(signal.SIGTERM, on_signal)
-        signal.signal(signal.SIGINT, on_signal)
-        signal.signal(signal.SIGUSR1, lambda _n, _f: daemon.request_sync())
-        return daemon.run()
+    def _on_stop(self, signum: int, _frame: FrameType | None) -> None:
+        log.info("signal %d: stopping", signum)
+        if self._daemon is None:
+            self._stop = True
+        else:
+            self._daemon.stop()
+
+    def _on_sync(self, _signum: int, _frame: FrameType | None) -> None:
+        if self._daemon is None:
+            self._sync = True
+        else:
+            self._daemon.request_sync()
+
+
+def answer_requests(daemon: Daemon) -> Handler:
+    """The control socket's answers: ``sync`` runs the cart's sync and reports it."""
+
+    def answer(request: dict[str, Any], wait: float) -> dict[str, Any]:
+        if request.get("cmd") != "sync":
+            return {"event": "failed", "error": f"unknown request {request.get('cmd')!r}"}
+        worker = daemon.sync
+        if worker is None:
+            return {"event": "failed", "error": "this daemon runs without a sync worker"}
+        if wait <= 0:
+            daemon.request_sync()
+            return {"event": "asked"}
+        outcome = worker.sync_and_wait(daemon.request_sync, wait)
+        if outcome is None:
+            if worker.closed:
+                return {"event": "failed", "error": "the daemon is stopping"}
+            return {"event": "timeout"}
+        result, error = outcome
+        if error is not None or result is None:
+            return {"event": "failed", "error": error or "the sync ended without a result"}
+        return {"event": "done", "result": result.to_dict()}
+
+    return answer

@@ -7,24 +7,27 @@ confirmation, and SLiMS never counts an item twice.
 from __future__ import annotations
 
 import argparse
-import os
-import signal
 import socket
 import sys
 import time
+from collections import Counter
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any
 
+from kiosk import control
 from kiosk.cli.common import load_config, print_json
 from kiosk.cli.texts import say
 from kiosk.config import CHOICES, slims_environment
 from kiosk.exc import StoreLocked, SyncError
 from kiosk.report.texts import TEXT
+from kiosk.slims.ledger import SyncResult
 from kiosk.store import Store
 from kiosk.textfmt import num
 
-if TYPE_CHECKING:
-    from kiosk.slims.ledger import SyncResult
+#: How long `kiosk sync` waits by default for a sync already running to end.
+WAIT_S = 900.0
+#: How often it looks again whether the store came free (or the daemon can be asked).
+POLL_S = 0.25
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -58,6 +61,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--classification", default="", help="--init: classes, comma separated, * wildcard"
     )
+    p.add_argument(
+        "--wait",
+        type=float,
+        default=WAIT_S,
+        metavar="SECONDS",
+        help="how long to wait for a sync already running (another `kiosk sync`, or the "
+        f"daemon's) to end; 0 refuses at once, or only asks the daemon (default {WAIT_S:.0f})",
+    )
     p.add_argument("--json", action="store_true", help="machine-readable summary")
     p.set_defaults(func=cmd_sync)
 
@@ -69,6 +80,8 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
     cfg = load_config(args)
     lang = cfg.report.language
+    if args.wait < 0:
+        raise SyncError(f"--wait must be 0 or more seconds, not {args.wait:g}")
     mode = args.mode or cfg.slims.sync_mode
     client = None if mode == "file" else client_from_config(cfg.slims, env=slims_environment())
     if args.init and client is None:
@@ -94,11 +107,10 @@ def cmd_sync(args: argparse.Namespace) -> int:
                 classification=args.classification,
             )
             print(say(lang, "sync.started", name=args.init), file=sys.stderr)
-        try:
-            store = Store.open(cfg.state_path)
-        except StoreLocked as e:
-            return _ask_daemon(e, lang)
-        with store:
+        claimed = _claim(cfg.state_path, args.wait, explicit=bool(args.mode or args.out))
+        if isinstance(claimed, control.Answer):
+            return _daemon_answered(claimed, args.wait, lang, as_json=args.json)
+        with claimed as store:
             out, removable = (
                 (Path(args.out), False)
                 if args.out
@@ -119,20 +131,31 @@ def cmd_sync(args: argparse.Namespace) -> int:
             sys.stderr.write("\n")
         if client is not None:
             client.close()
-    if args.json:
-        print_json(result.to_dict())
+    return _report(result, lang, as_json=args.json, removable=removable)
+
+
+def _report(
+    result: SyncResult, lang: str, *, as_json: bool, removable: bool, daemon: int | None = None
+) -> int:
+    """Print what a sync did (this process's or the daemon's); 0 if nothing is left."""
+    if as_json:
+        data = result.to_dict()
+        print_json(data if daemon is None else {**data, "daemon": daemon})
     else:
-        _summary(result, lang, removable=removable)
+        _summary(result, lang, removable=removable, daemon=daemon)
     return 0 if result.complete else 3
 
 
-def _summary(result: SyncResult, lang: str, *, removable: bool) -> None:
+def _summary(result: SyncResult, lang: str, *, removable: bool, daemon: int | None = None) -> None:
     """What happened, in words: only what SLiMS confirmed is "in SLiMS"."""
+    by = say(lang, "sync.by_daemon", pid=str(daemon)) if daemon is not None else ""
     if result.mode == "file":
-        print(say(lang, "sync.result_file", exported=result.exported, pending=result.pending))
+        print(
+            say(lang, "sync.result_file", by=by, exported=result.exported, pending=result.pending)
+        )
     else:
         done = {"confirmed": result.confirmed, "pending": result.pending}
-        print(say(lang, "sync.result", mode=result.mode, **done))
+        print(say(lang, "sync.result", mode=result.mode, by=by, **done))
     t = TEXT[lang]
     for outcome, n in sorted(result.outcomes.items(), key=lambda kv: -kv[1]):
         print(f"  {t.get(f's.{outcome}', outcome):<42}{num(n, lang):>7}")
@@ -148,13 +171,91 @@ def _summary(result: SyncResult, lang: str, *, removable: bool) -> None:
         print(say(lang, "sync.left", n=result.left))
 
 
-def _ask_daemon(locked: StoreLocked, lang: str) -> int:
-    """The daemon owns the store: ask it to sync (as its sync button would)."""
-    if locked.pid is None:
-        raise locked
-    try:
-        os.kill(locked.pid, signal.SIGUSR1)
-    except OSError as e:
-        raise SyncError(f"the daemon (pid {locked.pid}) holds the store: {e.strerror}") from e
-    print(say(lang, "sync.daemon", pid=str(locked.pid)), file=sys.stderr)
-    return 0
+def _result_from(data: dict[str, Any]) -> SyncResult:
+    """The daemon's sync result, read back from its JSON form."""
+    return SyncResult(
+        mode=str(data["mode"]),
+        pending=int(data.get("pending", 0)),
+        codes=int(data.get("codes", 0)),
+        synced=int(data.get("synced", 0)),
+        exported=int(data.get("exported", 0)),
+        outcomes=Counter({str(k): int(n) for k, n in data.get("outcomes", {}).items()}),
+        left=int(data.get("left", 0)),
+        file=data.get("file"),
+        stopped=bool(data.get("stopped", False)),
+        elapsed_s=float(data.get("elapsed_s", 0.0)),
+        requests=int(data.get("requests", 0)),
+        uploads=int(data.get("uploads", 0)),
+        verified_by_count=int(data.get("verified_by_count", 0)),
+    )
+
+
+def _claim(state: Path, wait: float, *, explicit: bool) -> Store | control.Answer:
+    """Take the store, or have the daemon that owns it sync; wait out anyone else.
+
+    The daemon is recognised only by its control socket, never by holding
+    the lock: another `kiosk sync` (or a catalogue pull) holding it is waited
+    for, up to ``wait`` seconds, and then refused; it is never signalled.
+    """
+    deadline = time.monotonic() + wait
+    told = False
+    while True:
+        try:
+            return Store.open(state)
+        except StoreLocked as e:
+            locked = e
+
+        def accepted(pid: int) -> None:
+            if explicit:
+                print("note: --mode and --out apply only when no daemon runs", file=sys.stderr)
+            how = f"waiting up to {wait:.0f} s for its result" if wait else "not waiting"
+            print(
+                f"the daemon (pid {pid}) is running: asked it to sync with its "
+                f"configuration; {how}",
+                file=sys.stderr,
+            )
+
+        remaining = max(0.0, deadline - time.monotonic())
+        answer = control.ask(state, {"cmd": "sync"}, wait=remaining, on_accepted=accepted)
+        if answer is not None:
+            return answer
+        holder = f"pid {locked.pid}" if locked.pid is not None else "pid unknown"
+        if time.monotonic() >= deadline:
+            gave_up = f"; gave up after {wait:.0f} s" if wait else ""
+            raise SyncError(
+                f"the store in {state} is in use by another kiosk process ({holder}), "
+                f"not the daemon{gave_up}: run `kiosk sync` again when it has finished"
+            )
+        if not told:
+            print(
+                f"the store is in use by another kiosk process ({holder}), perhaps another "
+                f"`kiosk sync`: waiting up to {wait:.0f} s for it to finish",
+                file=sys.stderr,
+            )
+            told = True
+        time.sleep(POLL_S)
+
+
+def _daemon_answered(answer: control.Answer, wait: float, lang: str, *, as_json: bool) -> int:
+    """Report what the daemon's sync did, or honestly that it was only asked."""
+    final = answer.final or {}
+    event = final.get("event")
+    if event == "done":
+        result = _result_from(final["result"])
+        # Where the daemon put an upload file: on a USB stick only if it is a mount point.
+        removable = result.file is not None and Path(result.file).parent.is_mount()
+        return _report(result, lang, as_json=as_json, removable=removable, daemon=answer.pid)
+    if event == "asked":
+        print(f"asked the daemon (pid {answer.pid}) to sync; follow it on the cart's screen")
+        return 0
+    if event == "timeout":
+        print(
+            f"the daemon (pid {answer.pid}) was asked to sync but had not finished after "
+            f"{wait:.0f} s; follow it on the cart's screen or in its log"
+        )
+        return 3
+    if event == "failed":
+        raise SyncError(f"the daemon's sync (pid {answer.pid}) stopped: {final.get('error')}")
+    raise SyncError(
+        f"the daemon (pid {answer.pid}) ended before its sync finished: run `kiosk sync` again"
+    )

@@ -43,14 +43,15 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
         "stok opname {name!r} sudah dimulai di SLiMS",
     ),
     "sync.result": (
-        "sync ({mode}): {confirmed} of {pending} scans confirmed in SLiMS",
-        "kirim ({mode}): {confirmed} dari {pending} pindaian sudah masuk SLiMS",
+        "sync ({mode}){by}: {confirmed} of {pending} scans confirmed in SLiMS",
+        "kirim ({mode}){by}: {confirmed} dari {pending} pindaian sudah masuk SLiMS",
     ),
     "sync.result_file": (
-        "sync (file): {exported} of {pending} scans in the upload file, not yet in SLiMS",
-        "kirim (berkas): {exported} dari {pending} pindaian ada di berkas unggah, "
+        "sync (file){by}: {exported} of {pending} scans in the upload file, not yet in SLiMS",
+        "kirim (berkas){by}: {exported} dari {pending} pindaian ada di berkas unggah, "
         "belum masuk SLiMS",
     ),
+    "sync.by_daemon": (" by the daemon (pid {pid})", " oleh layanan kiosk (pid {pid})"),
     "sync.file": ("file: {path}", "berkas: {path}"),
     "sync.usb": (
         "on the USB stick: run `sync; sudo umount {folder}` before pulling it out",
@@ -71,12 +72,6 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
     "sync.left": (
         "not synced: {n} (run `kiosk sync` again, or use --mode item)",
         "belum terkirim: {n} (jalankan `kiosk sync` lagi, atau pakai --mode item)",
-    ),
-    "sync.daemon": (
-        "the daemon (pid {pid}) is running: asked it to sync now with its configuration; "
-        "follow it on the cart's screen or in its log",
-        "layanan kiosk (pid {pid}) sedang berjalan: sudah diminta mengirim sekarang dengan "
-        "konfigurasinya; pantau di layar troli atau di log-nya",
     ),
     # kiosk commands
     "commands.left_out": ("warning: left out: {problem}", "peringatan: tidak dicetak: {problem}"),

@@ -256,9 +256,12 @@ class SlimsClient(AdminSession):
             body = resp.content
             if resp.headers.get("Content-Type", "").startswith("text/plain"):
                 return body
-            head = body[:400].decode("utf-8", "replace")
-            if is_error_box(head) or looks_like_login(head):
-                raise SessionLost(strip_tags(head))
+            # Not the export: SLiMS's own page. Look at all of it (a login form's
+            # markers can come after a long page head), not just its first line.
+            page = body[:65536].decode("utf-8", "replace")
+            head = page[:400]
+            if is_error_box(head) or looks_like_login(page):
+                raise SessionLost(strip_tags(head), login=looks_like_login(page))
             raise CatalogError(
                 f"SLiMS at {self.base} exported no items: {strip_tags(head)[:160]!r}"
             )

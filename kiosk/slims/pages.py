@@ -66,17 +66,19 @@ UPLOAD_CODE = re.compile(r"^[a-zA-Z0-9_\-\.]+$")
 class UnknownMessage(Exception):
     """A stock-take error message in words the kiosk does not know (another language)."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, *, login: bool = False) -> None:
         super().__init__(text)
         self.text = text
+        self.login = login  # the answer was the login page itself, not a refusal
 
 
 class SessionLost(Exception):
     """The answer is SLiMS's reaction to a missing or expired session."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, *, login: bool = False) -> None:
         super().__init__(text)
         self.text = text
+        self.login = login  # the answer was the login page itself, not a refusal
 
 
 # Words that tell the stock-take error messages apart (English, Indonesian).
@@ -135,7 +137,7 @@ def classify_action(body: str) -> SyncOutcome:
             raise SlimsError("SLiMS received an empty item code")
         raise UnknownMessage(msg)
     if _ERROR_BOX.match(body) or looks_like_login(body):
-        raise SessionLost(strip_tags(body))
+        raise SessionLost(strip_tags(body), login=looks_like_login(body))
     raise SlimsProtocolError(f"unexpected answer from {ACTION}: {strip_tags(body)[:200]!r}")
 
 
@@ -169,7 +171,7 @@ def upload_count(body: str, base: str) -> int:
     """How many codes ``st_upload.php`` says it newly marked found."""
     raise_error_box(body, base)
     if looks_like_login(body):
-        raise SessionLost(strip_tags(body))
+        raise SessionLost(strip_tags(body), login=True)
     m = _UPLOAD_MSG.search(body)
     if not m:
         raise SlimsProtocolError(f"unexpected answer from {UPLOAD}: {strip_tags(body)[:200]!r}")

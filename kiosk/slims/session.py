@@ -133,7 +133,7 @@ class AdminSession:
         if resp.status_code != 200:
             raise SlimsProtocolError(f"{path} answered HTTP {resp.status_code}")
         if looks_like_login(resp.text):
-            raise SessionLost(strip_tags(resp.text))
+            raise SessionLost(strip_tags(resp.text), login=True)
         return resp.text
 
     def with_session(self, call: Callable[[], _T]) -> _T:
@@ -148,6 +148,12 @@ class AdminSession:
         try:
             return call()
         except SessionLost as e:
+            if e.login:
+                raise SlimsProtocolError(
+                    f"SLiMS at {self.base} answered with its log-in page again right after a "
+                    "successful log in: it does not keep the session (check that its address "
+                    "in slims.url is the one SLiMS expects, and any proxy in between)"
+                ) from None
             raise SlimsForbidden(
                 f"SLiMS user {self.username!r} may not do this even after a fresh login "
                 f"(SLiMS said: {e.text[:160]!r}); give the user the needed module rights "
