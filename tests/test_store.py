@@ -235,6 +235,8 @@ LOCKED_CALLS: dict[str, Any] = {
     "void": lambda s: s.void(1),
     "scan": lambda s: s.scan(1),
     "scans": lambda s: s.scans(),
+    "iter_scans": lambda s: list(s.iter_scans()),
+    "losses": lambda s: s.losses(),
     "last_undoable": lambda s: s.last_undoable(),
     "scanned_codes": lambda s: s.scanned_codes(),
     "pending_sync": lambda s: s.pending_sync(),

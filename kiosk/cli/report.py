@@ -29,7 +29,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         catalog = store.catalog()
         rep = report.build(
             catalog,
-            store.scans(session=store.current_session()),
+            store.iter_scans(session=store.current_session()),
             stocktake=store.state().get("stocktake", ""),
             excluded_statuses=cfg.stocktake.excluded_statuses,
         )

@@ -39,6 +39,7 @@ from kiosk.clock import Anchor
 from kiosk.exc import StoreError, StoreLocked
 from kiosk.models import Item, Scan, ScanDetail, Verdict
 from kiosk.store.adapter import KioskDB, open_db, rows_of
+from kiosk.store.damage import Loss
 from kiosk.store.index import ScanIndex
 
 #: Version of the record layout; bump it and add a migration in ``_check_schema``.
@@ -69,7 +70,7 @@ class Store:
             )
         self._dbs: list[KioskDB] = []
         try:
-            self._scans_db = self._open("scans.json")
+            self._scans_db = self._open("scans.json", cold=("scans",))
             self._scans = self._scans_db.table("scans", cache_size=0)
             self._meta = self._scans_db.table("meta", cache_size=0)
             self._sessions = self._scans_db.table("sessions", cache_size=0)
@@ -87,8 +88,8 @@ class Store:
             self.close()
             raise
 
-    def _open(self, name: str) -> KioskDB:
-        db = open_db(self.state_dir / name, readonly=self.readonly)
+    def _open(self, name: str, cold: tuple[str, ...] = ()) -> KioskDB:
+        db = open_db(self.state_dir / name, readonly=self.readonly, cold=cold)
         self._dbs.append(db)
         return db
 
@@ -134,6 +135,11 @@ class Store:
             )
         if version < SCHEMA_VERSION:  # pragma: no cover - no older schema exists yet
             raise StoreError(f"store schema {version} has no migration to {SCHEMA_VERSION}")
+
+    def losses(self) -> list[Loss]:
+        """Damage found in the scan store, earlier or on this opening, not yet recovered."""
+        with self._lock:
+            return list(self._scans_db.storage.losses)
 
     def damaged_files(self) -> list[Path]:
         """Files a damaged store was moved to (``*.corrupt-*``): data awaiting recovery."""
@@ -301,13 +307,22 @@ class Store:
 
     def scans(self, *, include_voided: bool = False, session: int | None = None) -> list[Scan]:
         with self._lock:
-            out = []
+            return list(self.iter_scans(include_voided=include_voided, session=session))
+
+    def iter_scans(
+        self, *, include_voided: bool = False, session: int | None = None
+    ) -> Iterator[Scan]:
+        """The scans one at a time, in order, read from disk as they are asked for.
+
+        Memory stays flat however many scans there are (``report``, ``scans
+        --json``); the store's lock is held while the iterator is running.
+        """
+        with self._lock:
             for _, d in rows_of(self._scans).items():
                 if (include_voided or not d.get("voided")) and (
                     session is None or d.get("session", 0) == session
                 ):
-                    out.append(Scan.from_dict(d))
-            return out
+                    yield Scan.from_dict(d)
 
     def last_undoable(self) -> Scan | None:
         """The scan an undo would take back: the newest live item scan or no-label tally.
@@ -336,7 +351,7 @@ class Store:
         """Scans of items that are here and that SLiMS has not yet confirmed."""
         with self._lock:
             rows = rows_of(self._scans)
-            return [Scan.from_dict(rows[str(s)]) for s in sorted(self._idx.pending)]
+            return [Scan.from_dict(rows[str(s)]) for s in self._idx.pending]
 
     def pending_count(self) -> int:
         with self._lock:
