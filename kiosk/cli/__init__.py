@@ -24,6 +24,7 @@ VERBS = (
     "demo",
     "scans",
     "status",
+    "store",
     "catalog",
     "sync",
     "report",

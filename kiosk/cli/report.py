@@ -33,6 +33,9 @@ def cmd_report(args: argparse.Namespace) -> int:
             stocktake=store.state().get("stocktake", ""),
             excluded_statuses=cfg.stocktake.excluded_statuses,
         )
+        losses = store.losses()
+    for loss in losses:  # the report counts what is left: nobody may miss what is not
+        print(f"kiosk: warning: store damage: {loss.line()}", file=sys.stderr)
     text = report.render(rep, catalog, args.format, args.language or cfg.report.language)
     if args.out:
         args.out.write_text(text, encoding="utf-8")

@@ -23,6 +23,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         counts = store.counts()
         unsynced = store.pending_count()
         state = store.state()
+        losses = store.losses()
     if args.json:
         print_json(
             {
@@ -31,6 +32,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                 "counts": counts,
                 "unsynced": unsynced,
                 "state": state,
+                "losses": [x.to_dict() for x in losses],
             }
         )
         return 0
@@ -41,4 +43,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     for verdict, n in sorted(counts.items(), key=lambda kv: -kv[1]):
         print(f"  {verdict:<15}{n:>7}")
     print(f"not yet synced: {unsynced}")
+    for loss in losses:
+        print(f"DAMAGE: {loss.line()}")
+    if losses:
+        print("run 'kiosk store recover' with the daemon stopped to rebuild what can be rebuilt")
     return 0

@@ -378,6 +378,21 @@ class Store:
             return {k: v for k, v in self._idx.counts.items() if v}
 
 
+@contextmanager
+def exclusive(state_dir: Path) -> Iterator[None]:
+    """Hold the store's process lock without opening the store (for repairs).
+
+    Fails with :class:`StoreLocked` while the daemon or another command has it.
+    """
+    if not state_dir.is_dir():
+        raise StoreError(f"state directory {state_dir} does not exist (nothing stored yet)")
+    fd = _flock(state_dir / "kiosk.lock")
+    try:
+        yield
+    finally:
+        os.close(fd)
+
+
 def _prepare_dir(path: Path) -> None:
     try:
         path.mkdir(parents=True, exist_ok=True, mode=0o750)

@@ -91,7 +91,16 @@ def _readable(path: Path) -> list[Finding]:
                 f"{store.pending_count()} waiting for sync, "
                 f"catalogue {store.catalog_info()['count']} item(s)"
             )
-            if damaged := store.damaged_files():
+            if losses := store.losses():
+                out.append(
+                    Finding(
+                        "store",
+                        Level.FAIL,
+                        "damage found: " + "; ".join(x.line() for x in losses),
+                        "stop the daemon, run 'kiosk store recover', then check 'kiosk status'",
+                    )
+                )
+            elif damaged := store.damaged_files():
                 out.append(
                     Finding(
                         "store",
