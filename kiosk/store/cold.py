@@ -175,8 +175,11 @@ class DiskRows(Rows):
         return self._max
 
     # -- changes ----------------------------------------------------------------------------
+    def pack(self, doc: Mapping[str, Any]) -> tuple[Any, ...]:
+        """Nothing to keep: the document's JSON (checked as it is encoded) is on disk."""
+        return ()
+
     def place(self, doc_id: int, doc: Mapping[str, Any], loc: int) -> None:
-        self.pack(doc)  # the same checks as an in-memory table (JSON data only)
         self.put_at(doc_id, loc)
 
     def put_at(self, doc_id: int, loc: int) -> None:
