@@ -161,10 +161,12 @@ class DiskRows(Rows):
         return (i for i in range(len(loc)) if loc[i] != _ABSENT)
 
     def items(self) -> Iterator[tuple[str, dict[str, Any]]]:  # type: ignore[override]
-        for i in list(self.ids()):
-            loc = self._loc[i] if i < len(self._loc) else _ABSENT
+        i = 0
+        while i < len(self._loc):  # by index: no list of every id, and safe while one is added
+            loc = self._loc[i]
             if loc != _ABSENT:
                 yield str(i), self._files.document(loc, i)
+            i += 1
 
     def columns(self, *keys: str) -> Iterator[tuple[Any, ...]]:
         for k, doc in self.items():

@@ -81,12 +81,19 @@ class Store:
                 self._check_schema()
             meta: Mapping[str, Any] = self._meta.get(doc_id=1) or {}
             self._state: dict[str, Any] = dict(meta.get("state", {}))
-            self._idx = ScanIndex.build(
-                rows_of(self._scans).columns("verdict", "code", "session", "sync", "voided")
-            )
+            self._index: ScanIndex | None = None
         except BaseException:
             self.close()
             raise
+
+    @property
+    def _idx(self) -> ScanIndex:
+        """The running summaries, built from every scan on first use (not for a plain listing)."""
+        if self._index is None:
+            self._index = ScanIndex.build(
+                rows_of(self._scans).columns("verdict", "code", "session", "sync", "voided")
+            )
+        return self._index
 
     def _open(self, name: str, cold: tuple[str, ...] = ()) -> KioskDB:
         db = open_db(self.state_dir / name, readonly=self.readonly, cold=cold)
@@ -285,7 +292,8 @@ class Store:
             if stamp:
                 doc["stamp"] = dict(stamp)
             self._scans.insert(Document(doc, seq))
-            self._idx.note(seq, doc)
+            if self._index is not None:  # else it is built with this scan when first asked
+                self._index.note(seq, doc)
             return Scan.from_dict(doc)
 
     def _next_seq(self) -> int:
@@ -298,7 +306,8 @@ class Store:
             if doc is None or doc.get("voided"):
                 return
             self._scans.update({"voided": True}, doc_ids=[seq])
-            self._idx.forget(seq, doc)
+            if self._index is not None:
+                self._index.forget(seq, doc)
 
     def scan(self, seq: int) -> Scan | None:
         with self._lock:
@@ -368,9 +377,10 @@ class Store:
                 doc["sync"] = outcome[int(doc["seq"])]
 
             updated = self._scans.update(apply, doc_ids=list(outcome))
-            for seq in updated:
-                if outcome[int(seq)] is not None:
-                    self._idx.pending.discard(int(seq))
+            if (index := self._index) is not None:
+                for seq in updated:
+                    if outcome[int(seq)] is not None:
+                        index.pending.discard(int(seq))
 
     def counts(self) -> dict[str, int]:
         """Live scans per verdict."""
