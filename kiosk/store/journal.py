@@ -386,6 +386,12 @@ class JournalStorage(Storage):
 
     def _replay(self, snap: Snapshot) -> bool:
         """Apply the journal; returns True if it belongs to a newer snapshot (a reader's race)."""
+        # The mark before the journal: it only ever lags behind it, so a reader
+        # racing the writer never mistakes the writer's progress for a loss.
+        mark = read_mark(self.path)
+        stale_mark = mark is not None and mark.generation > self._gen
+        if self.readonly and stale_mark and self._snapshot_replaced():
+            return True  # compacted since the snapshot was read: read again
         try:
             data = self.log_path.read_bytes()
         except FileNotFoundError:
@@ -411,7 +417,7 @@ class JournalStorage(Storage):
                     data = b""
                     break
                 if gen > self._gen:
-                    if self.readonly and not snap.damage:
+                    if self.readonly and not snap.damage and self._snapshot_replaced():
                         return True
                     base = header.get("base")
                     lost = (
@@ -443,7 +449,7 @@ class JournalStorage(Storage):
             what = f"{self.log_path.name}: {bad} damaged record(s) skipped, their neighbours kept"
             self._found.append((what, bad, self.log_path))
         self._changes = self._base + records
-        self._check_mark(header is not None and good > 0)
+        self._check_mark(mark, have_journal=header is not None and good > 0)
         if self.readonly:
             if header is not None and good:
                 self._files.set(JOURNAL, os.open(self.log_path, os.O_RDONLY | os.O_CLOEXEC))
@@ -456,9 +462,17 @@ class JournalStorage(Storage):
         self._log_size = good
         return False
 
-    def _check_mark(self, have_journal: bool) -> None:
+    def _snapshot_replaced(self) -> bool:
+        """Whether the snapshot on disk is no longer the one this opener read."""
+        fd = self._files.fds[SNAPSHOT]
+        try:
+            now = os.stat(self.path)
+        except FileNotFoundError:
+            return False
+        return fd is None or os.fstat(fd).st_ino != now.st_ino
+
+    def _check_mark(self, mark: Mark | None, *, have_journal: bool) -> None:
         """Compare with the witness: fewer changes than were acknowledged means a loss."""
-        mark = read_mark(self.path)
         if mark is None or mark.generation < self._gen:
             return
         if mark.generation > self._gen:

@@ -150,3 +150,13 @@ def test_recover_refuses_while_the_daemon_holds_the_store(
         status, out = kiosk(capsys, state_dir, "store", "recover")
     assert status == 1 and out.count("\n") == 1 and "in use" in out
     assert sorted(p.name for p in state_dir.iterdir()) == before
+
+
+def test_a_deleted_snapshot_is_reported_as_such(
+    state_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A snapshot gone after a compaction is named as lost, not as a store that keeps changing."""
+    _scans(state_dir, 3, compact=True)
+    (state_dir / "scans.json").unlink()
+    status, out = kiosk(capsys, state_dir, "status")
+    assert status == 0 and "DAMAGE" in out and "keeps changing" not in out
