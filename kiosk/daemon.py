@@ -98,6 +98,8 @@ class Daemon:
         self._live = {s.name for s in self.sources}
         self._stop = threading.Event()
         self._store_problems: set[ProblemKind] = set()
+        #: A location/run command was stored but its new shelf run not yet (disk full).
+        self._run_due = False
         #: Set once by the shelf-order thread, taken over by the scan loop.
         self._shelf_order: Mapping[str, ShelfOrder] | None = None
 
@@ -178,7 +180,12 @@ class Daemon:
             for source in self.sources:
                 source.start(self)
             self.feedback.status(self.status())
-            if damaged := self.store.damaged_files():
+            if losses := self.store.losses():
+                lost = sum(x.lost or 0 for x in losses)
+                unknown = " or more" if any(x.lost is None for x in losses) else ""
+                message = f"store damage: {lost}{unknown} record(s) lost; run kiosk store recover"
+                self.feedback.problem(ProblemKind.STORE, message)
+            elif damaged := self.store.damaged_files():
                 # Scanning goes on in a fresh store, but nobody may miss that the
                 # earlier scans sit in a damaged file until someone recovers them.
                 message = f"earlier scans set aside: {damaged[0].name}"
@@ -269,6 +276,7 @@ class Daemon:
             return None
         stamp = self.clock.now()
         try:
+            self._start_due_run()
             scan = self.store.add_scan(
                 code=decision.code,
                 verdict=decision.verdict,
@@ -285,12 +293,20 @@ class Daemon:
         while self._store_problems:
             self.feedback.resolve(self._store_problems.pop())
         if not self._anchored and self.clock.anchor is not None:
-            self.store.save_anchor(self.clock.anchor)
-            self._anchored = True
+            try:
+                self.store.save_anchor(self.clock.anchor)
+                self._anchored = True
+            except StoreError as e:  # the scan is stored; the anchor is tried again next scan
+                log.warning("clock anchor not saved yet: %s", e)
         self.engine.apply(scan)
         self.walk.apply(scan)
         if scan.command is not None:
-            self._command(scan.command)
+            try:
+                self._command(scan.command)
+            except StoreError as e:
+                # The command is stored but did not take effect yet: no "OK" for it.
+                self._not_stored(barcode, decision, e)
+                return None
         self._emit(scan)
         self.feedback.scan(scan, decision.item, self.status())
         return scan
@@ -313,9 +329,16 @@ class Daemon:
         if command is Command.UNDO:
             self._undo()
         elif command in (Command.RUN, Command.LOCATION):
-            self.store.start_run(self.engine.location)
+            self._run_due = True
+            self._start_due_run()
         elif command is Command.SYNC:
             self._sync()
+
+    def _start_due_run(self) -> None:
+        """Start the shelf run a stored command asked for (again, if the disk was full)."""
+        if self._run_due:
+            self.store.start_run(self.engine.location)
+            self._run_due = False
 
     def _undo(self) -> None:
         last = self.store.last_undoable()

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from tinydb import TinyDB
 
-from kiosk.exc import StoreCorrupt, StoreError, StoreFull
+from kiosk.exc import StoreError, StoreFull
 from kiosk.store.adapter import open_db
 
 
@@ -77,23 +77,27 @@ def test_last_record_with_bad_checksum_is_torn_not_corrupt(tmp_path: Path) -> No
     d.close()
 
 
-def test_damage_before_good_records_is_kept_aside_and_reported(tmp_path: Path) -> None:
-    """A damaged record in the middle stops the store, and the files are kept, not trimmed."""
+def test_damage_before_good_records_costs_only_that_record(tmp_path: Path) -> None:
+    """A damaged middle record is skipped and counted; its neighbours stay, a copy is kept."""
     path = tmp_path / "db.json"
     log = journal_of(path, 4)
     lines = log.read_bytes().split(b"\n")
     lines[2] = lines[2].replace(b'"i":1', b'"i":7')
     damaged = b"\n".join(lines)
     log.write_bytes(damaged)
-    with pytest.raises(StoreCorrupt, match=r"line 3 .*moved to db\.log\.corrupt-"):
-        open_db(path)
-    (backup,) = tmp_path.glob("db.log.corrupt-*")
-    assert backup.read_bytes() == damaged
-    assert not log.exists()
+    d = open_db(path)
+    assert [x["i"] for x in d.table("t").all()] == [0, 2, 3]
+    (loss,) = d.storage.losses
+    assert loss.lost == 1 and loss.kept.startswith("db.log.corrupt-")
+    d.close()
+    assert (tmp_path / loss.kept).read_bytes() == damaged
+    d = open_db(path)  # the loss is remembered, the damage is not found twice
+    assert len(d.storage.losses) == 1 and len(d.table("t")) == 3
+    d.close()
 
 
-def test_corrupt_snapshot_is_kept_aside(tmp_path: Path) -> None:
-    """A snapshot that fails its checksum is moved aside with its journal, never overwritten."""
+def test_snapshot_failing_its_checksum_keeps_its_documents_and_a_copy(tmp_path: Path) -> None:
+    """A snapshot that fails its checksum is kept aside, its readable documents still used."""
     path = tmp_path / "db.json"
     d = open_db(path)
     d.table("t").insert_multiple({"i": i} for i in range(5))
@@ -101,24 +105,29 @@ def test_corrupt_snapshot_is_kept_aside(tmp_path: Path) -> None:
     d.close()
     snap = path.read_bytes().replace(b'"i":3', b'"i":8')
     path.write_bytes(snap)
-    with pytest.raises(StoreCorrupt, match="checksum"):
-        open_db(path)
+    d = open_db(path)
+    assert len(d.table("t")) == 5
+    (loss,) = d.storage.losses
+    assert "checksum" in loss.what
+    d.close()
     (backup,) = tmp_path.glob("db.json.corrupt-*")
     assert backup.read_bytes() == snap
-    assert len(list(tmp_path.glob("db.log.corrupt-*"))) == 1
 
 
-def test_readonly_reader_reports_corruption_without_moving(tmp_path: Path) -> None:
-    """A read-only opener never moves files, even damaged ones."""
+def test_readonly_reader_reports_damage_without_moving(tmp_path: Path) -> None:
+    """A read-only opener never moves files, even damaged ones, but counts the damage."""
     path = tmp_path / "db.json"
     d = open_db(path)
     d.table("t").insert_multiple({"i": i} for i in range(3))
     d.storage.compact()
     d.close()
-    path.write_bytes(path.read_bytes()[:-20] + b"garbage\n")
-    with pytest.raises(StoreCorrupt, match="read-only"):
-        open_db(path, readonly=True)
-    assert path.exists()
+    before = path.read_bytes()
+    path.write_bytes(before[:-20] + b"garbage\n")
+    r = open_db(path, readonly=True)
+    (loss,) = r.storage.losses
+    assert "cut off" in loss.what and loss.lost == 0  # the header says 3 documents: all read
+    r.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["db.json", "db.log", "db.mark"]
 
 
 def test_readonly_reader_ignores_a_tail_being_written(tmp_path: Path) -> None:

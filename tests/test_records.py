@@ -29,12 +29,16 @@ def test_journal_line_round_trips_and_detects_damage() -> None:
 def test_snapshot_round_trips(tmp_path: Path) -> None:
     """What a snapshot holds is read back as written, with its generation and size."""
     tables: Tables = {"t": Rows(), "u": Rows()}
-    apply_change(tables, {"t": "t", "p": {"1": {"a": [1, {"b": None}]}, "4": {"a": "x"}}})
+    change = {"t": "t", "p": {"1": {"a": [1, {"b": None}]}, "4": {"a": "x"}}}
+    apply_change(tables, change, lambda _name: Rows(), 0)
     path = tmp_path / "db.json"
     data = b"".join(snapshot_lines(tables, 7))
     path.write_bytes(data)
-    back, gen, size = read_snapshot(path)
-    assert (gen, size) == (7, len(data))
+    snap, f = read_snapshot(path, lambda _name: Rows())
+    assert f is not None
+    f.close()
+    back = snap.tables
+    assert (snap.generation, snap.size, snap.damage) == (7, len(data), [])
     assert {n: dict(r.items()) for n, r in back.items()} == {
         "t": {"1": {"a": [1, {"b": None}]}, "4": {"a": "x"}},
         "u": {},

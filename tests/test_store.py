@@ -235,6 +235,8 @@ LOCKED_CALLS: dict[str, Any] = {
     "void": lambda s: s.void(1),
     "scan": lambda s: s.scan(1),
     "scans": lambda s: s.scans(),
+    "iter_scans": lambda s: list(s.iter_scans()),
+    "losses": lambda s: s.losses(),
     "last_undoable": lambda s: s.last_undoable(),
     "nolabel_count": lambda s: s.nolabel_count("R1"),
     "run_scans": lambda s: s.run_scans(),

@@ -25,6 +25,7 @@ VERBS = (
     "demo",
     "scans",
     "status",
+    "store",
     "catalog",
     "sync",
     "report",

@@ -51,10 +51,13 @@ def cmd_report(args: argparse.Namespace) -> int:
         catalog = store.catalog()
         rep = report.build(
             catalog,
-            store.scans(session=store.current_session()),
+            store.iter_scans(session=store.current_session()),
             stocktake=store.state().get("stocktake", ""),
             excluded_statuses=cfg.stocktake.excluded_statuses,
         )
+        losses = store.losses()
+    for loss in losses:  # the report counts what is left: nobody may miss what is not
+        print(f"kiosk: warning: store damage: {loss.line()}", file=sys.stderr)
     text = report.render(rep, catalog, fmt, language, args.sections)
     if args.out:
         # Whole or not at all: a report cut short by a full disk must not look finished.

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
 
 from kiosk.cli.common import load_config, print_json
-from kiosk.clock import dated
+from kiosk.clock import Anchor, dated
+from kiosk.models import Scan
 from kiosk.store import Store
 from kiosk.text import printable
 
@@ -20,14 +22,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def cmd_scans(args: argparse.Namespace) -> int:
     cfg = load_config(args)
     with Store.open_readonly(cfg.state_path) as store:
-        scans = store.scans(include_voided=args.all)
         anchors = store.anchors()
-    for s in scans:
-        if args.json:
-            print_json(s.to_dict())
-        else:
-            when = dated(s.stamp, s.ts, anchors).isoformat()
-            flags = " (undone)" if s.voided else ""
-            code = printable(s.code)  # a scanned ESC sequence must not repaint the terminal
-            print(f"{s.seq:6d} {when} {s.verdict:<14} {code} {s.sync or '-'}{flags}")
+        for s in store.iter_scans(include_voided=args.all):  # streamed: memory stays flat
+            _print(s, anchors, as_json=args.json)
     return 0
+
+
+def _print(s: Scan, anchors: Mapping[str, Anchor], *, as_json: bool) -> None:
+    if as_json:
+        print_json(s.to_dict())
+    else:
+        when = dated(s.stamp, s.ts, anchors).isoformat()
+        flags = " (undone)" if s.voided else ""
+        code = printable(s.code)  # a scanned ESC sequence must not repaint the terminal
+        print(f"{s.seq:6d} {when} {s.verdict:<14} {code} {s.sync or '-'}{flags}")

@@ -28,6 +28,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         unsynced = store.pending_count()
         exported = store.exported_count()
         state = store.state()
+        losses = store.losses()
     if args.json:
         print_json(
             {
@@ -37,6 +38,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                 "unsynced": unsynced,
                 "exported": exported,
                 "state": state,
+                "losses": [x.to_dict() for x in losses],
             }
         )
         return 0
@@ -52,4 +54,8 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(say(lang, "status.unsynced", n=unsynced))
     if exported:
         print(say(lang, "status.exported", n=exported, path=cfg.exports_path))
+    for loss in losses:
+        print(f"DAMAGE: {printable(loss.line())}")
+    if losses:
+        print("run 'kiosk store recover' with the daemon stopped to rebuild what can be rebuilt")
     return 0

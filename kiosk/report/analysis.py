@@ -70,7 +70,8 @@ def build(
     the clock) dates the report and counts the days a loan is overdue.
     """
     skip = {s.casefold() for s in excluded_statuses}
-    live = [s for s in scans if not s.voided]
+    live = (s for s in scans if not s.voided)  # one pass: the scans may be streamed from disk
+    walked: dict[tuple[str, int], list[tuple[Any, str]]] = {}
     generated = time.time() if now is None else now
     rep = Report(stocktake=stocktake, generated=generated, catalog_size=len(catalog))
     found: dict[str, Scan] = {}
@@ -86,6 +87,7 @@ def build(
                 rep.no_label[key] = rep.no_label.get(key, 0) + 1
             continue
         rep.scans += 1
+        _walk(walked, s, catalog)
         if v.counts_as_found and s.code in catalog:
             times[s.code] += 1
             found.setdefault(s.code, s)
@@ -120,7 +122,7 @@ def build(
     rep.excluded = _unique(rep.excluded)
     rep.invalid = _unique(rep.invalid)
 
-    spans = _scanned_ranges(live, catalog)
+    spans = _scanned_ranges(walked, catalog)
     rep.ranges = [row for _lo, _hi, row in spans]
     bounds: dict[str, list[tuple[Any, Any]]] = {}
     for lo, hi, row in spans:
@@ -252,23 +254,27 @@ def _misshelf_row(s: Scan, catalog: Mapping[str, Item]) -> MisshelvedRow:
     )
 
 
-def _scanned_ranges(
-    scans: list[Scan], catalog: Mapping[str, Item]
-) -> list[tuple[Any, Any, SpanRow]]:
-    """Per location and shelf run, the call-number span walked: (low key, high key, row).
+def _walk(
+    spans: dict[tuple[str, int], list[tuple[Any, str]]], s: Scan, catalog: Mapping[str, Item]
+) -> None:
+    """Note a scan that stretches its shelf run's span.
 
     Only items that stood in order (``ok``) and whose call number can be placed
     stretch a span: a misshelved book or an unreadable call number must not
     make a whole section "missing".
     """
-    spans: dict[tuple[str, int], list[tuple[Any, str]]] = {}
-    for s in scans:
-        item = catalog.get(s.code)
-        if s.verdict is not Verdict.OK or item is None:
-            continue
-        cn = parse(item.call_number)
-        if cn.orderable:
-            spans.setdefault((item.location, s.run), []).append((cn.key, s.code))
+    item = catalog.get(s.code)
+    if s.verdict is not Verdict.OK or item is None:
+        return
+    cn = parse(item.call_number)
+    if cn.orderable:
+        spans.setdefault((item.location, s.run), []).append((cn.key, s.code))
+
+
+def _scanned_ranges(
+    spans: dict[tuple[str, int], list[tuple[Any, str]]], catalog: Mapping[str, Item]
+) -> list[tuple[Any, Any, SpanRow]]:
+    """Per location and shelf run, the call-number span walked: (low key, high key, row)."""
     out = []
     for (loc, run), keys in spans.items():
         (lo, first), (hi, last) = min(keys), max(keys)

@@ -3,6 +3,6 @@
 One process writes it (the daemon, or a CLI verb holding the same lock).
 """
 
-from kiosk.store.store import SCHEMA_VERSION, Store
+from kiosk.store.store import SCHEMA_VERSION, Store, exclusive
 
-__all__ = ["SCHEMA_VERSION", "Store"]
+__all__ = ["SCHEMA_VERSION", "Store", "exclusive"]

@@ -137,9 +137,9 @@ class KioskDB(TinyDB):
         return cast(JournalStorage, self._storage)
 
 
-def open_db(path: Path, *, readonly: bool = False) -> KioskDB:
-    """Open (or create) one journaled TinyDB database at ``path``."""
-    return KioskDB(path, storage=JournalStorage, readonly=readonly)
+def open_db(path: Path, *, readonly: bool = False, cold: tuple[str, ...] = ()) -> KioskDB:
+    """Open (or create) one journaled TinyDB database at ``path``; ``cold`` tables stay on disk."""
+    return KioskDB(path, storage=JournalStorage, readonly=readonly, cold=cold)
 
 
 def rows_of(table: Table) -> Rows:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 from kiosk.models import Command, SyncOutcome, Verdict
@@ -19,15 +19,63 @@ _FOUND = frozenset(str(v) for v in Verdict if v.counts_as_found)
 AWAITING_SLIMS = frozenset({None, str(SyncOutcome.EXPORTED)})
 
 
+class SeqSet:
+    """A set of scan numbers as a bitmap: an eighth of a byte per scan, not ~60 bytes.
+
+    Scans awaiting sync pile up by the tens of thousands between syncs; a
+    Python ``set`` of them alone would make the daemon grow with every scan.
+    Iterates in ascending order.
+    """
+
+    __slots__ = ("_bits", "_len")
+
+    def __init__(self, seqs: Iterable[int] = ()) -> None:
+        self._bits = bytearray()
+        self._len = 0
+        for s in seqs:
+            self.add(s)
+
+    def add(self, seq: int) -> None:
+        byte, bit = divmod(seq, 8)
+        if byte >= len(self._bits):
+            self._bits.extend(bytes(max(byte + 1 - len(self._bits), len(self._bits) // 2, 64)))
+        if not self._bits[byte] >> bit & 1:
+            self._bits[byte] |= 1 << bit
+            self._len += 1
+
+    def discard(self, seq: int) -> None:
+        if seq in self:
+            byte, bit = divmod(seq, 8)
+            self._bits[byte] &= ~(1 << bit) & 0xFF
+            self._len -= 1
+
+    def __contains__(self, seq: object) -> bool:
+        if not isinstance(seq, int) or seq < 0:
+            return False
+        byte, bit = divmod(seq, 8)
+        return byte < len(self._bits) and bool(self._bits[byte] >> bit & 1)
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __iter__(self) -> Iterator[int]:
+        bits = self._bits
+        for byte in range(len(bits)):
+            if b := bits[byte]:
+                for bit in range(8):
+                    if b >> bit & 1:
+                        yield byte * 8 + bit
+
+
 class ScanIndex:
     """Running summaries of the live (not voided) scans."""
 
     def __init__(self) -> None:
         self.counts: Counter[str] = Counter()
-        self.pending: set[int] = set()  # found scans SLiMS has not answered yet
-        self.exported: set[int] = set()  # of those, the ones in an upload file
+        self.pending = SeqSet()  # found scans SLiMS has not answered yet
+        self.exported = SeqSet()  # of those, the ones in an upload file
         self.found: dict[int, Counter[str]] = {}
-        self.voided: set[int] = set()
+        self.voided = SeqSet()
         #: Books without a label tallied, by (session, casefolded location).
         self.nolabel: Counter[tuple[int, str]] = Counter()
 

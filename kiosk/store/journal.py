@@ -40,17 +40,23 @@ snapshot already holds its changes. It runs when a writer opens a database
 whose journal has grown, when asked (:meth:`JournalStorage.compact`), and, as
 a safety net only, when the journal outgrows ``COMPACT_DURING_WORK``.
 
-Recovery on open:
+Recovery on open (damage costs only what is damaged, see :mod:`kiosk.store.damage`):
 
 * A *torn last record* (power cut during an append: no final newline, or a
   bad checksum on the very last line) was never acknowledged. Its bytes are
   saved to ``NAME.log.torn-TIMESTAMP``, the journal is cut back to the last
   good record, and a warning is logged.
-* Any other damage (a bad record followed by good ones, a snapshot whose
-  checksum or structure is wrong, a journal newer than its snapshot) means
-  data the kiosk cannot vouch for. Both files are moved aside to
-  ``NAME.*.corrupt-TIMESTAMP`` — never overwritten, never trimmed — and
-  :class:`~kiosk.exc.StoreCorrupt` says where they are.
+* A bad record followed by good ones, a damaged snapshot line, a journal
+  newer than its snapshot, a journal shorter than ``NAME.mark`` says: every
+  readable record is kept, the damaged file is kept as
+  ``NAME.*.corrupt-TIMESTAMP`` (a hard link, no extra space), the loss is
+  counted in :attr:`JournalStorage.losses` and the store is compacted at
+  once, so the next snapshot carries the record of the loss.
+* Only a file that is no store at all is moved aside whole
+  (:class:`~kiosk.exc.StoreCorrupt`).
+
+The scans table is kept on disk (:mod:`kiosk.store.cold`): memory holds one
+location per scan, not the scan.
 
 Failures while writing (``ENOSPC``, ``EIO``) never leave memory ahead of the
 disk: the in-memory tables (compact :class:`~kiosk.store.rows.Rows`) change
@@ -75,9 +81,21 @@ from tinydb.storages import Storage
 
 from kiosk.exc import StoreCorrupt, StoreError, StoreFull
 from kiosk.fileio import atomic_write, fsync_dir, write_all, write_file
+from kiosk.store.cold import JOURNAL, SNAPSHOT, DiskRows, Files, where
+from kiosk.store.damage import (
+    MARK_EVERY,
+    Loss,
+    Mark,
+    losses_of,
+    read_mark,
+    set_aside,
+    stamp,
+    write_mark,
+)
 from kiosk.store.records import (
     JOURNAL_FORMAT,
     Damaged,
+    Snapshot,
     apply_change,
     change_payload,
     frame,
@@ -94,6 +112,8 @@ log = logging.getLogger(__name__)
 COMPACT_ON_OPEN = 1 << 20
 #: Journal size at which compaction happens during work (safety net, bytes).
 COMPACT_DURING_WORK = 16 << 20
+#: Free space kept beyond a new snapshot's size before compacting (bytes).
+COMPACT_RESERVE = 256 << 10
 
 
 class JournalStorage(Storage):
@@ -103,21 +123,42 @@ class JournalStorage(Storage):
         name with ``.log``.
     :param readonly: never touch the files (for status and reports while the
         daemon runs); torn tails are ignored instead of repaired.
+    :param cold: tables kept on disk (:class:`~kiosk.store.cold.DiskRows`).
     """
 
-    def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
+    def __init__(
+        self, path: str | Path, *, readonly: bool = False, cold: Iterable[str] = ()
+    ) -> None:
         self.path = Path(path)
         self.log_path = self.path.with_suffix(".log")
         self.readonly = readonly
+        self._cold = frozenset(cold)
+        self._files = Files(self.path.name)
         self._next_compact = COMPACT_DURING_WORK
         self._tables: Tables = {}
         self._gen = 0
+        self._changes = 0  # changes acknowledged, ever (the snapshot's and the journal's)
+        self._base = 0  # of those, made before the current journal
         self._fd: int | None = None
         self._log_size = 0
+        self._snapshot_size = 0
         self._broken: str | None = None
-        self._load()
-        if not readonly and self._log_size > max(COMPACT_ON_OPEN, self._snapshot_size // 4):
-            self.compact()
+        #: Damage recorded earlier (in the snapshot) and found on this opening.
+        self.losses: list[Loss] = []
+        self._found: list[tuple[str, int | None, Path]] = []
+        try:
+            self._load()
+            if not readonly:
+                if self._found:
+                    self._settle_damage()
+                elif self._log_size > max(COMPACT_ON_OPEN, self._snapshot_size // 4):
+                    self._compact_quietly()
+        except BaseException:
+            self.close()
+            raise
+
+    def _new_rows(self, name: str) -> Rows:
+        return DiskRows(self._files) if name in self._cold else Rows()
 
     # -- TinyDB Storage API ------------------------------------------------------------
     def read(self) -> dict[str, Rows] | None:  # type: ignore[override]
@@ -136,6 +177,7 @@ class JournalStorage(Storage):
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+        self._files.close()
 
     # -- journal -----------------------------------------------------------------------------
     def append(
@@ -149,13 +191,13 @@ class JournalStorage(Storage):
         """Make one change to one table durable, then apply it in memory."""
         self._writable()
         rows = self._tables.get(table)
-        scratch = rows if rows is not None else Rows()
+        scratch = rows if rows is not None else self._new_rows(table)
         packed = {int(k): scratch.pack(v) for k, v in (puts or {}).items()}
         dels = [int(d) for d in deletes]
         payload = change_payload(table, puts or {}, dels, clear)
         if self._fd is None:
-            self._start_journal(self._gen)
-        self._append_line(payload)
+            self._start_journal()
+        loc = where(JOURNAL, self._append_line(payload))
         # On disk: now, and only now, memory follows.
         if rows is None:
             rows = self._tables[table] = scratch
@@ -164,7 +206,13 @@ class JournalStorage(Storage):
         for d in dels:
             rows.delete(d)
         for k, row in packed.items():
-            rows.put(k, row)
+            if isinstance(rows, DiskRows):
+                rows.put_at(k, loc)
+            else:
+                rows.put(k, row)
+        self._changes += 1
+        if (self._changes - self._base) % MARK_EVERY == 1:
+            write_mark(self.path, Mark(self._gen, self._changes))
         if self._log_size > self._next_compact:
             self._compact_quietly()
 
@@ -187,7 +235,8 @@ class JournalStorage(Storage):
                 "restart the kiosk to recover from what is on disk"
             )
 
-    def _append_line(self, payload: bytes) -> None:
+    def _append_line(self, payload: bytes) -> int:
+        """Append one framed record; returns its offset."""
         assert self._fd is not None
         line = frame(payload)
         start = self._log_size
@@ -195,6 +244,7 @@ class JournalStorage(Storage):
             write_all(self._fd, line)
             os.fsync(self._fd)
         except OSError as e:
+            self._files.forget(JOURNAL)
             try:
                 os.ftruncate(self._fd, start)
                 os.fsync(self._fd)
@@ -206,42 +256,75 @@ class JournalStorage(Storage):
                     self._broken = f"journal write failed: {e.strerror}"
             raise _store_error(e, f"cannot append to {self.log_path}") from e
         self._log_size = start + len(line)
+        return start
 
     def _replace(self, tables: Tables) -> None:
         # atomic_write's steps one by one: once the rename is done memory must
         # follow the new snapshot, even if the folder's fsync then fails.
         gen = self._gen + 1
         tmp = self.path.with_name(self.path.name + ".tmp")
+        fresh = {name: DiskRows(self._files) for name in tables if name in self._cold}
+
+        def placed(name: str, doc_id: int, offset: int) -> None:
+            if (rows := fresh.get(name)) is not None:
+                rows.put_at(doc_id, where(SNAPSHOT, offset))
+
+        extra = {"changes": self._changes, "losses": [x.to_dict() for x in self.losses]}
+        rfd = None
         try:
-            size = write_file(tmp, snapshot_lines(tables, gen))
+            size = write_file(tmp, snapshot_lines(tables, gen, extra=extra, placed=placed))
+            rfd = os.open(tmp, os.O_RDONLY | os.O_CLOEXEC)
             os.replace(tmp, self.path)
         except OSError as e:
+            if rfd is not None:
+                os.close(rfd)
             _unlink_quietly(tmp)
             raise _store_error(e, f"cannot write snapshot {self.path}") from e
         # The new snapshot is in place: it is the truth from here on, whatever follows.
-        self._tables = dict(tables)
+        self._tables = {name: fresh.get(name, rows) for name, rows in tables.items()}
+        self._files.set(SNAPSHOT, rfd)
+        self._files.set(JOURNAL, None)
         self._gen = gen
+        self._base = self._changes
         self._snapshot_size = size
-        self.close()
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
         # The rename must be durable before the new journal's: a journal newer
         # than its snapshot reads as damage.
         try:
             fsync_dir(self.path.parent)
         except OSError as e:
             raise _store_error(e, f"cannot write snapshot {self.path}") from e
-        self._start_journal(gen)
+        self._start_journal()
         self._next_compact = COMPACT_DURING_WORK
 
-    def _start_journal(self, gen: int) -> None:
-        line = journal_header(gen)
+    def _start_journal(self) -> None:
+        line = journal_header(self._gen, self._changes)
         try:
             atomic_write(self.log_path, [line])
             self._fd = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
+            self._files.set(JOURNAL, os.open(self.log_path, os.O_RDONLY | os.O_CLOEXEC))
         except OSError as e:
             raise _store_error(e, f"cannot start journal {self.log_path}") from e
+        self._base = self._changes
         self._log_size = len(line)
+        write_mark(self.path, Mark(self._gen, self._changes))
+
+    def _room_to_compact(self) -> bool:
+        """Whether the new snapshot fits with room to spare (it is written beside the old)."""
+        need = self._snapshot_size + self._log_size + COMPACT_RESERVE
+        try:
+            st = os.statvfs(self.path.parent)
+        except OSError:
+            return True
+        return st.f_bavail * st.f_frsize >= need
 
     def _compact_quietly(self) -> None:
+        if not self._room_to_compact():
+            self._next_compact = self._log_size + COMPACT_DURING_WORK // 4
+            log.warning("compaction of %s postponed: not enough free space yet", self.path)
+            return
         try:
             self.compact()
         except StoreError as e:
@@ -249,97 +332,164 @@ class JournalStorage(Storage):
             self._next_compact = self._log_size + COMPACT_DURING_WORK // 4
             log.warning("compaction of %s postponed: %s", self.path, e)
 
+    def _settle_damage(self) -> None:
+        """Keep the damaged files, record the loss, and write a clean pair at once."""
+        kept: dict[Path, str] = {}
+        for what, lost, path in self._found:
+            if path not in kept:
+                kept[path] = set_aside(path)
+            loss = Loss(what, lost, kept[path], time.time())
+            self.losses.append(loss)
+            log.error("%s: %s", self.path.parent, loss.line())
+        self._found = []
+        self._compact_quietly()
+
     # -- internals: reading ---------------------------------------------------------------
     def _load(self) -> None:
         for _attempt in range(5):
+            self._files.close()
+            self._found = []
             try:
-                self._tables, self._gen, self._snapshot_size = read_snapshot(self.path)
-                if self._gen < 0:
-                    self._import_legacy()
-                stale = self._replay()
+                snap, f = read_snapshot(self.path, self._new_rows)
+                if f is not None:
+                    with f:
+                        self._files.set(SNAPSHOT, os.dup(f.fileno()))
+                stale = self._take(snap)
             except Damaged as e:
                 self._damaged(str(e))
             except OSError as e:
                 raise _store_error(e, f"cannot open {self.path}") from e
             if not (self.readonly and stale):
+                if self.readonly:
+                    self.losses += [Loss(w, n) for w, n, _p in self._found]
                 return
             # A reader raced a compaction: read the new pair again.
         raise StoreError(f"{self.path} keeps changing while being read; try again")
 
+    def _take(self, snap: Snapshot) -> bool:
+        self._tables, self._gen, self._snapshot_size = snap.tables, snap.generation, snap.size
+        self.losses = losses_of(snap.head)
+        self._changes = self._base = int(snap.head.get("changes", 0) or 0)
+        self._found = [(what, lost, self.path) for what, lost in snap.damage]
+        if snap.legacy and not self.readonly:
+            self._import_legacy()
+        return self._replay(snap)
+
     def _import_legacy(self) -> None:
         """A plain TinyDB JSON file (an earlier kiosk): keep a copy, rewrite as a snapshot."""
-        self._gen = 0
-        if self.readonly:
-            return
-        keep = self.path.with_name(f"{self.path.name}.tinydb-{_stamp()}")
+        keep = self.path.with_name(f"{self.path.name}.tinydb-{stamp()}")
         write_file(keep, [self.path.read_bytes()])
         self._replace(self._tables)
         log.warning(
             "%s: converted from plain TinyDB JSON; the original is kept in %s", self.path, keep.name
         )
 
-    def _replay(self) -> bool:
-        """Apply the journal; returns True if it belongs to a newer snapshot."""
+    def _replay(self, snap: Snapshot) -> bool:
+        """Apply the journal; returns True if it belongs to a newer snapshot (a reader's race)."""
+        # The mark before the journal: it only ever lags behind it, so a reader
+        # racing the writer never mistakes the writer's progress for a loss.
+        mark = read_mark(self.path)
+        stale_mark = mark is not None and mark.generation > self._gen
+        if self.readonly and stale_mark and self._snapshot_replaced():
+            return True  # compacted since the snapshot was read: read again
         try:
             data = self.log_path.read_bytes()
         except FileNotFoundError:
-            if not self.readonly and self._snapshot_size:
-                self._start_journal(self._gen)
-            return False
-        pos = 0
-        good = 0
-        header = True
-        lineno = 0
+            data = b""
+        snap_changes = snap.head.get("changes")
+        pos = good = records = bad = 0
+        header: dict[str, Any] | None = None
         while pos < len(data):
             end = data.find(b"\n", pos)
-            lineno += 1
             rec = parse_line(data[pos:end]) if end >= 0 else None
-            if rec is None:
-                rest = data[pos:]
-                if rest.count(b"\n") > 1 or (b"\n" in rest and not rest.endswith(b"\n")):
-                    raise Damaged(f"{self.log_path} line {lineno} is damaged and not the last")
-                self._torn(data, good)
+            if rec is None and (end < 0 or end == len(data) - 1):
+                self._torn(data, good)  # the last record: never acknowledged
                 break
-            if header:
-                header = False
-                if rec.get("format") != JOURNAL_FORMAT:
-                    raise Damaged(f"{self.log_path} is not a kiosk journal")
-                gen = int(rec.get("generation", -1))
+            if header is None:
+                header = rec if rec is not None and rec.get("format") == JOURNAL_FORMAT else {}
+                if not header:
+                    self._found.append(
+                        (f"{self.log_path.name}: its header is damaged", 0, self.log_path)
+                    )
+                gen = int(header.get("generation", self._gen))
                 if gen < self._gen:
-                    log.info(
-                        "%s is older than its snapshot (compaction was cut short)", self.log_path
-                    )
-                    if not self.readonly:
-                        self._start_journal(self._gen)
-                    return False
+                    log.info("%s is older than its snapshot (compaction cut short)", self.log_path)
+                    data = b""
+                    break
                 if gen > self._gen:
-                    if self.readonly:
+                    if self.readonly and not snap.damage and self._snapshot_replaced():
                         return True
-                    raise Damaged(
-                        f"{self.log_path} belongs to snapshot generation {gen} but "
-                        f"{self.path} is generation {self._gen}"
+                    base = header.get("base")
+                    lost = (
+                        base - snap_changes
+                        if isinstance(base, int) and isinstance(snap_changes, int)
+                        else None
                     )
+                    self._found.append(
+                        (
+                            f"{self.path.name} is older than its journal ({self._gen} < {gen})",
+                            lost,
+                            self.log_path,
+                        )
+                    )
+                    self._gen = gen
+                base = header.get("base")
+                self._changes = self._base = base if isinstance(base, int) else self._changes
             else:
+                records += 1
                 try:
-                    apply_change(self._tables, rec)
-                except (KeyError, TypeError, ValueError, AttributeError) as e:
-                    raise Damaged(f"{self.log_path} line {lineno} is not a valid change") from e
+                    if rec is None:
+                        raise ValueError("checksum")
+                    apply_change(self._tables, rec, self._new_rows, where(JOURNAL, pos))
+                except (KeyError, TypeError, ValueError, AttributeError):
+                    bad += 1
             pos = end + 1
             good = pos
-        if header:  # empty or header torn: never held an acknowledged change
-            if not self.readonly:
-                self._start_journal(self._gen)
+        if bad:
+            what = f"{self.log_path.name}: {bad} damaged record(s) skipped, their neighbours kept"
+            self._found.append((what, bad, self.log_path))
+        self._changes = self._base + records
+        self._check_mark(mark, have_journal=header is not None and good > 0)
+        if self.readonly:
+            if header is not None and good:
+                self._files.set(JOURNAL, os.open(self.log_path, os.O_RDONLY | os.O_CLOEXEC))
             return False
-        if not self.readonly:
-            self._fd = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
-            self._log_size = good
+        if header is None or not good:  # missing, empty, stale, or only a torn header
+            self._start_journal()
+            return False
+        self._fd = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
+        self._files.set(JOURNAL, os.open(self.log_path, os.O_RDONLY | os.O_CLOEXEC))
+        self._log_size = good
         return False
+
+    def _snapshot_replaced(self) -> bool:
+        """Whether the snapshot on disk is no longer the one this opener read."""
+        fd = self._files.fds[SNAPSHOT]
+        try:
+            now = os.stat(self.path)
+        except FileNotFoundError:
+            return False
+        return fd is None or os.fstat(fd).st_ino != now.st_ino
+
+    def _check_mark(self, mark: Mark | None, *, have_journal: bool) -> None:
+        """Compare with the witness: fewer changes than were acknowledged means a loss."""
+        if mark is None or mark.generation < self._gen:
+            return
+        if mark.generation > self._gen:
+            what = (
+                f"{self.path.name} is generation {self._gen}, "
+                f"but generation {mark.generation} was written"
+            )
+            self._found.append((what, None, self.path))
+        elif mark.acked > self._changes:
+            state = "holds fewer changes than were acknowledged" if have_journal else "is missing"
+            lost = mark.acked - self._changes
+            self._found.append((f"{self.log_path.name} {state}", lost, self.log_path))
 
     def _torn(self, data: bytes, good: int) -> None:
         if self.readonly:
             return  # the writer may be in the middle of an append
-        stamp = _stamp()
-        keep = self.log_path.with_name(f"{self.log_path.name}.torn-{stamp}")
+        keep = self.log_path.with_name(f"{self.log_path.name}.torn-{stamp()}")
         write_file(keep, [data[good:]])
         fd = os.open(self.log_path, os.O_WRONLY | os.O_CLOEXEC)
         try:
@@ -362,12 +512,12 @@ class JournalStorage(Storage):
                 f"{why}. The files were left untouched (read-only); stop the daemon and "
                 "start it to have them set aside"
             )
-        stamp = _stamp()
+        when = stamp()
         moved = []
         try:
             for p in (self.path, self.log_path):
                 if p.exists():
-                    target = p.with_name(f"{p.name}.corrupt-{stamp}")
+                    target = p.with_name(f"{p.name}.corrupt-{when}")
                     os.replace(p, target)
                     moved.append(target.name)
             fsync_dir(self.path.parent)
@@ -397,7 +547,3 @@ def _store_error(e: OSError, what: str) -> StoreError:
 def _unlink_quietly(path: Path) -> None:
     with contextlib.suppress(OSError):
         path.unlink(missing_ok=True)
-
-
-def _stamp() -> str:
-    return time.strftime("%Y%m%dT%H%M%S") + f"-{time.time_ns() % 1_000_000_000:09d}"

@@ -18,18 +18,25 @@ bytes on the SD card can be read, checked and explained in one place.
     *generation* the journal applies to.
 
 A file written by TinyDB's own ``JSONStorage`` (an earlier kiosk) is still
-read; it is marked generation -1 so the opener converts it.
+read and converted.
+
+Both headers carry a high-water mark (format unchanged; older kiosks ignore
+the extra keys): the snapshot's ``changes`` counts every change ever folded
+into it and ``count`` its documents, the journal's ``base`` the changes made
+before it, and ``losses`` in the snapshot keeps the record of damage found
+earlier until ``kiosk store recover`` settles it.
 """
 
 from __future__ import annotations
 
 import zlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from kiosk.exc import StoreError
-from kiosk.store.rows import Rows, Tables, dump_json, load_json
+from kiosk.store.rows import NewRows, Rows, Tables, dump_json, load_json
 
 SNAPSHOT_FORMAT = "kiosk-snapshot"
 JOURNAL_FORMAT = "kiosk-journal"
@@ -46,9 +53,14 @@ def frame(payload: bytes) -> bytes:
     return b"%08x %s\n" % (zlib.crc32(payload), payload)
 
 
-def journal_header(gen: int) -> bytes:
-    """The first line of a journal for snapshot generation ``gen``."""
-    head = {"format": JOURNAL_FORMAT, "version": FORMAT_VERSION, "generation": gen}
+def journal_header(gen: int, base: int) -> bytes:
+    """The first line of a journal for snapshot generation ``gen``.
+
+    ``base`` counts the changes ever made before this journal (the snapshot
+    holds them): with it a journal that lost records can be told from one
+    that never had them.
+    """
+    head = {"format": JOURNAL_FORMAT, "version": FORMAT_VERSION, "generation": gen, "base": base}
     return frame(dump_json(head).encode())
 
 
@@ -80,25 +92,35 @@ def parse_line(line: bytes) -> dict[str, Any] | None:
     return rec if isinstance(rec, dict) else None
 
 
-def apply_change(tables: Tables, rec: Mapping[str, Any]) -> None:
-    """Replay one change record onto ``tables``."""
+def apply_change(tables: Tables, rec: Mapping[str, Any], new_rows: NewRows, loc: int) -> None:
+    """Replay one change record (read from journal location ``loc``) onto ``tables``."""
     name = rec["t"]
     if not isinstance(name, str):
         raise TypeError("table name")
     rows = tables.get(name)
     if rows is None:
-        rows = tables[name] = Rows()
+        rows = tables[name] = new_rows(name)
     if rec.get("c"):
         rows.clear()
     for d in rec.get("d", ()):
         rows.delete(int(d))
     for k, doc in rec.get("p", {}).items():
-        rows.put(int(k), rows.pack(doc))
+        rows.place(int(k), doc, loc)
 
 
 # -- snapshots ------------------------------------------------------------------------------
-def snapshot_lines(tables: Tables, gen: int) -> Iterator[bytes]:
-    """The snapshot of ``tables`` as generation ``gen``, in blocks of lines."""
+def snapshot_lines(
+    tables: Tables,
+    gen: int,
+    *,
+    extra: Mapping[str, Any] | None = None,
+    placed: Callable[[str, int, int], None] | None = None,
+) -> Iterator[bytes]:
+    """The snapshot of ``tables`` as generation ``gen``, in blocks of lines.
+
+    ``extra`` goes into the header (the change count, losses); ``placed`` is
+    told the byte offset of every document line, for tables kept on disk.
+    """
     crc = 0
     count = 0
     head = {
@@ -106,15 +128,21 @@ def snapshot_lines(tables: Tables, gen: int) -> Iterator[bytes]:
         "version": FORMAT_VERSION,
         "generation": gen,
         "tables": list(tables),
-    }
+        "count": sum(len(rows) for rows in tables.values()),
+    } | dict(extra or {})
     line = dump_json(head).encode() + b"\n"
     crc = zlib.crc32(line, crc)
+    offset = len(line)
     yield line
     for name, rows in tables.items():
         prefix = dump_json(name).encode()
         chunk: list[bytes] = []
         for doc_id, doc in rows.items():
-            chunk.append(b'[%s,"%s",%s]\n' % (prefix, doc_id.encode(), dump_json(doc).encode()))
+            raw = b'[%s,"%s",%s]\n' % (prefix, doc_id.encode(), dump_json(doc).encode())
+            if placed is not None:
+                placed(name, int(doc_id), offset)
+            offset += len(raw)
+            chunk.append(raw)
             count += 1
             if len(chunk) >= 512:
                 block = b"".join(chunk)
@@ -128,70 +156,111 @@ def snapshot_lines(tables: Tables, gen: int) -> Iterator[bytes]:
     yield dump_json({"end": count, "crc32": crc}).encode() + b"\n"
 
 
-def read_snapshot(path: Path) -> tuple[Tables, int, int]:
-    """``(tables, generation, size)`` of a snapshot, streamed line by line.
+@dataclass
+class Snapshot:
+    """What a snapshot file held, and what of it could not be read."""
 
-    A missing file is an empty generation 0; a damaged one raises :class:`Damaged`.
+    tables: Tables
+    generation: int
+    size: int
+    head: dict[str, Any] = field(default_factory=dict)
+    #: Damage found: (what, documents lost or None if unknown).
+    damage: list[tuple[str, int | None]] = field(default_factory=list)
+    #: Plain TinyDB JSON of an earlier kiosk, to be converted.
+    legacy: bool = False
+
+
+def read_snapshot(path: Path, new_rows: NewRows) -> tuple[Snapshot, BinaryIO | None]:
+    """The snapshot at ``path``, streamed line by line, and the file left open for reads.
+
+    Damage costs only what is damaged: a line that is not a document is
+    skipped and counted, a checksum or end marker that does not match is
+    reported, and every readable document is kept. A missing file is an empty
+    generation 0 (``None`` for the file).
     """
     try:
         f = path.open("rb")
     except FileNotFoundError:
-        return {}, 0, 0
-    with f:
-        first = f.readline()
-        if first.startswith(b"{") and not first.startswith(b'{"format"'):
-            return read_legacy(path, first + f.read())
-        if not first:
-            raise Damaged(f"{path} is empty")
-        try:
-            head = load_json(first)
-        except ValueError as e:
-            raise Damaged(f"{path} header is not JSON") from e
-        if not isinstance(head, dict) or head.get("format") != SNAPSHOT_FORMAT:
-            raise Damaged(f"{path} is not a kiosk snapshot")
-        if int(head.get("version", 0)) > FORMAT_VERSION:
-            raise StoreError(f"{path} was written by a newer kiosk (format {head['version']})")
-        tables: Tables = {str(n): Rows() for n in head.get("tables", [])}
-        crc = zlib.crc32(first)
-        size = len(first)
-        count = 0
-        for lineno, raw in enumerate(f, start=2):
-            size += len(raw)
-            if not raw.startswith(b"["):
-                foot_line = raw
-                break
-            crc = zlib.crc32(raw, crc)
-            try:
-                name, doc_id, doc = load_json(raw)
-                rows = tables.get(name)
-                if rows is None:
-                    rows = tables[name] = Rows()
-                rows.put(int(doc_id), rows.pack(doc))
-            except (ValueError, TypeError, AttributeError) as e:
-                raise Damaged(f"{path} line {lineno} is not a document") from e
-            count += 1
-        else:
-            raise Damaged(f"{path} is incomplete (no end marker)")
-        rest = f.read()
+        return Snapshot({}, 0, 0), None
     try:
-        foot = load_json(foot_line)
-    except ValueError as e:
-        raise Damaged(f"{path} end marker is not JSON") from e
-    if rest or not foot_line.endswith(b"\n") or not isinstance(foot, dict):
-        raise Damaged(f"{path} has data after its end marker")
-    if foot.get("crc32") != crc:
-        raise Damaged(f"{path} fails its checksum")
-    if foot.get("end") != count:
-        raise Damaged(f"{path} holds {count} documents, its end marker says {foot.get('end')}")
-    return tables, int(head.get("generation", 0)), size
+        return _read_snapshot(path, f, new_rows), f
+    except BaseException:
+        f.close()
+        raise
 
 
-def read_legacy(path: Path, data: bytes) -> tuple[Tables, int, int]:
-    """Tables of a file written by TinyDB's own JSONStorage (generation -1 marks it)."""
+def _read_snapshot(path: Path, f: BinaryIO, new_rows: NewRows) -> Snapshot:
+    first = f.readline()
+    if first.startswith(b"{") and not first.startswith(b'{"format"'):
+        return read_legacy(path, first + f.read())
+    if not first:
+        return Snapshot({}, 0, 0, damage=[(f"{path.name} is empty", None)])
+    snap = Snapshot({}, 0, len(first))
+    try:
+        head = load_json(first)
+        if not isinstance(head, dict) or head.get("format") != SNAPSHOT_FORMAT:
+            raise ValueError("not a snapshot header")
+    except ValueError:
+        head = {}
+        snap.damage.append((f"{path.name}: its header is damaged", None))
+    if int(head.get("version", 0)) > FORMAT_VERSION:
+        raise StoreError(f"{path} was written by a newer kiosk (format {head['version']})")
+    snap.head = head
+    snap.generation = int(head.get("generation", 0))
+    tables = snap.tables
+    for n in head.get("tables", []):
+        tables[str(n)] = new_rows(str(n))
+    crc = zlib.crc32(first)
+    count = bad = 0
+    foot: Any = None
+    offset = len(first)
+    for raw in f:
+        here, offset = offset, offset + len(raw)
+        if raw.startswith(b'{"end"') and raw.endswith(b"\n"):
+            try:
+                foot = load_json(raw)
+            except ValueError:
+                foot = None
+            if isinstance(foot, dict):
+                break
+        crc = zlib.crc32(raw, crc)
+        try:
+            if not raw.endswith(b"\n"):
+                raise ValueError("cut off")
+            name, doc_id, doc = load_json(raw)
+            rows = tables.get(name)
+            if rows is None:
+                rows = tables[name] = new_rows(name)
+            rows.place(int(doc_id), doc, here << 1)
+            count += 1
+        except (ValueError, TypeError, AttributeError):
+            bad += 1
+    snap.size = offset
+    expected = head.get("count")
+    if not isinstance(foot, dict):
+        lost = max(0, expected - count) if isinstance(expected, int) else (bad or None)
+        snap.damage.append((f"{path.name} is cut off (no end marker)", lost))
+        return snap
+    snap.size += len(f.read())
+    end = foot.get("end")
+    missing = end - count if isinstance(end, int) else None
+    if bad:
+        snap.damage.append((f"{path.name}: {bad} damaged line(s) skipped", max(bad, missing or 0)))
+    elif missing:
+        snap.damage.append((f"{path.name} holds {count} documents, its end says {end}", missing))
+    elif foot.get("crc32") != crc:
+        # Every line parsed, yet something changed: the documents are kept, but flagged.
+        snap.damage.append((f"{path.name} fails its checksum; its documents are unverified", 0))
+    return snap
+
+
+def read_legacy(path: Path, data: bytes) -> Snapshot:
+    """Tables of a file written by TinyDB's own JSONStorage (an earlier kiosk)."""
     try:
         raw = load_json(data)
         if not isinstance(raw, dict):
             raise TypeError("not an object")
-        return {str(n): Rows.from_mapping(t) for n, t in raw.items()}, -1, len(data)
+        tables: Tables = {str(n): Rows.from_mapping(t) for n, t in raw.items()}
     except (ValueError, TypeError, AttributeError) as e:
         raise Damaged(f"{path} is neither a kiosk snapshot nor TinyDB JSON") from e
+    return Snapshot(tables, 0, len(data), legacy=True)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 #: Compact JSON text, as written to the snapshot and the journal.
@@ -126,6 +126,10 @@ class Rows(Mapping[str, dict[str, Any]]):
             shape = row[0]
             yield (doc_id, *(row[shape.index(k) + 1] if k in shape else None for k in keys))
 
+    def place(self, doc_id: int, doc: Mapping[str, Any], loc: int) -> None:
+        """Store ``doc``, read from byte location ``loc`` (only a table on disk keeps that)."""
+        self.put(doc_id, self.pack(doc))
+
     def put(self, doc_id: int, row: tuple[Any, ...]) -> None:
         self._rows[doc_id] = row
         self._max = max(self._max, doc_id)
@@ -148,3 +152,5 @@ def _unpack(row: tuple[Any, ...]) -> dict[str, Any]:
 
 #: A database's tables by name.
 Tables = dict[str, Rows]
+#: A new, empty table of a given name (in memory or on disk, as the database wants it).
+NewRows = Callable[[str], Rows]

@@ -39,6 +39,7 @@ from kiosk.clock import Anchor
 from kiosk.exc import StoreError, StoreLocked
 from kiosk.models import Item, Scan, ScanDetail, Verdict
 from kiosk.store.adapter import KioskDB, open_db, rows_of
+from kiosk.store.damage import Loss
 from kiosk.store.index import ScanIndex
 
 #: Version of the record layout; bump it and add a migration in ``_check_schema``.
@@ -67,7 +68,7 @@ class Store:
             raise StoreError(_not_a_dir(self.state_dir))
         self._dbs: list[KioskDB] = []
         try:
-            self._scans_db = self._open("scans.json")
+            self._scans_db = self._open("scans.json", cold=("scans",))
             self._scans = self._scans_db.table("scans", cache_size=0)
             self._meta = self._scans_db.table("meta", cache_size=0)
             self._sessions = self._scans_db.table("sessions", cache_size=0)
@@ -78,13 +79,20 @@ class Store:
                 self._check_schema()
             meta: Mapping[str, Any] = self._meta.get(doc_id=1) or {}
             self._state: dict[str, Any] = dict(meta.get("state", {}))
-            self._idx = ScanIndex.build(rows_of(self._scans).columns(*ScanIndex.COLUMNS))
+            self._index: ScanIndex | None = None
         except BaseException:
             self.close()
             raise
 
-    def _open(self, name: str) -> KioskDB:
-        db = open_db(self.state_dir / name, readonly=self.readonly)
+    @property
+    def _idx(self) -> ScanIndex:
+        """The running summaries, built from every scan on first use (not for a plain listing)."""
+        if self._index is None:
+            self._index = ScanIndex.build(rows_of(self._scans).columns(*ScanIndex.COLUMNS))
+        return self._index
+
+    def _open(self, name: str, cold: tuple[str, ...] = ()) -> KioskDB:
+        db = open_db(self.state_dir / name, readonly=self.readonly, cold=cold)
         self._dbs.append(db)
         return db
 
@@ -130,6 +138,11 @@ class Store:
             )
         if version < SCHEMA_VERSION:  # pragma: no cover - no older schema exists yet
             raise StoreError(f"store schema {version} has no migration to {SCHEMA_VERSION}")
+
+    def losses(self) -> list[Loss]:
+        """Damage found in the scan store, earlier or on this opening, not yet recovered."""
+        with self._lock:
+            return list(self._scans_db.storage.losses)
 
     def damaged_files(self) -> list[Path]:
         """Files a damaged store was moved to (``*.corrupt-*``): data awaiting recovery."""
@@ -275,7 +288,8 @@ class Store:
             if stamp:
                 doc["stamp"] = dict(stamp)
             self._scans.insert(Document(doc, seq))
-            self._idx.note(seq, doc)
+            if self._index is not None:  # else it is built with this scan when first asked
+                self._index.note(seq, doc)
             return Scan.from_dict(doc)
 
     def _next_seq(self) -> int:
@@ -288,7 +302,8 @@ class Store:
             if doc is None or doc.get("voided"):
                 return
             self._scans.update({"voided": True}, doc_ids=[seq])
-            self._idx.forget(seq, doc)
+            if self._index is not None:
+                self._index.forget(seq, doc)
 
     def scan(self, seq: int) -> Scan | None:
         with self._lock:
@@ -297,13 +312,22 @@ class Store:
 
     def scans(self, *, include_voided: bool = False, session: int | None = None) -> list[Scan]:
         with self._lock:
-            out = []
+            return list(self.iter_scans(include_voided=include_voided, session=session))
+
+    def iter_scans(
+        self, *, include_voided: bool = False, session: int | None = None
+    ) -> Iterator[Scan]:
+        """The scans one at a time, in order, read from disk as they are asked for.
+
+        Memory stays flat however many scans there are (``report``, ``scans
+        --json``); the store's lock is held while the iterator is running.
+        """
+        with self._lock:
             for _, d in rows_of(self._scans).items():
                 if (include_voided or not d.get("voided")) and (
                     session is None or d.get("session", 0) == session
                 ):
-                    out.append(Scan.from_dict(d))
-            return out
+                    yield Scan.from_dict(d)
 
     def last_undoable(self) -> Scan | None:
         """The scan an undo would take back: the newest live item scan or no-label tally.
@@ -337,7 +361,7 @@ class Store:
         """
         with self._lock:
             rows = rows_of(self._scans)
-            return [Scan.from_dict(rows[str(s)]) for s in sorted(self._idx.pending)]
+            return [Scan.from_dict(rows[str(s)]) for s in self._idx.pending]
 
     def pending_count(self) -> int:
         with self._lock:
@@ -376,9 +400,10 @@ class Store:
                 doc["sync"] = outcome[int(doc["seq"])]
 
             updated = self._scans.update(apply, doc_ids=list(outcome))
-            for seq in updated:
-                if int(seq) in self._idx.pending:
-                    self._idx.sync(int(seq), outcome[int(seq)])
+            if (index := self._index) is not None:
+                for seq in updated:
+                    if int(seq) in index.pending:
+                        index.sync(int(seq), outcome[int(seq)])
 
     def counts(self) -> dict[str, int]:
         """Live scans per verdict."""
@@ -390,6 +415,21 @@ def _not_a_dir(path: Path) -> str:
     if path.exists():
         return f"state directory {path} is not a directory; choose another with --state-dir"
     return f"state directory {path} does not exist (nothing stored yet)"
+
+
+@contextmanager
+def exclusive(state_dir: Path) -> Iterator[None]:
+    """Hold the store's process lock without opening the store (for repairs).
+
+    Fails with :class:`StoreLocked` while the daemon or another command has it.
+    """
+    if not state_dir.is_dir():
+        raise StoreError(_not_a_dir(state_dir))
+    fd = _flock(state_dir / "kiosk.lock")
+    try:
+        yield
+    finally:
+        os.close(fd)
 
 
 def _prepare_dir(path: Path) -> None:

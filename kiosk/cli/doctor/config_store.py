@@ -125,7 +125,16 @@ def _readable(path: Path, max_age_days: float, system: System) -> list[Finding]:
                 f"catalogue {store.catalog_info()['count']} item(s)"
             )
             catalog = _catalog(store.catalog_info(), max_age_days, system)
-            if damaged := store.damaged_files():
+            if losses := store.losses():
+                out.append(
+                    Finding(
+                        "store",
+                        Level.FAIL,
+                        "damage found: " + "; ".join(x.line() for x in losses),
+                        "stop the daemon, run 'kiosk store recover', then check 'kiosk status'",
+                    )
+                )
+            elif damaged := store.damaged_files():
                 out.append(
                     Finding(
                         "store",
