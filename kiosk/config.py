@@ -44,6 +44,8 @@ class StockTake:
     command_prefix: str = "KIOSK:"
     misshelf_check: bool = True
     misshelf_max_gap: int = 3
+    #: A catalogue pulled longer ago than this is a problem on the screen and in the doctor.
+    catalog_max_age_days: float = 14.0
 
 
 @dataclass(frozen=True)
@@ -100,8 +102,8 @@ class Display:
     i2c_address: int = 0x3C
     spi_port: int = 0
     spi_device: int = 0
-    spi_dc: str = "GPIO24"
-    spi_reset: str = "GPIO25"
+    spi_dc: str = "GPIO27"
+    spi_reset: str = "GPIO22"
     rotate: int = 0
     contrast: int = 255
     language: str = "en"
@@ -120,6 +122,9 @@ class Slims:
     retries: int = 4
     sync_mode: str = "auto"
     upload_chunk: int = 2000
+    #: Where upload files go first: mount points matching these (a USB stick);
+    #: else the state directory's ``exports`` folder.
+    export_dirs: list[str] = field(default_factory=lambda: ["/media/*/*", "/media/*"])
 
 
 @dataclass(frozen=True)
@@ -145,6 +150,11 @@ class Config:
     def state_path(self) -> Path:
         return Path(self.state_dir)
 
+    @property
+    def exports_path(self) -> Path:
+        """Where upload files go when no USB stick is mounted."""
+        return self.state_path / "exports"
+
 
 #: Allowed values for string keys that name a choice.
 CHOICES: dict[str, tuple[str, ...]] = {
@@ -167,6 +177,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "display.i2c_address": (0x03, 0x77),
     "scanner.timeout_ms": (10, 60_000),
     "stocktake.misshelf_max_gap": (0, 50),
+    "stocktake.catalog_max_age_days": (0, 3650),
     "scanner.max_length": (1, 4096),
     "slims.retries": (0, 20),
     "slims.upload_chunk": (1, 100_000),
@@ -289,9 +300,8 @@ def check_pins(cfg: Config) -> None:
     d = cfg.display
     if d.driver != "none":
         port = d.i2c_port if d.interface == "i2c" else d.spi_port
-        claims += [
-            (f"display ({d.interface} bus {port})", n) for n in pins.bus_pins(d.interface, port)
-        ]
+        bus = pins.bus_pins(d.interface, port, d.spi_device)
+        claims += [(f"display ({d.interface} bus {port})", n) for n in bus]
         if d.interface == "spi":
             claims.append(("display.spi_dc", _as_key("display.spi_dc", pins.bcm, d.spi_dc)))
             if d.spi_reset:

@@ -21,10 +21,12 @@ from kiosk import __version__
 from kiosk.clock import Clock
 from kiosk.config import Config
 from kiosk.engine import Decision, Engine, shelf_order
+from kiosk.engine.freshness import CatalogHealth
 from kiosk.engine.shelf import ShelfOrder
+from kiosk.engine.walk import Walk
 from kiosk.exc import StoreError, StoreFull
 from kiosk.feedback import Feedback, Status
-from kiosk.models import Barcode, Command, ProblemKind, Scan, Verdict
+from kiosk.models import Barcode, Command, ProblemKind, Scan, SyncOutcome, Verdict
 from kiosk.scanner import Source
 from kiosk.store import Store
 
@@ -105,6 +107,9 @@ class Daemon:
             location=str(store.state().get("location", cfg.stocktake.location)),
             found=store.scanned_codes(),
         )
+        #: Run spans and no-label tallies for the screens (rebuilt from the stored scans).
+        self.walk = Walk()
+        self.walk.recall(store.scans(session=store.current_session()), store.current_run())
         if cfg.stocktake.misshelf_check:
             self._prepare_shelf_order()
 
@@ -178,6 +183,7 @@ class Daemon:
                 # earlier scans sit in a damaged file until someone recovers them.
                 message = f"earlier scans set aside: {damaged[0].name}"
                 self.feedback.problem(ProblemKind.STORE, message)
+            self._check_catalog()
             self.notify.ready()
             log.info(
                 "ready: %d catalogue items, %d scans stored", len(self.engine.catalog), self.total
@@ -225,9 +231,26 @@ class Daemon:
             counts=counts,
             scanned=sum(counts.values()),
             unsynced=self.store.pending_count(),
+            exported=self.store.exported_count(),
             catalog_size=len(self.engine.catalog),
             paused=self.engine.paused,
+            nolabel=self.walk.nolabel(self.engine.location),
+            last_span=self.walk.last_span,
         )
+
+    def _check_catalog(self) -> None:
+        """An empty or old catalogue gives wrong verdicts: say so until it is pulled again."""
+        info = self.store.catalog_info()
+        loaded = info.get("loaded")
+        health = CatalogHealth(
+            count=len(self.engine.catalog),
+            loaded=float(loaded) if isinstance(loaded, int | float) else None,
+            now=self.clock.now().wall,
+            max_age_days=self.cfg.stocktake.catalog_max_age_days,
+        )
+        if not health.ok:
+            log.warning("%s; pull it again: kiosk catalog pull", health.message())
+            self.feedback.problem(ProblemKind.CATALOG, health.message(), *health.details())
 
     # -- one barcode ------------------------------------------------------------------------
     def handle(self, barcode: Barcode) -> Scan | None:
@@ -236,6 +259,13 @@ class Daemon:
         decision = self.engine.decide(barcode.text)
         if self.engine.paused and decision.command not in (Command.RESUME, Command.PAUSE):
             self.feedback.problem(ProblemKind.PAUSED, "scanning is paused; scan RESUME to go on")
+            return None
+        if decision.unknown_location:
+            # Refused, not stored: every later book would be WRONG PLACE.
+            d = decision.detail
+            log.warning("location barcode %s refused: %s", barcode.text, d.reason)
+            near = ", ".join(decision.near)
+            self.feedback.problem(ProblemKind.LOCATION, d.reason, d.arg, *([near] if near else []))
             return None
         stamp = self.clock.now()
         try:
@@ -258,6 +288,7 @@ class Daemon:
             self.store.save_anchor(self.clock.anchor)
             self._anchored = True
         self.engine.apply(scan)
+        self.walk.apply(scan)
         if scan.command is not None:
             self._command(scan.command)
         self._emit(scan)
@@ -300,11 +331,13 @@ class Daemon:
             # SLiMS (or the upload file) already has it: undoing here would make
             # the cart and SLiMS disagree without anyone noticing.
             log.warning("undo refused: scan %d (%s) was already synced", last.seq, last.code)
-            message = f"{last.code} already sent to SLiMS: fix it there"
-            self.feedback.problem(ProblemKind.UNDO, message)
+            where = "in the upload file" if last.sync is SyncOutcome.EXPORTED else "sent to SLiMS"
+            message = f"{last.code} already {where}: fix it in SLiMS"
+            self.feedback.problem(ProblemKind.UNDO, message, last.code)
             return
         self.store.void(last.seq)
         self.engine.undo(last)
+        self.walk.undo(last)
         log.info("undo: scan %d (%s) taken back", last.seq, last.code)
 
     def _sync(self) -> None:

@@ -61,6 +61,8 @@ class ProblemKind(StrEnum):
     SLIMS = "slims"
     PAUSED = "paused"
     UNDO = "undo"
+    CATALOG = "catalog"  # the offline catalogue is empty or too old
+    LOCATION = "location"  # a location barcode names no location in the catalogue
 
 
 class SyncOutcome(StrEnum):

@@ -62,9 +62,11 @@ class SyncWorker:
         try:
             client = client_from_config(self.cfg.slims, env=slims_environment())
             mode = self.cfg.slims.sync_mode
-            out = self.cfg.state_path / "exports"
+            out = self.cfg.exports_path
             if client is None or mode == "file":
-                out.mkdir(exist_ok=True)
+                from kiosk.slims.file_export import export_dir  # noqa: PLC0415
+
+                out, _ = export_dir(self.cfg.slims.export_dirs, out)
             with contextlib.ExitStack() as stack:
                 if client is not None:
                     stack.callback(client.close)

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from kiosk.clock import Clock
 from kiosk.config import Config
 from kiosk.daemon import Daemon
 from kiosk.exc import StoreFull
@@ -26,6 +27,7 @@ class RecordingFeedback(LogFeedback):
         super().__init__()
         self.verdicts: list[Verdict] = []
         self.problems: list[ProblemKind] = []
+        self.details: list[tuple[str, ...]] = []
         self.resolved: list[ProblemKind] = []
         self.closed = False
         self._cond = threading.Condition()
@@ -33,9 +35,10 @@ class RecordingFeedback(LogFeedback):
     def scan(self, scan: Scan, item: Item | None, status: Status) -> None:
         self.verdicts.append(scan.verdict)
 
-    def problem(self, kind: ProblemKind, message: str) -> None:
+    def problem(self, kind: ProblemKind, message: str, *details: str) -> None:
         with self._cond:
             self.problems.append(kind)
+            self.details.append(details)
             self._cond.notify_all()
 
     def resolve(self, kind: ProblemKind) -> None:
@@ -180,7 +183,7 @@ def test_sync_command_from_the_cart_reaches_slims(tmp_path: Path) -> None:
 
 
 def test_sync_without_slims_writes_the_upload_file(tmp_path: Path) -> None:
-    """With no SLiMS configured, a sync from the cart writes the upload file in the state dir."""
+    """With no SLiMS, a sync from the cart writes the upload file; the scan still awaits SLiMS."""
     import dataclasses
 
     from kiosk.config import Slims
@@ -188,7 +191,7 @@ def test_sync_without_slims_writes_the_upload_file(tmp_path: Path) -> None:
     from kiosk.sync_worker import SyncWorker
 
     cfg = dataclasses.replace(
-        Config(), slims=Slims(credentials_file=""), state_dir=str(tmp_path / "s")
+        Config(), slims=Slims(credentials_file="", export_dirs=[]), state_dir=str(tmp_path / "s")
     )
     with Store.open(cfg.state_path) as store:
         store.replace_catalog(shelf_items(), source="test")
@@ -197,7 +200,8 @@ def test_sync_without_slims_writes_the_upload_file(tmp_path: Path) -> None:
         for code in ("B0004", "KIOSK:sync"):
             daemon.handle(Barcode(code, "t", 0.0))
         assert worker.finished.wait(30)
-        assert store.pending_count() == 0
+        assert store.pending_count() == 1 and store.exported_count() == 1
+        assert daemon.status().exported == 1
     (export,) = (cfg.state_path / "exports").iterdir()
     assert export.read_text().split() == ["B0004"]
 
@@ -276,3 +280,72 @@ def test_failed_shelf_order_turns_misshelf_alerts_off_not_scanning(
         verdicts = [daemon.handle(Barcode(c, "t", 0.0)) for c in ("B0001", "B0011", "B0002")]
     assert [s.verdict for s in verdicts if s is not None] == [Verdict.OK] * 3
     assert "misshelf alerts are off" in caplog.text
+
+
+class StatusFeedback(RecordingFeedback):
+    """Also keeps the cart's status after each scan, as the screens receive it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.statuses: list[Status] = []
+
+    def scan(self, scan: Scan, item: Item | None, status: Status) -> None:
+        super().scan(scan, item, status)
+        self.statuses.append(status)
+
+
+def walk(
+    state_dir: Path, lines: str, cfg: Config | None = None, clock: Clock | None = None
+) -> StatusFeedback:
+    fb = StatusFeedback()
+    with Store.open(state_dir) as store:
+        sources = [StdinSource(io.StringIO(lines))]
+        Daemon(cfg or Config(), store, sources, fb, clock=clock).run()
+    return fb
+
+
+def test_new_run_screen_knows_the_run_and_the_span_walked(state_dir: Path) -> None:
+    """After KIOSK:run the cart knows the new run and the call numbers the last one covered."""
+    fb = walk(state_dir, "KIOSK:location:rak umum\nB0001\nB0002\nB0003\nKIOSK:run\n")
+    after = fb.statuses[-1]
+    assert fb.statuses[0].location == "Rak Umum"  # the catalogue's spelling
+    assert after.run == fb.statuses[0].run + 1
+    assert after.last_span == ("001.4 ARI p", "020 SUL p")
+
+
+def test_no_label_tally_counts_per_location_and_survives_a_restart(state_dir: Path) -> None:
+    """The NO LABEL screen's tally counts this location's unlabelled books, undo included."""
+    fb = walk(state_dir, "KIOSK:location:Fiksi\nKIOSK:nolabel\nKIOSK:nolabel\nKIOSK:undo\n")
+    assert [s.nolabel for s in fb.statuses] == [0, 1, 2, 1]
+    again = walk(state_dir, "KIOSK:nolabel\nKIOSK:location:Rak Umum\nKIOSK:nolabel\n")
+    assert [s.nolabel for s in again.statuses] == [2, 0, 1]
+
+
+def test_unknown_location_is_a_problem_not_a_chirp(state_dir: Path) -> None:
+    """A location barcode naming no catalogue location is refused, stored nowhere, and named."""
+    fb = walk(state_dir, "KIOSK:location:Fiksii\nB0001\n")
+    assert fb.problems == [ProblemKind.LOCATION]
+    assert fb.details == [("Fiksii", "Fiksi")]
+    assert fb.verdicts == [Verdict.OK]  # the next book is not WRONG PLACE
+    with Store.open_readonly(state_dir) as store:
+        assert [s.code for s in store.scans()] == ["B0001"]
+
+
+def test_empty_catalogue_is_shown_as_a_problem(tmp_path: Path) -> None:
+    """With no catalogue every scan would be UNKNOWN: the cart says so at start."""
+    fb = walk(tmp_path / "empty", "")
+    assert fb.problems == [ProblemKind.CATALOG] and fb.details == [()]
+
+
+def test_stale_catalogue_is_shown_with_its_age(state_dir: Path) -> None:
+    """A catalogue older than stocktake.catalog_max_age_days is a problem naming its age."""
+    import dataclasses
+    import time
+
+    from kiosk.config import StockTake
+
+    cfg = dataclasses.replace(Config(), stocktake=StockTake(catalog_max_age_days=2))
+    assert walk(state_dir, "", cfg).problems == []
+    later = Clock(wall=lambda: time.time() + 3 * 86_400)
+    stale = walk(state_dir, "", cfg, clock=later)
+    assert stale.problems == [ProblemKind.CATALOG] and stale.details == [("3",)]

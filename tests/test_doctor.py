@@ -7,6 +7,7 @@ import dataclasses
 import json
 import os
 import socket
+import time
 from pathlib import Path
 
 from kiosk.cli import doctor as doctor_cli
@@ -317,3 +318,33 @@ def test_cli_json_and_exit_status(tmp_path, capsys):
     assert args.func(args) == 1
     text = capsys.readouterr().out
     assert "FAIL" in text and "nonsense" in text and "result: fail" in text
+
+
+def test_pin_clash_fails_as_the_daemon_refuses_it(tmp_path):
+    """A config the daemon would refuse (two parts on one pin) fails the doctor too."""
+    cfg = config(tmp_path, '[display]\ninterface = "spi"\nspi_dc = "GPIO24"\n')
+    (f,) = by_name(run(cfg, system=system(tmp_path), only=["config"]), "config")
+    assert f.level is Level.FAIL and "display.spi_dc and leds.yellow both use GPIO24" in f.message
+    shipped = Path(__file__).parent.parent / "config" / "kiosk.toml"
+    spi = tmp_path / "spi.toml"
+    spi.write_text(shipped.read_text().replace('interface = "i2c"', 'interface = "spi"'))
+    (ok,) = by_name(run(spi, system=system(tmp_path), only=["config"]), "config")
+    assert ok.level is Level.OK
+
+
+def test_empty_or_stale_catalogue_fails(tmp_path):
+    """An empty catalogue, or one older than catalog_max_age_days, fails with the pull fix."""
+    from tests.helpers import shelf_items
+
+    state = tmp_path / "state"
+    with Store.open(state):
+        pass
+    (empty,) = by_name(run(config(tmp_path), system=system(tmp_path), only=["store"]), "catalogue")
+    assert empty.level is Level.FAIL and "empty" in empty.message and "pull" in empty.fix
+    with Store.open(state) as store:
+        store.replace_catalog(shelf_items(), source="test")
+    (fresh,) = by_name(run(config(tmp_path), system=system(tmp_path), only=["store"]), "catalogue")
+    assert fresh.level is Level.OK
+    later = system(tmp_path, wall=lambda: time.time() + 20 * 86_400)
+    (old,) = by_name(run(config(tmp_path), system=later, only=["store"]), "catalogue")
+    assert old.level is Level.FAIL and "20 days old" in old.message

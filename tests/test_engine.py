@@ -142,3 +142,28 @@ def test_scanning_without_misshelf_check_never_orders_the_shelf(
     assert verdicts == [Verdict.OK] * 3
     e.undo(scan(e, "B0003"))
     assert e.decide("B0003").verdict is Verdict.OK
+
+
+def test_location_barcodes_match_the_catalogue_case_insensitively() -> None:
+    """KIOSK:location:FIKSI sets the catalogue's own spelling, and its books are in place."""
+    e = engine()
+    detail = scan(e, "KIOSK:location:fIKSI").detail
+    assert detail.arg == "Fiksi" and e.location == "Fiksi"
+    assert e.decide("B0100").verdict is Verdict.OK
+
+
+def test_wrong_place_comparison_ignores_case() -> None:
+    """A cart set to 'rak umum' (from the config) does not flag books of 'Rak Umum'."""
+    e = engine(location="rak umum")
+    assert e.location == "Rak Umum"
+    assert e.decide("B0001").verdict is Verdict.OK
+
+
+def test_unknown_location_is_refused_naming_the_closest() -> None:
+    """A location that no catalogue item has is refused, with the nearest real names."""
+    e = engine()
+    d = e.decide("KIOSK:location:Rak Umun")
+    assert d.unknown_location and d.verdict is Verdict.INVALID
+    assert d.near[0] == "Rak Umum" and "Rak Umun" in d.detail.reason
+    assert e.location == ""  # nothing changed: the next book is not WRONG PLACE
+    assert e.decide("B0001").verdict is Verdict.OK

@@ -200,8 +200,35 @@ def test_build_paused_scans_alert_every_time(panel: PanelFeedback) -> None:
 
 def test_build_refuses_shared_pins() -> None:
     """An SPI display wired to the LED pins is a config error naming both keys."""
-    cfg = config.from_dict({"display": {"interface": "spi"}})
+    cfg = config.from_dict({"display": {"interface": "spi", "spi_dc": "GPIO24"}})
     with pytest.raises(ConfigError, match=r"display.spi_dc and leds.yellow both use GPIO24"):
+        config.check_pins(cfg)
+
+
+def test_check_pins_passes_the_shipped_spi_choice() -> None:
+    """Choosing an SPI display in the shipped config needs no other pin changed."""
+    shipped = config.read_toml(Path(__file__).parent.parent / "config" / "kiosk.toml")
+    shipped["display"]["interface"] = "spi"
+    for device in (0, 1):
+        shipped["display"]["spi_device"] = device
+        config.check_pins(config.from_dict(shipped))
+
+
+@pytest.mark.parametrize(
+    ("display", "clash"),
+    [
+        ({"interface": "i2c", "i2c_port": 0}, r"display \(i2c bus 0\) and buttons.mute"),
+        ({"interface": "spi", "spi_port": 1}, r"display \(spi bus 1\) and buzzer.pin"),
+        (
+            {"interface": "spi", "spi_reset": "GPIO8"},
+            r"display \(spi bus 0\) and display.spi_reset",
+        ),
+    ],
+)
+def test_check_pins_knows_every_display_bus(display: dict[str, object], clash: str) -> None:
+    """I2C-0 SDA/SCL, SPI1's pins and chip select, and SPI0's CE pins are refused when shared."""
+    cfg = config.from_dict({"display": display, "buttons": {"mute": "GPIO1"}})
+    with pytest.raises(ConfigError, match=clash):
         config.check_pins(cfg)
 
 

@@ -220,3 +220,96 @@ def test_display_releases_a_panel_that_failed_to_start() -> None:
     worker.close(Idle(Status()))
     assert len(opened) == 2
     assert opened[0].persist is True  # cleaned up without clearing, not left for luma's exit hook
+
+
+def _variants() -> list[Any]:
+    """Screens beyond the gallery's one example each: the other states a screen can show."""
+    from kiosk.feedback.gallery import STATUS
+    from kiosk.feedback.screens import ProblemScreen
+    from kiosk.models import Command, ProblemKind
+
+    cmd = Scan(9, "KIOSK:run", Verdict.COMMAND, "s", 0.0, detail=ScanDetail(command=Command.RUN))
+    return [
+        *examples(),
+        Idle(replace(STATUS, exported=STATUS.unsynced)),
+        Idle(replace(STATUS, exported=0)),
+        Idle(replace(STATUS, unsynced=0, exported=0)),
+        Idle(replace(STATUS, unsynced=123_456, exported=65_432, paused=True), muted=True),
+        VerdictScreen(cmd, None, Status(run=1)),  # the first run: nothing walked yet
+        VerdictScreen(cmd, None, Status(run=12)),  # after a restart: span unknown
+        ProblemScreen(ProblemKind.UNDO, "a sync is running"),
+        ProblemScreen(ProblemKind.CATALOG, "the catalogue is empty"),
+        ProblemScreen(ProblemKind.CATALOG, "old", ("365",)),
+        ProblemScreen(ProblemKind.LOCATION, "unknown", ("Rak Umun", "Rak Umum, Referensi")),
+    ]
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_screens_never_cut_words(lang: str) -> None:
+    """Every screen, in every language, shows its words whole; only data (titles) may be cut."""
+    from kiosk.feedback.screens import cut_words
+
+    cut = {f"{screen.name}: {text}" for screen in _variants() for text in cut_words(screen, lang)}
+    assert not cut, f"words cut short on the {lang} screens: {sorted(cut)}"
+
+
+def test_screens_cut_words_notices_a_long_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The cut-words check itself fails on words that do not fit (it is not vacuous)."""
+    from kiosk.feedback.i18n import TEXTS
+    from kiosk.feedback.screens import ProblemScreen, cut_words
+    from kiosk.models import ProblemKind
+
+    monkeypatch.setitem(TEXTS, "body.store", ("word " * 40, "kata " * 40))
+    assert cut_words(ProblemScreen(ProblemKind.STORE, "x"), "id")
+
+
+def _words(screen: Any, lang: str) -> str:
+    """What a screen says, as its renderer lays it out (for content checks)."""
+    from kiosk.feedback import screens
+
+    said: list[str] = []
+    real = screens._Canvas.text
+
+    def spy(self: Any, xy: Any, text: str, f: Any, **kw: Any) -> None:
+        said.append(text.replace("  ", " "))
+        real(self, xy, text, f, **kw)
+
+    screens._Canvas.text = spy  # type: ignore[method-assign]
+    try:
+        render(screen, lang)
+    finally:
+        screens._Canvas.text = real  # type: ignore[method-assign]
+    return " | ".join(said)
+
+
+def test_screens_say_what_to_do_with_the_book() -> None:
+    """ON LOAN and UNKNOWN tell where the book goes, in both languages."""
+    on_loan = VerdictScreen(Scan(1, "B1", Verdict.ON_LOAN, "s", 0.0))
+    unknown = VerdictScreen(Scan(1, "B9", Verdict.UNKNOWN, "s", 0.0))
+    assert "returns trolley" in _words(on_loan, "en")
+    assert "troli pengembalian" in _words(on_loan, "id")
+    assert "set aside" in _words(unknown, "en") and "sisihkan" in _words(unknown, "id")
+
+
+def test_screens_idle_never_calls_a_file_synced() -> None:
+    """Scans only in the upload file are 'not in SLiMS'; 'all in SLiMS' needs SLiMS's word."""
+    exported = Idle(Status(scanned=4, unsynced=4, exported=4))
+    assert "4 in file, not in SLiMS" in _words(exported, "en")
+    assert "4 baru di berkas unggah" in _words(exported, "id")
+    assert "all in SLiMS" in _words(Idle(Status(scanned=4)), "en")
+
+
+def test_screens_command_details() -> None:
+    """LOCATION, NEW RUN and NO LABEL show the run, the span walked and the tally."""
+    from kiosk.models import Command
+
+    def cmd(command: Command, arg: str = "") -> Scan:
+        detail = ScanDetail(command=command, arg=arg)
+        return Scan(1, f"KIOSK:{command}", Verdict.COMMAND, "s", 0.0, detail=detail)
+
+    st = Status(location="Fiksi", run=4, nolabel=7, last_span=("F AND a", "F HIR l"))
+    run_en = _words(VerdictScreen(cmd(Command.RUN), None, st), "en")
+    assert "run 4 begins" in run_en and "run 3: F AND a" in run_en and "to F HIR l" in run_en
+    loc_id = _words(VerdictScreen(cmd(Command.LOCATION, "Fiksi"), None, st), "id")
+    assert "Fiksi" in loc_id and "deret 4 dimulai" in loc_id
+    assert "7 without label here" in _words(VerdictScreen(cmd(Command.NOLABEL), None, st), "en")

@@ -239,6 +239,7 @@ LOCKED_CALLS: dict[str, Any] = {
     "scanned_codes": lambda s: s.scanned_codes(),
     "pending_sync": lambda s: s.pending_sync(),
     "pending_count": lambda s: s.pending_count(),
+    "exported_count": lambda s: s.exported_count(),
     "set_sync": lambda s: s.set_sync({1: SyncOutcome.ACCEPTED}),
     "counts": lambda s: s.counts(),
 }

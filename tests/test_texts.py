@@ -16,6 +16,10 @@ SCREEN_KEYS = (
     + [f"hint.cmd.{c}" for c in Command]
     + [f"problem.{k}" for k in ProblemKind]
     + [f"banner.{k}" for k in ProblemKind]
+    # What happened and what to do, under each problem's title.
+    + [f"body.{k}" for k in ProblemKind]
+    # ON LOAN, UNKNOWN and INVALID also say what to do with the book.
+    + [f"todo.{v}" for v in (Verdict.ON_LOAN, Verdict.UNKNOWN, Verdict.INVALID)]
 )
 
 

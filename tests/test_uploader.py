@@ -93,19 +93,36 @@ def test_upload_with_misfits_is_checked_code_by_code(fake: FakeSlims, tmp_path: 
 
 
 def test_file_mode_writes_the_upload_file(fake: FakeSlims, tmp_path: Path) -> None:
-    """Without SLiMS the scans go to a .txt a librarian can upload, once."""
+    """Without SLiMS the scans go to a .txt a librarian can upload; none counts as in SLiMS."""
     out = tmp_path / "opname.txt"
     with fill(tmp_path / "s", ["C0001", "C0002", "C0001", "bad code!"]) as store:
         result = Uploader(store, None, out=out).run()
         assert result.mode == "file"
         assert out.read_text() == "C0001\nC0002\n"
         assert [s.sync for s in store.scans()] == ["exported", "exported", "exported", None]
+        assert store.pending_count() == 4 and store.exported_count() == 3
         with pytest.raises(SyncError, match="exists"):
             store.add_scan(code="C0003", verdict=Verdict.OK, scanner="s", ts=1.0)
             Uploader(store, None, out=out).run()
+        # Each file holds everything SLiMS has not answered: losing one loses nothing.
         again = Uploader(store, None, out=tmp_path).run()
-        assert again.file is not None and Path(again.file).read_text() == "C0003\n"
+        assert again.file is not None
+        assert Path(again.file).read_text() == "C0001\nC0002\nC0003\n"
+    assert result.confirmed == 0 and result.synced == 0 and result.exported == 3
     assert not result.complete and result.left == 1
+
+
+def test_exported_scans_are_confirmed_by_a_later_online_sync(
+    fake: FakeSlims, tmp_path: Path
+) -> None:
+    """Scans in an upload file stay pending until SLiMS itself confirms them online."""
+    with fill(tmp_path / "s", ["C0001", "C0002"]) as store:
+        Uploader(store, None, out=tmp_path / "a.txt").run()
+        fake.stocktake["C0001"] = "e"  # the librarian uploaded the file for this one
+        result = Uploader(store, client(fake), mode="item").run()
+        assert outcomes(store) == {"C0001": "already_scanned", "C0002": "accepted"}
+        assert store.pending_count() == 0 and store.exported_count() == 0
+    assert result.complete and result.confirmed == 2
 
 
 def test_progress_is_reported(fake: FakeSlims, tmp_path: Path) -> None:

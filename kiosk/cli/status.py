@@ -22,6 +22,7 @@ def cmd_status(args: argparse.Namespace) -> int:
         catalog = store.catalog_info()
         counts = store.counts()
         unsynced = store.pending_count()
+        exported = store.exported_count()
         state = store.state()
     if args.json:
         print_json(
@@ -30,6 +31,7 @@ def cmd_status(args: argparse.Namespace) -> int:
                 "catalog": catalog,
                 "counts": counts,
                 "unsynced": unsynced,
+                "exported": exported,
                 "state": state,
             }
         )
@@ -40,5 +42,10 @@ def cmd_status(args: argparse.Namespace) -> int:
     print(f"scans: {sum(counts.values())}")
     for verdict, n in sorted(counts.items(), key=lambda kv: -kv[1]):
         print(f"  {verdict:<15}{n:>7}")
-    print(f"not yet synced: {unsynced}")
+    print(f"not yet in SLiMS: {unsynced}")
+    if exported:
+        print(
+            f"  of which in the upload file: {exported} (in {cfg.exports_path} or on a USB "
+            "stick; upload it in SLiMS, then `kiosk sync` online confirms them)"
+        )
     return 0

@@ -9,13 +9,19 @@ from __future__ import annotations
 import argparse
 import os
 import signal
+import socket
 import sys
 import time
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kiosk.cli.common import load_config, print_json
 from kiosk.config import CHOICES, slims_environment
 from kiosk.exc import StoreLocked, SyncError
 from kiosk.store import Store
+
+if TYPE_CHECKING:
+    from kiosk.slims.ledger import SyncResult
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -32,7 +38,10 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help="default: slims.sync_mode from the config",
     )
     p.add_argument(
-        "--out", metavar="PATH", help="file mode: where to write the .txt (file or directory)"
+        "--out",
+        metavar="PATH",
+        help="file mode: where to write the .txt (file or directory); default: a mounted "
+        "USB stick (slims.export_dirs), else the state directory's exports folder",
     )
     p.add_argument(
         "--init",
@@ -52,6 +61,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def cmd_sync(args: argparse.Namespace) -> int:
     from kiosk.slims.connect import client_from_config  # noqa: PLC0415  (loads requests)
+    from kiosk.slims.file_export import export_dir  # noqa: PLC0415
     from kiosk.slims.uploader import Uploader  # noqa: PLC0415
 
     cfg = load_config(args)
@@ -85,13 +95,18 @@ def cmd_sync(args: argparse.Namespace) -> int:
         except StoreLocked as e:
             return _ask_daemon(e)
         with store:
+            out, removable = (
+                (Path(args.out), False)
+                if args.out
+                else export_dir(cfg.slims.export_dirs, cfg.exports_path)
+            )
             uploader = Uploader(
                 store,
                 client,
                 mode=mode,
                 journal=cfg.state_path / "sync.journal",
                 chunk=cfg.slims.upload_chunk,
-                out=args.out,
+                out=out,
                 on_progress=progress,
             )
             result = uploader.run()
@@ -103,13 +118,47 @@ def cmd_sync(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result.to_dict())
     else:
-        where = f" → {result.file}" if result.file else ""
-        print(f"sync ({result.mode}): {result.synced} of {result.pending} scans confirmed{where}")
-        for outcome, n in sorted(result.outcomes.items(), key=lambda kv: -kv[1]):
-            print(f"  {outcome:<17}{n:>7}")
-        if result.left:
-            print(f"not synced: {result.left} (run `kiosk sync` again, or use --mode item)")
+        _summary(result, removable=removable)
     return 0 if result.complete else 3
+
+
+def _summary(result: SyncResult, *, removable: bool) -> None:
+    """What happened, in words: only what SLiMS confirmed is "in SLiMS"."""
+    if result.mode == "file":
+        print(
+            f"sync (file): {result.exported} of {result.pending} scans in the upload file, "
+            "not yet in SLiMS"
+        )
+    else:
+        print(
+            f"sync ({result.mode}): {result.confirmed} of {result.pending} scans confirmed in SLiMS"
+        )
+    for outcome, n in sorted(result.outcomes.items(), key=lambda kv: -kv[1]):
+        print(f"  {outcome:<17}{n:>7}")
+    if result.file:
+        for line in _file_hints(Path(result.file), removable=removable):
+            print(line)
+    if result.left:
+        print(f"not synced: {result.left} (run `kiosk sync` again, or use --mode item)")
+
+
+def _file_hints(path: Path, *, removable: bool) -> list[str]:
+    """Where the upload file is, how to take it off the cart, and what makes it count."""
+    lines = [f"file: {path}"]
+    if removable:
+        lines.append(
+            f"on the USB stick: run `sync; sudo umount {path.parent}` before pulling it out"
+        )
+    else:
+        lines.append(
+            f"copy it off the cart: scp {socket.gethostname()}:{path} . "
+            "(or plug in a USB stick and run `kiosk sync --mode file` again)"
+        )
+    lines.append(
+        "then: in SLiMS, Stock Take → Upload, choose the file; the next online "
+        "`kiosk sync` confirms each scan"
+    )
+    return lines
 
 
 def _ask_daemon(locked: StoreLocked) -> int:

@@ -7,6 +7,7 @@ engine's state with ``apply``; if storing fails, the engine has not moved.
 
 from __future__ import annotations
 
+import difflib
 import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -42,10 +43,17 @@ class Decision:
     verdict: Verdict
     item: Item | None = None
     detail: ScanDetail = field(default_factory=ScanDetail)
+    #: A refused location barcode: the catalogue's locations closest to what it named.
+    near: tuple[str, ...] = ()
 
     @property
     def command(self) -> Command | None:
         return self.detail.command if self.verdict is Verdict.COMMAND else None
+
+    @property
+    def unknown_location(self) -> bool:
+        """A location barcode naming no location of the catalogue (refused, not stored)."""
+        return self.verdict is Verdict.INVALID and self.detail.command is Command.LOCATION
 
 
 class Engine:
@@ -69,7 +77,12 @@ class Engine:
     ) -> None:
         self.catalog = catalog
         self.rules = rules
-        self.location = location
+        #: The catalogue's locations by their casefolded name, in SLiMS's spelling.
+        self.locations: dict[str, str] = {}
+        for item in catalog.values():
+            if item.location:
+                self.locations.setdefault(item.location.casefold(), item.location)
+        self.location = self.locations.get(location.casefold(), location)
         self.paused = False
         self._found = set(found)
         self._pattern = re.compile(rules.item_code_pattern)
@@ -98,7 +111,7 @@ class Engine:
             return Decision(code, Verdict.EXCLUDED, item, replace(detail, status=item.status))
         if item.on_loan:
             return Decision(code, Verdict.ON_LOAN, item, detail)
-        if self.location and item.location != self.location:
+        if self.location and item.location.casefold() != self.location.casefold():
             return Decision(
                 code, Verdict.WRONG_LOCATION, item, replace(detail, expected_location=item.location)
             )
@@ -135,7 +148,25 @@ class Engine:
         if command is None or (command is Command.LOCATION and not arg.strip()):
             reason = f"unknown command {body!r}"
             return Decision(code, Verdict.INVALID, detail=ScanDetail(reason=reason))
-        return Decision(code, Verdict.COMMAND, detail=ScanDetail(command=command, arg=arg.strip()))
+        arg = arg.strip()
+        if command is Command.LOCATION and self.locations:
+            known = self.locations.get(arg.casefold())
+            if known is None:
+                near = self.closest_locations(arg)
+                reason = f"no location {arg!r} in the catalogue" + (
+                    f"; closest: {', '.join(near)}" if near else ""
+                )
+                detail = ScanDetail(command=command, arg=arg, reason=reason)
+                return Decision(code, Verdict.INVALID, detail=detail, near=near)
+            arg = known
+        return Decision(code, Verdict.COMMAND, detail=ScanDetail(command=command, arg=arg))
+
+    def closest_locations(self, name: str, n: int = 2) -> tuple[str, ...]:
+        """The catalogue's locations that look most like ``name`` (a typo, a short form)."""
+        keys = difflib.get_close_matches(name.casefold(), self.locations, n=n, cutoff=0.5)
+        if not keys:  # nothing alike: at least say what exists
+            keys = sorted(self.locations)[:n]
+        return tuple(self.locations[k] for k in keys)
 
     # -- remembering ------------------------------------------------------------
     def apply(self, scan: Scan) -> None:

@@ -30,9 +30,15 @@ class Status:
     run: int = 0
     counts: Mapping[str, int] = field(default_factory=dict)
     scanned: int = 0
+    #: Found scans SLiMS has not confirmed yet, of which ``exported`` sit in an upload file.
     unsynced: int = 0
+    exported: int = 0
     catalog_size: int = 0
     paused: bool = False
+    #: Books without a label counted at ``location``.
+    nolabel: int = 0
+    #: First and last call number of the shelf run that ended last ("" if unknown).
+    last_span: tuple[str, str] = ("", "")
 
 
 class Feedback(Protocol):
@@ -48,9 +54,12 @@ class Feedback(Protocol):
     def progress(self, title: str, done: int, total: int) -> None:
         """Show progress of a long action (sync)."""
 
-    def problem(self, kind: ProblemKind, message: str) -> None:
-        """Show an error state: ``no_scanner``, ``store``, ``low_disk``, ``slims``.
+    def problem(self, kind: ProblemKind, message: str, *details: str) -> None:
+        """Show an error state: ``no_scanner``, ``store``, ``low_disk``, ``slims``, ….
 
+        ``message`` is the full English account (for the log); the screen says
+        what happened and what to do in its own language, filled in with the
+        short ``details`` (a location name, an item code, a number of days).
         Alerts (sound, red LED, full screen) once per new ``kind``/``message``;
         repeating the same call is cheap and silent. The idle screen keeps a
         banner until :meth:`resolve`.
@@ -82,7 +91,7 @@ class LogFeedback:
     def progress(self, title: str, done: int, total: int) -> None:
         self._log.info("feedback %s %d/%d", title, done, total)
 
-    def problem(self, kind: ProblemKind, message: str) -> None:
+    def problem(self, kind: ProblemKind, message: str, *details: str) -> None:
         self._log.warning("feedback problem %s: %s", kind, message)
 
     def resolve(self, kind: ProblemKind) -> None:

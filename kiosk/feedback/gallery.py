@@ -32,7 +32,18 @@ STATUS = Status(
     counts={"ok": 1190, "misshelved": 12},
     scanned=1234,
     unsynced=56,
+    exported=20,
     catalog_size=20000,
+)
+
+#: The cart just after a command: run 4 begins, run 3 walked 020 SUL p to 027.1 ANW s.
+AFTER_COMMAND = Status(
+    stocktake=STATUS.stocktake,
+    location="Referensi",
+    run=4,
+    scanned=1235,
+    nolabel=3,
+    last_span=("020 SUL p", "027.1 ANW s"),
 )
 
 ITEM = Item(
@@ -83,24 +94,40 @@ def examples() -> Iterator[Screen]:
     for command in Command:
         arg = "Referensi" if command is Command.LOCATION else ""
         code = f"KIOSK:{command.upper()}" + (f":{arg}" if arg else "")
-        yield VerdictScreen(_scan(Verdict.COMMAND, code, ScanDetail(command=command, arg=arg)))
+        detail = ScanDetail(command=command, arg=arg)
+        yield VerdictScreen(_scan(Verdict.COMMAND, code, detail), None, AFTER_COMMAND)
     yield VerdictScreen(_scan(Verdict.ERROR), ITEM)
     yield Progress("sync", 1234, 2000)
-    for kind, message in PROBLEMS.items():
-        yield ProblemScreen(kind, message)
+    for kind, (message, details) in PROBLEMS.items():
+        yield ProblemScreen(kind, message, details)
     yield Stopped()
 
 
-#: The messages the daemon gives with each problem (see kiosk.daemon).
-PROBLEMS = {
-    ProblemKind.NO_SCANNER: "no scanner connected: plug one in",
-    ProblemKind.STORE: "earlier scans set aside: scans.log.corrupt-20261130-101500",
-    ProblemKind.LOW_DISK: "disk full: cannot append to /var/lib/kiosk/scans.log; "
-    "free space on the SD card, scans are not stored",
-    ProblemKind.SLIMS: "SLiMS at https://slims.example.org is unreachable: connection refused "
-    "(after 4 attempts to index.php)",
-    ProblemKind.PAUSED: "scanning is paused; scan RESUME to go on",
-    ProblemKind.UNDO: "B0012345 already sent to SLiMS: fix it there",
+#: The messages (for the log) and details (for the screen) the daemon gives with
+#: each problem (see kiosk.daemon).
+PROBLEMS: dict[ProblemKind, tuple[str, tuple[str, ...]]] = {
+    ProblemKind.NO_SCANNER: ("no scanner connected: plug one in", ()),
+    ProblemKind.STORE: ("earlier scans set aside: scans.log.corrupt-20261130-101500", ()),
+    ProblemKind.LOW_DISK: (
+        "disk full: cannot append to /var/lib/kiosk/scans.log; "
+        "free space on the SD card, scans are not stored",
+        (),
+    ),
+    ProblemKind.SLIMS: (
+        "SLiMS at https://slims.example.org is unreachable: connection refused "
+        "(after 4 attempts to index.php)",
+        (),
+    ),
+    ProblemKind.PAUSED: ("scanning is paused; scan RESUME to go on", ()),
+    ProblemKind.UNDO: ("B0012345 already sent to SLiMS: fix it there", ("B0012345",)),
+    ProblemKind.CATALOG: (
+        "the catalogue is 21 days old (limit 14): verdicts may be wrong",
+        ("21",),
+    ),
+    ProblemKind.LOCATION: (
+        "no location 'Refrensi' in the catalogue; closest: Referensi",
+        ("Refrensi", "Referensi"),
+    ),
 }
 
 

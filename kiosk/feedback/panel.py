@@ -31,7 +31,7 @@ ALERT_HOLD_S = 8.0
 PROBLEM_HOLD_S = 15.0
 PROGRESS_DONE_HOLD_S = 5.0
 #: Problems that describe one refused action rather than a lasting state.
-TRANSIENT = frozenset({ProblemKind.PAUSED, ProblemKind.UNDO})
+TRANSIENT = frozenset({ProblemKind.PAUSED, ProblemKind.UNDO, ProblemKind.LOCATION})
 
 
 class PanelFeedback:
@@ -89,7 +89,7 @@ class PanelFeedback:
 
             def post() -> None:
                 display.set_base(self._idle())
-                display.show(VerdictScreen(scan, item), hold)
+                display.show(VerdictScreen(scan, item, status), hold)
 
             self._safe("display", post)
 
@@ -104,11 +104,11 @@ class PanelFeedback:
             display = self.display
             self._safe("display", lambda: display.show(Progress(title, done, total), hold))
 
-    def problem(self, kind: ProblemKind, message: str) -> None:
+    def problem(self, kind: ProblemKind, message: str, *details: str) -> None:
         """Alert once per new problem; the idle screen keeps a banner until :meth:`resolve`.
 
-        Transient kinds (``paused``: a scan refused while paused; ``undo`` refused) alert every
-        time and leave no banner: each refused scan must be heard.
+        Transient kinds (``paused``: a scan refused while paused; ``undo`` refused; an unknown
+        ``location``) alert every time and leave no banner: each refused scan must be heard.
         """
         transient = kind in TRANSIENT
         with self._lock:
@@ -126,7 +126,8 @@ class PanelFeedback:
         if self.display is not None:
             display = self.display
             hold = ALERT_HOLD_S if transient else PROBLEM_HOLD_S
-            self._safe("display", lambda: display.show(ProblemScreen(kind, message), hold))
+            screen = ProblemScreen(kind, message, details)
+            self._safe("display", lambda: display.show(screen, hold))
 
     def resolve(self, kind: ProblemKind) -> None:
         """The problem ``kind`` is over: drop its banner and latched red LED."""

@@ -19,11 +19,14 @@ _HEADER = {
     21: 9, 22: 25, 23: 11, 24: 8, 26: 7, 27: 0, 28: 1, 29: 5, 31: 6, 32: 12, 33: 13, 35: 19,
     36: 16, 37: 26, 38: 20, 40: 21,
 }  # fmt: skip
-#: Pins the display bus itself uses (I²C-1 SDA/SCL; SPI0 CE1, CE0, MISO, MOSI, SCLK).
+#: Pins a display bus itself uses: I²C-0 and I²C-1 SDA/SCL; SPI0 CE1, CE0, MISO,
+#: MOSI, SCLK (the spi overlay claims both chip selects); SPI1 MISO, MOSI, SCLK.
 _BUS_PINS: dict[str, dict[int, tuple[int, ...]]] = {
-    "i2c": {1: (2, 3)},
-    "spi": {0: (7, 8, 9, 10, 11)},
+    "i2c": {0: (0, 1), 1: (2, 3)},
+    "spi": {0: (7, 8, 9, 10, 11), 1: (19, 20, 21)},
 }
+#: SPI1's chip selects per device (CE0, CE1, CE2): its overlays claim only the ones used.
+_SPI1_CS = (18, 17, 16)
 
 
 def bcm(pin: str) -> int:
@@ -47,9 +50,15 @@ def bcm_or_none(pin: str) -> int | None:
     return None
 
 
-def bus_pins(interface: str, port: int) -> tuple[int, ...]:
-    """The BCM pins an ``i2c``/``spi`` bus on ``port`` occupies (none if unknown)."""
-    return _BUS_PINS.get(interface, {}).get(port, ())
+def bus_pins(interface: str, port: int, device: int = 0) -> tuple[int, ...]:
+    """The BCM pins an ``i2c``/``spi`` bus on ``port`` occupies (none if unknown).
+
+    ``device`` is the SPI chip select the display answers on (SPI1 claims only that one).
+    """
+    fixed = _BUS_PINS.get(interface, {}).get(port, ())
+    if interface == "spi" and port == 1 and 0 <= device < len(_SPI1_CS):
+        fixed += (_SPI1_CS[device],)
+    return fixed
 
 
 def first_clash(claims: Iterable[tuple[str, int | None]]) -> tuple[str, str, int] | None:

@@ -17,7 +17,7 @@ from PIL import Image, ImageDraw, ImageFont
 
 from kiosk.feedback import Status
 from kiosk.feedback.i18n import has, tr
-from kiosk.models import Item, ProblemKind, Scan, Verdict
+from kiosk.models import Command, Item, ProblemKind, Scan, Verdict
 
 WIDTH, HEIGHT = 128, 64
 #: Verdicts drawn on a lit band: anything but ``ok`` must stand out at a glance.
@@ -45,6 +45,8 @@ class Idle:
 class VerdictScreen:
     scan: Scan
     item: Item | None = None
+    #: The cart after this scan: run number, span, no-label tally for command screens.
+    status: Status = field(default_factory=Status)
 
     @property
     def name(self) -> str:
@@ -63,7 +65,8 @@ class Progress:
 @dataclass(frozen=True)
 class ProblemScreen:
     kind: ProblemKind
-    message: str = ""
+    message: str = ""  # the English account, for the log; the screen says it in its language
+    details: tuple[str, ...] = ()  # filled into the screen's text (see ``body.*`` in i18n)
 
     @property
     def name(self) -> str:
@@ -108,6 +111,8 @@ class _Canvas:
         self.image = Image.new("1", (width, height), 0)
         self.draw = ImageDraw.Draw(self.image)
         self.width, self.height = width, height
+        #: Words that had to be cut ("…") though they are not data: a layout defect.
+        self.cut: list[str] = []
 
     def width_of(self, text: str, f: Font) -> float:
         return self.draw.textlength(text, font=f)
@@ -118,9 +123,12 @@ class _Canvas:
                 return font(size)
         return font(sizes[-1])
 
-    def clip(self, text: str, f: Font, max_w: float) -> str:
+    def clip(self, text: str, f: Font, max_w: float, *, data: bool = False) -> str:
+        """``text`` cut to ``max_w`` with "…"; cutting anything but ``data`` is noted."""
         if self.width_of(text, f) <= max_w:
             return text
+        if not data:
+            self.cut.append(text)
         while text and self.width_of(text + "…", f) > max_w:
             text = text[:-1]
         return text.rstrip() + "…"
@@ -147,9 +155,13 @@ class _Canvas:
     ) -> None:
         self.draw.text(xy, text, font=f, fill=fill, anchor=anchor)
 
-    def line(self, baseline: float, text: str, size: int = 11, *, fill: int = 1) -> None:
+    def line(
+        self, baseline: float, text: str, size: int = 11, *, fill: int = 1, data: bool = False
+    ) -> None:
+        """One left-aligned line; ``data`` (a title, a call number) may be cut, words may not."""
         f = font(size)
-        self.text((1, baseline), self.clip(_spaced(fold(text)), f, self.width - 2), f, fill=fill)
+        shown = self.clip(_spaced(fold(text)), f, self.width - 2, data=data)
+        self.text((1, baseline), shown, f, fill=fill)
 
     def band(self, text: str, height: int, sizes: tuple[int, ...], *, invert: bool) -> None:
         """A full-width title; lit background when ``invert`` so it reads as an alert."""
@@ -170,6 +182,15 @@ def render(
     screen: Screen, lang: str = "en", size: tuple[int, int] = (WIDTH, HEIGHT)
 ) -> Image.Image:
     """Draw ``screen`` in ``lang`` as a 1-bit image (lit pixels are 1)."""
+    return _draw(screen, lang, size).image
+
+
+def cut_words(screen: Screen, lang: str = "en") -> list[str]:
+    """Lines of ``screen`` that had to be cut short though they are words, not data."""
+    return _draw(screen, lang, (WIDTH, HEIGHT)).cut
+
+
+def _draw(screen: Screen, lang: str, size: tuple[int, int]) -> _Canvas:
     c = _Canvas(*size)
     match screen:
         case Starting():
@@ -184,7 +205,7 @@ def render(
             _problem(c, screen, lang)
         case Stopped():
             _stopped(c, lang)
-    return c.image
+    return c
 
 
 def _starting(c: _Canvas, s: Starting, lang: str) -> None:
@@ -202,13 +223,13 @@ def _idle(c: _Canvas, s: Idle, lang: str) -> None:
     f = font(10)
     flag_w = c.width_of(flags, f) + 4 if flags else 0
     title = _spaced(fold(st.stocktake or tr(lang, "stocktake")))
-    c.text((2, 10), c.clip(title, f, c.width - 4 - flag_w), f, fill=0)
+    c.text((2, 10), c.clip(title, f, c.width - 4 - flag_w, data=True), f, fill=0)
     if flags:
         c.text((c.width - 2, 10), flags, f, fill=0, anchor="rs")
     where = st.location or tr(lang, "no_location")
     if st.run:
         where = f"{where} · {tr(lang, 'run', n=st.run)}"
-    c.line(24, where, 11)
+    c.line(24, where, 11, data=bool(st.location))
     big = font(18)
     count = _num(st.scanned, lang)
     c.text((1, 41), count, big)
@@ -218,17 +239,31 @@ def _idle(c: _Canvas, s: Idle, lang: str) -> None:
         c.draw.rectangle((0, 44, c.width - 1, 53), fill=1)
         c.line(52, text, 10, fill=0)
     else:
-        synced = (
-            tr(lang, "unsynced", n=_num(st.unsynced, lang))
-            if st.unsynced
-            else tr(lang, "all_synced")
-        )
-        c.line(52, synced, 10)
+        # Big numbers: a smaller font, then a shorter text; never cut.
+        for text in _sync_state(st, lang):
+            state = _spaced(fold(text))
+            f = c.fit(state, (10, 9, 8), c.width - 2)
+            if c.width_of(state, f) <= c.width - 2:
+                break
+        c.text((1, 52), c.clip(state, f, c.width - 2), f)
     if s.last is None:
         c.line(63, tr(lang, "ready"), 10)
     else:
         verdict = tr(lang, str(s.last.verdict))
-        c.line(63, tr(lang, "last", v=verdict, code=s.last.code), 10)
+        c.line(63, tr(lang, "last", v=verdict, code=s.last.code), 10, data=True)
+
+
+def _sync_state(st: Status, lang: str) -> list[str]:
+    """Where the found scans stand (only what SLiMS confirmed is "in SLiMS"), longest first."""
+    unsent = st.unsynced - st.exported
+    if not st.unsynced:
+        return [tr(lang, "all_synced")]
+    if not unsent:
+        return [tr(lang, "exported", n=_num(st.exported, lang))]
+    if not st.exported:
+        return [tr(lang, "unsynced", n=_num(st.unsynced, lang))]
+    both = tr(lang, "unsynced_exported", n=_num(unsent, lang), m=_num(st.exported, lang))
+    return [both, tr(lang, "not_in_slims", n=_num(st.unsynced, lang))]
 
 
 def _num(n: int, lang: str) -> str:
@@ -250,31 +285,63 @@ def _title_of(scan: Scan, lang: str) -> str:
 
 
 def _verdict(c: _Canvas, s: VerdictScreen, lang: str) -> None:
-    scan, item, d = s.scan, s.item, s.scan.detail
+    scan, item = s.scan, s.item
     c.band(_title_of(scan, lang), 24, _BIG, invert=scan.verdict not in _QUIET)
+    if scan.command is not None:
+        _command_lines(c, s, lang)
+        return
     head = scan.code if not item or not item.call_number else f"{scan.code}  {item.call_number}"
+    lines = [head, *_verdict_hints(s, lang)]
+    for baseline, text in zip(_ROWS, lines, strict=False):
+        c.line(baseline, text, 11, data=text is head)
     title = item.title if item else ""
-    lines: list[str] = [head]
+    if title and len(lines) < len(_ROWS):
+        rows = _ROWS[len(lines) :]
+        wrapped = c.wrap(fold(title), font(11), c.width - 2, len(rows))
+        for baseline, text in zip(rows, wrapped, strict=False):
+            c.line(baseline, text, 11, data=True)
+
+
+def _verdict_hints(s: VerdictScreen, lang: str) -> list[str]:
+    """What the verdict means for this book, then what to do with it (data lines may be cut)."""
+    scan, item, d = s.scan, s.item, s.scan.detail
     v = scan.verdict
     if v == Verdict.MISSHELVED and (b := d.belongs) is not None:
         after = b.after_call or b.after
         before = b.before_call or b.before
-        lines += [tr(lang, "after", x=after)] if after else []
-        lines += [tr(lang, "before", x=before)] if before else []
-    elif v == Verdict.WRONG_LOCATION and d.expected_location:
-        lines.append(tr(lang, "belongs", where=d.expected_location))
-    elif v == Verdict.EXCLUDED:
-        lines.append(tr(lang, "hint.excluded", status=(item.status if item else "") or "-"))
-    elif scan.command is not None:
-        # The location a LOCATION barcode sets, else what the command did.
-        lines = [d.arg or tr(lang, f"hint.cmd.{scan.command}")]
-    elif has(f"hint.{v}"):
-        lines.append(tr(lang, f"hint.{v}"))
-    if title and len(lines) < len(_ROWS):
-        f = font(11)
-        lines += c.wrap(fold(title), f, c.width - 2, len(_ROWS) - len(lines))
-    for baseline, text in zip(_ROWS, lines, strict=False):
-        c.line(baseline, text, 11)
+        out = [tr(lang, "after", x=after)] if after else []
+        return out + ([tr(lang, "before", x=before)] if before else [])
+    if v == Verdict.WRONG_LOCATION and d.expected_location:
+        return [tr(lang, "belongs", where=d.expected_location)]
+    if v == Verdict.EXCLUDED:
+        return [tr(lang, "hint.excluded", status=(item.status if item else "") or "-")]
+    return [tr(lang, k) for k in (f"hint.{v}", f"todo.{v}") if has(k)]
+
+
+def _command_lines(c: _Canvas, s: VerdictScreen, lang: str) -> None:
+    """What a command did and what comes next: the run, its span, the tally."""
+    scan, st = s.scan, s.status
+    command = scan.command
+    lines: list[tuple[str, bool]] = []  # (text, is data)
+    if command is Command.LOCATION:
+        lines.append((scan.detail.arg, True))
+    if command in (Command.RUN, Command.LOCATION):
+        lines.append((tr(lang, f"hint.cmd.{command}", n=st.run), False))
+        first, last = st.last_span
+        if command is Command.RUN and first and st.run > 1:
+            # Call numbers are data: a long one may be cut, the words around it not.
+            lines.append((tr(lang, "span.from", n=st.run - 1, x=first), True))
+            lines.append((tr(lang, "span.to", x=last), True))
+        else:
+            lines.append((tr(lang, "next.run"), False))
+    elif command is Command.NOLABEL:
+        lines.append((tr(lang, "hint.cmd.nolabel", n=_num(st.nolabel, lang)), False))
+        lines.append((tr(lang, "todo.nolabel"), False))
+    elif command is not None:
+        words = c.wrap(fold(tr(lang, f"hint.cmd.{command}")), font(11), c.width - 2, len(_ROWS))
+        lines += [(w, False) for w in words]
+    for baseline, (text, data) in zip(_ROWS, lines[: len(_ROWS)], strict=False):
+        c.line(baseline, text, 11, data=data)
 
 
 def _progress(c: _Canvas, s: Progress, lang: str) -> None:
@@ -292,10 +359,18 @@ def _progress(c: _Canvas, s: Progress, lang: str) -> None:
 
 def _problem(c: _Canvas, s: ProblemScreen, lang: str) -> None:
     c.band("! " + tr(lang, f"problem.{s.kind}"), 24, _BIG, invert=True)
+    key = f"body.{s.kind}"
+    if not s.details and has(f"{key}.bare"):
+        key = f"{key}.bare"
+    try:
+        text = fold(tr(lang, key, *s.details)) if has(key) else fold(s.message or s.kind)
+    except IndexError:  # fewer details than the text names: the English account then
+        text = fold(s.message or s.kind)
     f = font(11)
-    text = fold(s.message or s.kind)
-    for baseline, line in zip(_ROWS, c.wrap(text, f, c.width - 2, len(_ROWS)), strict=False):
-        c.line(baseline, line, 11)
+    lines = c.wrap(text, f, c.width - 2, len(_ROWS))
+    for baseline, line in zip(_ROWS, lines, strict=False):
+        # Details (a location, a code) are data; the words around them must fit.
+        c.line(baseline, line, 11, data=bool(s.details) and line is lines[-1])
 
 
 def _stopped(c: _Canvas, lang: str) -> None:

@@ -2,14 +2,24 @@
 
 The scans are marked ``exported`` only once the file (and its name in the
 folder) is on disk, so a power cut never leaves scans marked that no file
-holds. Codes SLiMS's upload cannot read stay pending for an online sync.
+holds. ``exported`` is not "in SLiMS": those scans stay pending, each new
+file holds every scan SLiMS has not answered yet (uploading an item twice
+is harmless), and an online sync sends them again. Codes SLiMS's upload
+cannot read stay pending for an online sync.
+
+Where the file goes: a USB stick when one is mounted (the first writable
+mount point matching the configured patterns, e.g. ``/media/*/*``), else the
+state directory's ``exports`` folder (:func:`export_dir`).
 """
 
 from __future__ import annotations
 
+import glob
 import logging
+import os
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 
 from kiosk.exc import SyncError
@@ -18,7 +28,7 @@ from kiosk.models import SyncOutcome
 from kiosk.slims.ledger import Groups, Ledger, Progress
 from kiosk.slims.pages import UPLOAD_CODE, upload_file_bytes
 
-__all__ = ["FileExport"]
+__all__ = ["FileExport", "export_dir"]
 
 log = logging.getLogger(__name__)
 
@@ -62,3 +72,19 @@ class FileExport:
         if path.exists() and not self.overwrite:
             raise SyncError(f"{path} already exists; choose another --out (it is not overwritten)")
         return path
+
+
+def export_dir(patterns: Sequence[str], fallback: Path) -> tuple[Path, bool]:
+    """Where an upload file goes: ``(folder, on_removable_media)``.
+
+    The first mount point (a USB stick, not a plain folder: a stick that is not
+    plugged in must not leave files on the SD card under its name) that matches
+    one of ``patterns`` and that this user may write; else ``fallback``, created
+    if needed.
+    """
+    for pattern in patterns:
+        for found in sorted(glob.glob(pattern)):
+            if os.path.ismount(found) and os.access(found, os.W_OK | os.X_OK):
+                return Path(found), True
+    fallback.mkdir(parents=True, exist_ok=True)
+    return fallback, False

@@ -49,12 +49,17 @@ class SyncStore(Protocol):
 
 @dataclass
 class SyncResult:
-    """What one run did, per scan outcome; ``complete`` when nothing is left pending."""
+    """What one run did, per scan outcome; ``complete`` when nothing is left pending.
+
+    ``synced`` counts scans SLiMS answered; ``exported`` those only written to an
+    upload file (still pending: not in SLiMS until it is uploaded and synced).
+    """
 
     mode: str
     pending: int = 0
     codes: int = 0
     synced: int = 0
+    exported: int = 0
     outcomes: Counter[str] = field(default_factory=Counter)
     left: int = 0
     file: str | None = None
@@ -68,12 +73,19 @@ class SyncResult:
     def complete(self) -> bool:
         return self.left == 0
 
+    @property
+    def confirmed(self) -> int:
+        """Scans SLiMS now holds as found (accepted, already scanned, or counted in an upload)."""
+        return sum(n for k, n in self.outcomes.items() if SyncOutcome(k).confirmed)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "mode": self.mode,
             "pending": self.pending,
             "codes": self.codes,
             "synced": self.synced,
+            "confirmed": self.confirmed,
+            "exported": self.exported,
             "left": self.left,
             "outcomes": {str(k): n for k, n in self.outcomes.items()},
             "file": self.file,
@@ -134,6 +146,8 @@ class Ledger:
                         "the last answers were not counted by SLiMS and stay pending"
                     )
             self.store.set_sync(self._batch)
-            self.result.synced += len(self._batch)
+            exported = sum(1 for o in self._batch.values() if o == SyncOutcome.EXPORTED)
+            self.result.exported += exported
+            self.result.synced += len(self._batch) - exported
             self._batch = {}
         self._last_flush = time.monotonic()

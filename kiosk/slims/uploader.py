@@ -1,7 +1,10 @@
 """Bring the cart's found scans into SLiMS's active stock take, exactly once.
 
-Three ways, one rule: a scan is marked synced only after SLiMS (or the written
-file) confirms it, and every request is safe to repeat. The ways are two
+Three ways, one rule: a scan is marked synced only after SLiMS confirms it,
+and every request is safe to repeat. A scan written to the upload file is
+marked ``exported`` and stays pending: SLiMS has not seen it until someone
+uploads the file, and the next online sync sends it again (SLiMS answers
+"already scanned" if the file got there first, which confirms it). The ways are two
 strategies: :class:`~kiosk.slims.online_sync.OnlineSync` (``item`` and
 ``upload`` mode) and :class:`~kiosk.slims.file_export.FileExport` (``file``:
 the upload file, written for a librarian to upload by hand);
@@ -175,7 +178,7 @@ class Uploader:
             ledger.flush()
         except (KioskError, OSError) as e:
             ledger.flush(failing=True)
-            result.left = result.pending - result.synced
+            result.left = result.pending - result.synced - result.exported
             raise SyncError(
                 f"sync stopped after confirming {result.synced} of {result.pending} scans: {e}. "
                 "Nothing confirmed is lost and nothing is counted twice; run the sync again"
@@ -185,7 +188,7 @@ class Uploader:
             raise
         finally:
             self.journal.close()
-        result.left = result.pending - result.synced
+        result.left = result.pending - result.synced - result.exported
         result.elapsed_s = time.monotonic() - t0
         if result.complete:
             self.journal.clear()

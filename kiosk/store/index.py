@@ -11,9 +11,11 @@ from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from kiosk.models import Verdict
+from kiosk.models import SyncOutcome, Verdict
 
 _FOUND = frozenset(str(v) for v in Verdict if v.counts_as_found)
+#: Sync states that still await SLiMS: never dealt with, or only written to an upload file.
+AWAITING_SLIMS = frozenset({None, str(SyncOutcome.EXPORTED)})
 
 
 class ScanIndex:
@@ -21,7 +23,8 @@ class ScanIndex:
 
     def __init__(self) -> None:
         self.counts: Counter[str] = Counter()
-        self.pending: set[int] = set()
+        self.pending: set[int] = set()  # found scans SLiMS has not answered yet
+        self.exported: set[int] = set()  # of those, the ones in an upload file
         self.found: dict[int, Counter[str]] = {}
         self.voided: set[int] = set()
 
@@ -44,14 +47,25 @@ class ScanIndex:
         self.counts[verdict] += 1
         if verdict in _FOUND:
             self.found.setdefault(int(d.get("session", 0)), Counter())[d["code"]] += 1
-            if d.get("sync") is None:
-                self.pending.add(seq)
+            self.sync(seq, d.get("sync"))
+
+    def sync(self, seq: int, outcome: str | None) -> None:
+        """A found scan's sync state is ``outcome``: pending until SLiMS has answered."""
+        if outcome in AWAITING_SLIMS:
+            self.pending.add(seq)
+        else:
+            self.pending.discard(seq)
+        if outcome == SyncOutcome.EXPORTED:
+            self.exported.add(seq)
+        else:
+            self.exported.discard(seq)
 
     def forget(self, seq: int, d: Mapping[str, Any]) -> None:
         """A live scan was voided (undo)."""
         verdict = d["verdict"]
         self.counts[verdict] -= 1
         self.pending.discard(seq)
+        self.exported.discard(seq)
         self.voided.add(seq)
         if verdict in _FOUND:
             found = self.found.get(int(d.get("session", 0)), Counter())

@@ -333,7 +333,12 @@ class Store:
             return frozenset(self._idx.found.get(sess, {}))
 
     def pending_sync(self) -> list[Scan]:
-        """Scans of items that are here and that SLiMS has not yet confirmed."""
+        """Scans of items that are here and that SLiMS has not answered yet.
+
+        Scans written to an upload file (``exported``) stay here until SLiMS
+        itself answers: the file may never be uploaded, and an online sync
+        sends them again (SLiMS counts an item once however often it is sent).
+        """
         with self._lock:
             rows = rows_of(self._scans)
             return [Scan.from_dict(rows[str(s)]) for s in sorted(self._idx.pending)]
@@ -341,6 +346,11 @@ class Store:
     def pending_count(self) -> int:
         with self._lock:
             return len(self._idx.pending)
+
+    def exported_count(self) -> int:
+        """Pending scans that sit in an upload file, not yet in SLiMS."""
+        with self._lock:
+            return len(self._idx.exported)
 
     def set_sync(self, results: Mapping[int, str]) -> None:
         """Record SLiMS's confirmation per scan (seq → outcome), durably, in one write."""
@@ -354,8 +364,8 @@ class Store:
 
             updated = self._scans.update(apply, doc_ids=list(outcome))
             for seq in updated:
-                if outcome[int(seq)] is not None:
-                    self._idx.pending.discard(int(seq))
+                if int(seq) in self._idx.pending:
+                    self._idx.sync(int(seq), outcome[int(seq)])
 
     def counts(self) -> dict[str, int]:
         """Live scans per verdict."""

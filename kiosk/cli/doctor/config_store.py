@@ -15,7 +15,8 @@ from kiosk.cli.doctor.host import System
 from kiosk.cli.doctor.report import Finding, Level
 from kiosk.cli.doctor.system import check_disk
 from kiosk.config import Config
-from kiosk.exc import KioskError
+from kiosk.engine.freshness import CatalogHealth
+from kiosk.exc import ConfigError, KioskError
 from kiosk.store import Store
 
 
@@ -35,6 +36,17 @@ def load_config(
             Level.FAIL,
             f"{e} (checking the rest with built-in defaults)",
             f"edit {where}; compare with {config_mod.DEFAULT_PATH}.example",
+        )
+    try:
+        # The daemon refuses these at start (kiosk.app.build_cart): a file that
+        # only loads is not yet a cart that runs.
+        config_mod.check_pins(cfg)
+    except ConfigError as e:
+        return cfg, Finding(
+            "config",
+            Level.FAIL,
+            f"{where}: {e}; the daemon refuses to start with it",
+            f"edit {where}: move one part to a free GPIO pin (the wiring guide lists them)",
         )
     if (
         path is None
@@ -77,11 +89,32 @@ def check_store(cfg: Config, system: System) -> list[Finding]:
                 )
             )
     out.append(check_disk(path))
-    out.extend(_readable(path))
+    out.extend(_readable(path, cfg.stocktake.catalog_max_age_days, system))
     return out
 
 
-def _readable(path: Path) -> list[Finding]:
+def _catalog(info: dict[str, object], max_age_days: float, system: System) -> Finding:
+    """The same judgement the daemon shows on the cart's screen (kiosk.engine.freshness)."""
+    loaded = info.get("loaded")
+    health = CatalogHealth(
+        count=int(str(info.get("count") or 0)),
+        loaded=float(loaded) if isinstance(loaded, int | float) else None,
+        now=system.wall(),
+        max_age_days=max_age_days,
+    )
+    if health.ok:
+        age = "" if health.age_days is None else f", pulled {health.age_days:.0f} day(s) ago"
+        return Finding("catalogue", Level.OK, f"{health.count} item(s){age}")
+    return Finding(
+        "catalogue",
+        Level.FAIL,
+        health.message(),
+        "kiosk catalog pull (or kiosk catalog import FILE with SLiMS's item export); "
+        "stocktake.catalog_max_age_days sets how old it may get",
+    )
+
+
+def _readable(path: Path, max_age_days: float, system: System) -> list[Finding]:
     """Open the store read-only: a summary, or what is wrong with it."""
     out: list[Finding] = []
     try:
@@ -91,6 +124,7 @@ def _readable(path: Path) -> list[Finding]:
                 f"{store.pending_count()} waiting for sync, "
                 f"catalogue {store.catalog_info()['count']} item(s)"
             )
+            catalog = _catalog(store.catalog_info(), max_age_days, system)
             if damaged := store.damaged_files():
                 out.append(
                     Finding(
@@ -107,5 +141,5 @@ def _readable(path: Path) -> list[Finding]:
     except OSError as e:
         out.append(Finding("store", Level.FAIL, f"cannot read the store in {path}: {e}"))
     else:
-        out.append(Finding("store", Level.OK, summary))
+        out += [Finding("store", Level.OK, summary), catalog]
     return out
