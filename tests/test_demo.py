@@ -60,7 +60,7 @@ def test_demo_narrates_each_scan_in_words(tmp_path: Path, kiosk_env: dict[str, s
         "B99999",
         "-> UNKNOWN: not in catalogue | sound: three short beeps | light: red lights and stays lit",
         "-> UNDO: last scan taken back",
-        "-> WRONG PLACE: belongs: Fiksi",
+        "-> WRONG PLACE: move to: Fiksi",
     ):
         assert words in said
 

@@ -6,8 +6,10 @@ import re
 
 import pytest
 
+from kiosk.feedback import Status
 from kiosk.feedback.describe import WORDS, Narrator, light_words, screen_words, sound_words
 from kiosk.feedback.patterns import DEFAULTS, PROBLEM, parse_light, parse_sound, with_overrides
+from kiosk.feedback.screens import ProblemScreen, VerdictScreen, problem_words, verdict_lines
 from kiosk.models import Command, Item, Neighbours, ProblemKind, Scan, ScanDetail, Verdict
 
 ITEM = Item("B0012", "020 SUL p", "Pengantar ilmu perpustakaan", "Referensi")
@@ -107,21 +109,27 @@ def test_narration_in_indonesian_when_muted() -> None:
     """A muted cart's narration says there was no sound; the light still shows."""
     scan = _scan(Verdict.WRONG_LOCATION, ScanDetail(expected_location="Fiksi"))
     line = Narrator("id", pitched=False).scan(scan, ITEM, DEFAULTS["wrong_location"], muted=True)
-    assert "SALAH LOKASI: seharusnya: Fiksi" in line
+    assert f"-> {screen_words(scan, ITEM, 'id')} |" in line
+    assert "SALAH LOKASI: " in line and "Fiksi" in line  # the title and where it belongs
     assert "bunyi: tanpa bunyi (senyap)" in line
     assert "lampu: kuning berkedip dua kali, lalu kuning tetap menyala" in line
 
 
 def test_narration_of_commands_and_problems() -> None:
-    """Commands show what they set; problems show their title and message."""
+    """Commands and problems are narrated with the very lines their screens show."""
     narrator = Narrator("en", pitched=False)
     location = _scan(
         Verdict.COMMAND,
         ScanDetail(command=Command.LOCATION, arg="Rak Umum"),
         "KIOSK:location:Rak Umum",
     )
-    assert screen_words(location, None) == "LOCATION: Rak Umum"
-    line = narrator.problem(ProblemKind.NO_SCANNER, "plug one in", DEFAULTS[PROBLEM], muted=False)
-    assert line == (
-        "! NO SCANNER: plug one in | sound: three long beeps | light: red lights and stays lit"
-    )
+    status = Status(location="Rak Umum", run=4)
+    title, *lines = verdict_lines(VerdictScreen(location, None, status))
+    assert title == "LOCATION" and "Rak Umum" in lines
+    line = narrator.scan(location, None, DEFAULTS["command"], muted=False, status=status)
+    assert f"-> {title}: {', '.join(lines)} | sound: two very short beeps |" in line
+    problem = ProblemScreen(ProblemKind.NO_SCANNER, "no scanner connected")
+    title, body = problem_words(problem)
+    line = narrator.problem(ProblemKind.NO_SCANNER, problem.message, DEFAULTS[PROBLEM], muted=False)
+    assert line == (f"{title}: {body} | sound: three long beeps | light: red lights and stays lit")
+    assert title == "! NO SCANNER" and body != problem.message  # the screen's words, not the log's

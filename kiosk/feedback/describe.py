@@ -16,9 +16,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from kiosk.feedback.i18n import has, tr
+from kiosk.feedback import Status
 from kiosk.feedback.patterns import COLOURS, Light, Pattern, Tone
-from kiosk.models import Item, ProblemKind, Scan, Verdict
+from kiosk.feedback.screens import ProblemScreen, VerdictScreen, problem_words, verdict_lines
+from kiosk.models import Item, ProblemKind, Scan
 
 #: A pause at least this long (ms) separates two groups of beeps or flashes.
 GROUP_GAP_MS = 200
@@ -235,25 +236,16 @@ def _flashes(groups: list[list[frozenset[str]]], lang: str) -> str:
 
 
 # -- screen and narration ----------------------------------------------------------------
-def screen_words(scan: Scan, item: Item | None, lang: str = "en") -> str:
-    """The verdict screen's title and its hint line, as text (``"MISSHELVED: after 020 PRA m"``)."""
-    d, v = scan.detail, scan.verdict
-    if scan.command is not None:
-        title = tr(lang, f"cmd.{scan.command}")
-        return f"{title}: {d.arg or tr(lang, f'hint.cmd.{scan.command}')}"
-    title = tr(lang, str(v))
-    hints: list[str] = []
-    if v == Verdict.MISSHELVED and (b := d.belongs) is not None:
-        after, before = b.after_call or b.after, b.before_call or b.before
-        hints += [tr(lang, "after", x=after)] if after else []
-        hints += [tr(lang, "before", x=before)] if before else []
-    elif v == Verdict.WRONG_LOCATION and d.expected_location:
-        hints.append(tr(lang, "belongs", where=d.expected_location))
-    elif v == Verdict.EXCLUDED:
-        hints.append(tr(lang, "hint.excluded", status=(item.status if item else "") or "-"))
-    elif has(f"hint.{v}"):
-        hints.append(tr(lang, f"hint.{v}"))
-    return f"{title}: {', '.join(hints)}" if hints else title
+def screen_words(
+    scan: Scan, item: Item | None, lang: str = "en", status: Status | None = None
+) -> str:
+    """The verdict screen's words on one line: ``"MISSHELVED: after 020 PRA m, before …"``.
+
+    ``status`` is the cart after the scan (run number, span, tally on command screens).
+    """
+    screen = VerdictScreen(scan, item, status or Status())
+    title, *lines = verdict_lines(screen, lang)
+    return f"{title}: {', '.join(lines)}" if lines else title
 
 
 @dataclass(frozen=True)
@@ -280,16 +272,30 @@ class Narrator:
             light = light_words(pattern.light, pattern.latch, self.lang)
         return f"{word(self.lang, 'sound')}: {sound} | {word(self.lang, 'light')}: {light}"
 
-    def scan(self, scan: Scan, item: Item | None, pattern: Pattern | None, *, muted: bool) -> str:
+    def scan(
+        self,
+        scan: Scan,
+        item: Item | None,
+        pattern: Pattern | None,
+        *,
+        muted: bool,
+        status: Status | None = None,
+    ) -> str:
         """``"B0012  020 SUL p  ->  MISSHELVED: after 020 PRA m | sound: … | light: …"``."""
         call = item.call_number if item else ""
         head = f"{scan.code:<10} {call:<17}" if call else f"{scan.code:<28}"
-        screen = screen_words(scan, item, self.lang)
+        screen = screen_words(scan, item, self.lang, status)
         return f"{head} -> {screen} | {self.signals(pattern, muted=muted)}"
 
     def problem(
-        self, kind: ProblemKind, message: str, pattern: Pattern | None, *, muted: bool
+        self,
+        kind: ProblemKind,
+        message: str,
+        pattern: Pattern | None,
+        *,
+        muted: bool,
+        details: tuple[str, ...] = (),
     ) -> str:
-        """``"! NO SCANNER: … | sound: … | light: …"``."""
-        title = tr(self.lang, f"problem.{kind}")
-        return f"! {title}: {message or kind} | {self.signals(pattern, muted=muted)}"
+        """``"! NO SCANNER: Plug a barcode scanner … | sound: … | light: …"``."""
+        title, body = problem_words(ProblemScreen(kind, message, details), self.lang)
+        return f"{title}: {body} | {self.signals(pattern, muted=muted)}"

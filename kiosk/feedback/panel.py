@@ -81,7 +81,8 @@ class PanelFeedback:
         verdict = str(scan.verdict)
         if self._narrator is not None:
             pattern = self.patterns.get(verdict)
-            narration.info("%s", self._narrator.scan(scan, item, pattern, muted=self.muted))
+            line = self._narrator.scan(scan, item, pattern, muted=self.muted, status=status)
+            narration.info("%s", line)
         self._signal(verdict)
         if self.display is not None:
             hold = HOLD_S.get(verdict, ALERT_HOLD_S)
@@ -121,7 +122,8 @@ class PanelFeedback:
             return
         if self._narrator is not None:
             pattern = self.patterns.get(PROBLEM)
-            narration.info("%s", self._narrator.problem(kind, message, pattern, muted=self.muted))
+            line = self._narrator.problem(kind, message, pattern, muted=self.muted, details=details)
+            narration.info("%s", line)
         self._signal(PROBLEM)
         if self.display is not None:
             display = self.display
