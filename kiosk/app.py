@@ -30,7 +30,7 @@ def simulated(cfg: Config, flag: bool = False) -> bool:
 def build_sources(cfg: Config, *, simulate: bool) -> list[Source]:
     """Scanner sources for this run: stdin lines when simulated, evdev otherwise."""
     if simulate or cfg.scanner.backend == "stdin":
-        return [StdinSource(sys.stdin)]
+        return [StdinSource(sys.stdin, max_length=cfg.scanner.max_length)]
     from kiosk.scanner.evdev import EvdevSource  # noqa: PLC0415  (needs Linux evdev)
 
     return [EvdevSource.from_config(cfg.scanner, selectors=config.scanner_selectors(cfg.scanner))]

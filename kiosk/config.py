@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 import types
 import typing
@@ -180,6 +181,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "stocktake.catalog_max_age_days": (0, 3650),
     "scanner.max_length": (1, 4096),
     "slims.retries": (0, 20),
+    "slims.timeout_s": (0.5, 600.0),
     "slims.upload_chunk": (1, 100_000),
 }
 
@@ -228,14 +230,30 @@ def slims_environment(env: typing.Mapping[str, str] | None = None) -> dict[str, 
 
 def read_toml(path: Path) -> dict[str, Any]:
     try:
-        with path.open("rb") as f:
-            return tomllib.load(f)
+        data = path.read_bytes()
     except FileNotFoundError:
         raise ConfigError(f"config file {path} does not exist") from None
     except PermissionError:
         raise ConfigError(f"config file {path} is not readable by this user") from None
     except IsADirectoryError:
         raise ConfigError(f"config file {path} is a directory") from None
+    except OSError as e:
+        raise ConfigError(f"cannot read config file {path}: {e.strerror}") from None
+    nul = data.find(b"\0")
+    if nul >= 0:
+        raise ConfigError(
+            f"config file {path} is not a text file (a NUL byte at offset {nul}); "
+            "start again from a copy of config/kiosk.toml"
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ConfigError(
+            f"config file {path} is not UTF-8 text (byte 0x{data[e.start]:02x} at offset "
+            f"{e.start}); TOML must be UTF-8: save it again as UTF-8 in the editor"
+        ) from None
+    try:
+        return tomllib.loads(text.removeprefix("\ufeff"))
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"config file {path} is not valid TOML: {e}") from None
 
@@ -250,6 +268,7 @@ def from_dict(data: typing.Mapping[str, Any]) -> Config:
 def _check_values(cfg: Config) -> None:
     """Values that are wrong whatever else is configured (checked by their own stage)."""
     _as_key("scanner.layout", keymaps.get, cfg.scanner.layout)
+    _as_key("stocktake.item_code_pattern", _regex, cfg.stocktake.item_code_pattern)
     for i, name in enumerate(cfg.scanner.terminators):
         _as_key(f"scanner.terminators[{i}]", keymaps.terminator_codes, [name])
     overridden = dict(patterns.DEFAULTS)
@@ -266,6 +285,13 @@ def _check_values(cfg: Config) -> None:
             f"config key display.rotate must be 0 or 2 (upside down); got {cfg.display.rotate}. "
             "The screens are laid out for a landscape 128x64 panel."
         )
+
+
+def _regex(pattern: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern)
+    except re.error as e:  # not a ValueError
+        raise ValueError(f"{pattern!r} is not a valid regular expression: {e}") from None
 
 
 _T = typing.TypeVar("_T")

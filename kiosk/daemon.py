@@ -8,7 +8,6 @@ most: a scan is stored durably *before* it is printed or signalled.
 
 from __future__ import annotations
 
-import json
 import logging
 import queue
 import threading
@@ -29,6 +28,7 @@ from kiosk.feedback import Feedback, Status
 from kiosk.models import Barcode, Command, ProblemKind, Scan, SyncOutcome, Verdict
 from kiosk.scanner import Source
 from kiosk.store import Store
+from kiosk.text import json_line
 
 if TYPE_CHECKING:
     from kiosk.sync_worker import SyncWorker
@@ -109,7 +109,7 @@ class Daemon:
         )
         #: Run spans and no-label tallies for the screens (rebuilt from the stored scans).
         self.walk = Walk()
-        self.walk.recall(store.scans(session=store.current_session()), store.current_run())
+        self.walk.recall(store.run_scans())
         if cfg.stocktake.misshelf_check:
             self._prepare_shelf_order()
 
@@ -234,7 +234,7 @@ class Daemon:
             exported=self.store.exported_count(),
             catalog_size=len(self.engine.catalog),
             paused=self.engine.paused,
-            nolabel=self.walk.nolabel(self.engine.location),
+            nolabel=self.store.nolabel_count(self.engine.location),
             last_span=self.walk.last_span,
         )
 
@@ -306,7 +306,7 @@ class Daemon:
     def _emit(self, scan: Scan) -> None:
         if self.out is None:
             return
-        self.out.write(json.dumps(scan.to_dict(), ensure_ascii=False) + "\n")
+        self.out.write(json_line(scan.to_dict()) + "\n")
         self.out.flush()
 
     def _command(self, command: Command) -> None:

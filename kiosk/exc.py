@@ -59,6 +59,11 @@ class CaptureError(ScannerError, ValueError):
     """A raw input_event capture file cannot be decoded."""
 
 
+# -- output files ------------------------------------------------------------------
+class OutputError(KioskError, OSError):
+    """A file or folder the user asked the kiosk to write cannot be written."""
+
+
 # -- catalogue -------------------------------------------------------------------
 class CatalogError(KioskError, ValueError):
     """A catalogue export cannot be parsed."""

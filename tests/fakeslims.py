@@ -6,7 +6,11 @@ stock-take action, upload and list, init, the item export) with SLiMS's exact
 answer texts and cookies, keeps the stock-take state in memory, and can be
 told to misbehave: answer 500, drop the connection before or after doing the
 work, stall past the client's timeout, or forget the session so that SLiMS's
-"login page instead of an answer" comes back.
+"login page instead of an answer" comes back. As SLiMS sends its item export
+without a Content-Length, the ``cut`` and ``cut_rows`` faults end that answer
+early with a clean close (mid-row, or on a row boundary), which a client
+cannot tell from the end; ``api_totals`` and ``api_enabled`` change what the
+public item counts say.
 
 Usage::
 
@@ -76,9 +80,11 @@ class User:
 @dataclass
 class Fault:
     path: str
-    kind: str  # "500", "reset", "reset_after", "truncate", "hold_after", "timeout", "login_page"
+    kind: str  # "500", "reset", "reset_after", "truncate", "hold_after", "timeout", "login_page",
+    # "cut", "cut_rows"
     times: int = 1
     after: int = 0  # let this many matching requests through first
+    keep: float = 0.5  # share of the answer sent before a "cut"
 
 
 class FakeSlims:
@@ -111,6 +117,8 @@ class FakeSlims:
         self.hits: dict[str, int] = {}
         self.logins = 0
         self.uploads: list[list[str]] = []
+        self.api_enabled = True  # False: api/item/total/* answers the OPAC page, as with no API
+        self.api_totals: dict[str, int] = {}  # "all"/"lent"/"available" -> a count to claim
         self.release = threading.Event()  # ends "timeout" and "hold_after" stalls
         self.held = threading.Event()  # set while a "hold_after" request waits
         self._server: ThreadingHTTPServer | None = None
@@ -164,9 +172,11 @@ class FakeSlims:
         with self.lock:
             self.active = False  # the item list stays, as in SLiMS
 
-    def inject(self, path: str, kind: str, *, times: int = 1, after: int = 0) -> None:
+    def inject(
+        self, path: str, kind: str, *, times: int = 1, after: int = 0, keep: float = 0.5
+    ) -> None:
         with self.lock:
-            self.faults.append(Fault(path, kind, times, after))
+            self.faults.append(Fault(path, kind, times, after, keep))
 
     def expire_sessions(self) -> None:
         with self.lock:
@@ -189,6 +199,10 @@ class FakeSlims:
             return {c for c, s in (self.stocktake or {}).items() if s == "e"}
 
     def _take_fault(self, path: str) -> str | None:
+        fault = self._take(path)
+        return fault.kind if fault is not None else None
+
+    def _take(self, path: str) -> Fault | None:
         with self.lock:
             for f in self.faults:
                 if f.path in path:
@@ -198,7 +212,7 @@ class FakeSlims:
                     f.times -= 1
                     if f.times <= 0:
                         self.faults.remove(f)
-                    return f.kind
+                    return f
         return None
 
 
@@ -297,7 +311,8 @@ class _Handler(BaseHTTPRequestHandler):
         params = dict(urllib.parse.parse_qsl(query, keep_blank_values=True))
         with fake.lock:
             fake.hits[path] = fake.hits.get(path, 0) + 1
-        fault = fake._take_fault(self.path)
+        taken = fake._take(self.path)
+        fault = taken.kind if taken is not None else None
         if fault == "reset":
             self._reset()
             return
@@ -341,12 +356,29 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
             self._reset()
             return
+        if fault in ("cut", "cut_rows") and taken is not None:
+            self._cut(text, taken.keep, rows=fault == "cut_rows")
+            return
         if fault == "hold_after":  # done the work; now wait (e.g. to be killed) before answering
             fake.held.set()
             fake.release.wait(30)
             self._reset()
             return
         self._send(status, text, headers)
+
+    def _cut(self, text: str | bytes, keep: float, *, rows: bool) -> None:
+        """Send part of the answer with no Content-Length, then close cleanly (no error)."""
+        data = text.encode() if isinstance(text, str) else text
+        part = data[: int(len(data) * keep)]
+        if rows:
+            part = part[: part.rfind(b"\n") + 1]
+        self.close_connection = True
+        self.send_response(200)
+        self.send_header("Content-type", "text/plain;charset=UTF-8")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(part)
+        self.wfile.flush()
 
     def _reset(self) -> None:
         self.close_connection = True
@@ -424,10 +456,11 @@ class _Handler(BaseHTTPRequestHandler):
     def login(self, method: str, params: dict[str, str], form: dict[str, Any]):
         fake = self.fake
         api = re.fullmatch(r"api/item/total/(all|lent|available)", params.get("p", ""))
-        if api:
+        if api and fake.api_enabled:
             with fake.lock:
                 lent = sum(1 for it in fake.items.values() if it.on_loan)
                 n = {"all": len(fake.items), "lent": lent}.get(api.group(1), len(fake.items) - lent)
+                n = fake.api_totals.get(api.group(1), n)
             return 200, f'{{"data":"{n}"}}', {"Content-type": "application/json"}
         if params.get("p") != "login":
             return 200, "<html><body>OPAC</body></html>", {}

@@ -236,6 +236,8 @@ LOCKED_CALLS: dict[str, Any] = {
     "scan": lambda s: s.scan(1),
     "scans": lambda s: s.scans(),
     "last_undoable": lambda s: s.last_undoable(),
+    "nolabel_count": lambda s: s.nolabel_count("R1"),
+    "run_scans": lambda s: s.run_scans(),
     "scanned_codes": lambda s: s.scanned_codes(),
     "pending_sync": lambda s: s.pending_sync(),
     "pending_count": lambda s: s.pending_count(),
@@ -272,3 +274,27 @@ def test_public_methods_wait_for_the_store_lock(tmp_path: Path, name: str) -> No
             waited = not done.wait(0.05)
         worker.join(10)
         assert waited and done.is_set()
+
+
+def test_nolabel_tally_and_current_run_survive_a_restart(tmp_path: Path) -> None:
+    """After a restart the cart still knows the no-label tally per location and its run's books."""
+    with Store.open(tmp_path) as store:
+        store.start_run("Fiksi")
+        add(store, "A1")
+        for _ in range(2):
+            add(
+                store,
+                "KIOSK:nolabel",
+                Verdict.COMMAND,
+                location="Fiksi",
+                detail=ScanDetail(command=Command.NOLABEL),
+            )
+        store.start_run("Fiksi")
+        add(store, "A2")
+        store.void(add(store, "A3"))
+    with Store.open(tmp_path) as store:
+        assert store.nolabel_count("fiksi") == 2
+        assert store.nolabel_count("Referensi") == 0
+        assert [s.code for s in store.run_scans()] == ["A2"]
+        store.void(2)
+        assert store.nolabel_count("FIKSI") == 1

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from kiosk import __version__
 from kiosk.exc import KioskError
 from kiosk.systemd import JournalFormatter, under_journald
+from kiosk.text import PrintableLog
 
 #: Verb modules, in the order ``kiosk --help`` lists them.
 VERBS = (
@@ -82,6 +83,7 @@ def setup_logging(verbosity: int) -> None:
     """Log to stderr; under systemd, with priorities journald understands."""
     level = logging.WARNING if verbosity <= 0 else logging.INFO if verbosity == 1 else logging.DEBUG
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(PrintableLog())  # scanned text never forges a line or moves the cursor
     if under_journald():
         handler.setFormatter(JournalFormatter())
     else:

@@ -3,6 +3,12 @@
 Both replace the whole catalogue in the store: a pull fetches SLiMS's item
 export and the active stock take's on-loan list; an import reads the same
 export saved by hand from SLiMS (Bibliography → Item Export).
+
+Nothing is replaced until the new list is judged whole: a pull must bring as
+many rows as SLiMS counts and end on a whole row, and most rows must be
+readable. Otherwise the old catalogue stays, the reason is one line on
+standard error, and the exit status is 1. The on-loan list is checked against
+SLiMS's own count of open loans and against the catalogue.
 """
 
 from __future__ import annotations
@@ -12,14 +18,17 @@ import dataclasses
 import logging
 import sys
 import time
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from kiosk.cli.common import load_config, print_json
 from kiosk.config import Config, slims_environment
-from kiosk.exc import CatalogError, SlimsForbidden, SlimsNoStockTake
+from kiosk.exc import CatalogError, SlimsForbidden, SlimsNoStockTake, StoreError
 from kiosk.models import Item
-from kiosk.slims.export import ExportReport, read_export_file
+from kiosk.slims.export import ExportReport, check_complete, decode_text, read_export_file
 from kiosk.store import Store
+from kiosk.text import printable
 
 if TYPE_CHECKING:
     from kiosk.slims.client import SlimsClient
@@ -58,18 +67,38 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     pull.set_defaults(func=cmd_pull)
 
 
+@dataclass(frozen=True)
+class _Loans:
+    """On-loan codes, where they came from, and SLiMS's own count of open loans."""
+
+    codes: set[str]
+    source: str  # "stock take", "loan report", "file" or "none"
+    lent: int | None = None
+
+
 def cmd_import(args: argparse.Namespace) -> int:
     cfg = load_config(args)
     report = ExportReport()
-    items = read_export_file(args.file, report=report)
-    on_loan: set[str] = set()
-    if args.on_loan:
-        try:
-            with open(args.on_loan, encoding="utf-8") as f:
-                on_loan = {line.strip() for line in f if line.strip()}
-        except OSError as e:
-            raise CatalogError(f"cannot read on-loan list {args.on_loan}: {e.strerror}") from None
-    return _store(cfg, items, on_loan, report, source=f"import:{args.file}", as_json=args.json)
+    try:
+        items = read_export_file(args.file, report=report)
+    except CatalogError as e:
+        raise CatalogError(f"{e}; {_kept(cfg)}") from None
+    _verify(cfg, report, items, whole_rows=False)
+    loans = (
+        _Loans(_read_codes(Path(args.on_loan)), "file") if args.on_loan else _Loans(set(), "none")
+    )
+    return _store(cfg, items, loans, report, source=f"import:{args.file}", as_json=args.json)
+
+
+def _read_codes(path: Path) -> set[str]:
+    """Item codes of a text file, one a line, in whatever encoding it was saved."""
+    try:
+        text, _ = decode_text(path.read_bytes())
+    except OSError as e:
+        raise CatalogError(f"cannot read on-loan list {path}: {e.strerror}") from None
+    except CatalogError as e:
+        raise CatalogError(f"on-loan list {path}: {e}") from None
+    return {line.strip() for line in text.splitlines() if line.strip()}
 
 
 def cmd_pull(args: argparse.Namespace) -> int:
@@ -86,55 +115,111 @@ def cmd_pull(args: argparse.Namespace) -> int:
     report = ExportReport()
     t0 = time.perf_counter()
     with client:
-        items = list(
-            client.export_items(
-                report=report, on_progress=lambda got, total: bar.show("items", got, total)
+        try:
+            items = list(
+                client.export_items(
+                    report=report, on_progress=lambda got, total: bar.show("items", got, total)
+                )
             )
-        )
+        finally:
+            bar.done()
+        _verify(cfg, report, items, whole_rows=True)
+        if report.expected is None:
+            log.warning(
+                "SLiMS did not say how many items it holds (api/item/total/all); the pull "
+                "was checked for a cut-off row only"
+            )
         bar.show("on loan", 0, None)
-        on_loan = _on_loan(client)
-    bar.done()
+        try:
+            loans = _on_loan(client)
+        finally:
+            bar.done()
     log.info("pulled %d items in %.2f s", len(items), time.perf_counter() - t0)
-    return _store(cfg, items, on_loan, report, source=f"slims:{client.base}", as_json=args.json)
+    return _store(cfg, items, loans, report, source=f"slims:{client.base}", as_json=args.json)
 
 
-def _on_loan(client: SlimsClient) -> set[str]:
+def _verify(cfg: Config, report: ExportReport, items: list[Item], *, whole_rows: bool) -> None:
+    """Refuse an incomplete list before anything is replaced, saying what was kept."""
+    try:
+        check_complete(report, len(items), whole_rows=whole_rows)
+    except CatalogError as e:
+        again = "; pull again" if whole_rows else ""
+        raise CatalogError(f"{e}; {_kept(cfg)}{again}") from None
+
+
+def _kept(cfg: Config) -> str:
+    try:
+        with Store.open_readonly(cfg.state_path) as store:
+            info = store.catalog_info()
+    except StoreError:
+        return "no catalogue was stored"
+    if not info["count"]:
+        return "no catalogue was stored"
+    source = printable(str(info.get("source") or "unknown"))
+    return f"the catalogue was left unchanged ({info['count']} items from {source})"
+
+
+def _on_loan(client: SlimsClient) -> _Loans:
     """On-loan codes: the active stock take's list, else the loan report."""
     try:
-        codes = client.on_loan_codes()
+        codes, source = client.on_loan_codes(), "stock take"
     except SlimsNoStockTake:
         try:
-            codes = client.loan_codes_from_reports()
+            codes, source = client.loan_codes_from_reports(), "loan report"
         except SlimsForbidden:
             log.warning(
                 "no active stock take, and user %r may not read SLiMS's loan report: "
                 "on-loan items are not marked in the catalogue",
                 client.username,
             )
-            return set()
-    lent = client.api_total("lent")
-    if lent is not None and lent != len(codes):
+            return _Loans(set(), "none", client.api_total("lent"))
+    return _Loans(codes, source, client.api_total("lent"))
+
+
+def _reconcile(loans: _Loans, unknown: list[str]) -> None:
+    """Say where the on-loan list and SLiMS's count of open loans disagree."""
+    n = len(loans.codes)
+    if loans.lent is not None and loans.source == "loan report" and n != loans.lent:
         log.warning(
-            "SLiMS counts %d open loans, the kiosk got %d on-loan codes "
-            "(loans outside the stock take's scope are not listed)",
-            lent,
-            len(codes),
+            "SLiMS counts %d open loans but its loan report listed %d: %s",
+            loans.lent,
+            n,
+            "items on loan may be reported missing" if n < loans.lent else "check the report",
         )
-    return codes
+    elif loans.lent is not None and loans.source == "stock take" and n > loans.lent:
+        log.warning(
+            "the stock take lists %d items on loan but SLiMS counts only %d open loans "
+            "(loans returned since the stock take began?)",
+            n,
+            loans.lent,
+        )
+    elif loans.lent is not None and loans.source == "stock take" and n < loans.lent:
+        log.info(
+            "SLiMS counts %d open loans, the stock take lists %d (loans outside its scope)",
+            loans.lent,
+            n,
+        )
+    if unknown:
+        log.warning(
+            "%d on-loan codes are not in the catalogue (first: %s)",
+            len(unknown),
+            ", ".join(sorted(unknown)[:5]),
+        )
 
 
 def _store(
     cfg: Config,
     items: list[Item],
-    on_loan: set[str],
+    loans: _Loans,
     report: ExportReport,
     *,
     source: str,
     as_json: bool,
 ) -> int:
-    if not items:
-        raise CatalogError("the export holds no items; the catalogue was left unchanged")
-    folded = {c.casefold() for c in on_loan}
+    codes = {it.code.casefold() for it in items}
+    folded = {c.casefold() for c in loans.codes}
+    unknown = [c for c in loans.codes if c.casefold() not in codes]
+    _reconcile(loans, unknown)
     items = [
         dataclasses.replace(it, on_loan=True) if it.code.casefold() in folded else it
         for it in items
@@ -142,23 +227,33 @@ def _store(
     loaned = sum(1 for it in items if it.on_loan)
     with Store.open(cfg.state_path) as store:
         count = store.replace_catalog(items, source=source)
-    summary = {
+    summary: dict[str, Any] = {
         "items": count,
         "on_loan": loaned,
         "rows": report.rows,
+        "expected": report.expected,
+        "encoding": report.encoding,
         "skipped": report.skipped,
         "duplicates": report.duplicates,
         "problems": report.problems,
+        "on_loan_source": loans.source,
+        "on_loan_listed": len(loans.codes),
+        "on_loan_not_in_catalog": len(unknown),
+        "lent_in_slims": loans.lent,
         "source": source,
     }
     if as_json:
         print_json(summary)
-    else:
-        print(f"catalogue: {count} items ({loaned} on loan) from {source}")
-        if report.skipped or report.duplicates:
-            print(f"skipped {report.skipped} unreadable rows, {report.duplicates} repeated codes:")
-            for p in report.problems:
-                print(f"  {p}")
+        return 0
+    print(f"catalogue: {count} items ({loaned} on loan) from {printable(source)}")
+    if report.expected is not None:
+        print(f"checked: SLiMS counts {report.expected} items, the export brought {report.rows}")
+    if report.encoding not in ("utf-8", "text"):
+        print(f"read as {report.encoding} text")
+    if report.skipped or report.duplicates:
+        print(f"skipped {report.skipped} unreadable rows, {report.duplicates} repeated codes:")
+        for p in report.problems:
+            print(f"  {printable(p)}")
     return 0
 
 

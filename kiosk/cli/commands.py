@@ -7,12 +7,13 @@ import logging
 import sys
 from pathlib import Path
 
-from kiosk.cli.common import load_config
+from kiosk.cli.common import cannot_write, load_config
 from kiosk.exc import StoreError
 from kiosk.feedback.patterns import with_overrides
 from kiosk.printing import card
 from kiosk.printing.sheet import build_sheet, write_sheet
 from kiosk.store import Store
+from kiosk.text import printable
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +63,7 @@ def cmd_commands(args: argparse.Namespace) -> int:
         max_length=cfg.scanner.max_length,
     )
     for problem in sheet.problems:
-        print(f"kiosk: warning: left out: {problem}", file=sys.stderr)
+        print(f"kiosk: warning: left out: {printable(problem)}", file=sys.stderr)
     # The card describes this cart's own patterns and buzzer, overrides included.
     patterns = with_overrides(cfg.buzzer.patterns, cfg.leds.patterns)
     pitched = cfg.buzzer.kind == "passive"
@@ -71,10 +72,16 @@ def cmd_commands(args: argparse.Namespace) -> int:
         patterns, sheet.language, pitched=pitched, screen_language=cfg.display.language
     )
     sheet.appendix = card.render_card(rows, sheet.language, pitched=pitched, muted=muted)
-    paths = write_sheet(sheet, args.out)
     page = args.out / CARD_FILE
-    page.write_text(card.render_page(rows, sheet.language, pitched=pitched, muted=muted), "utf-8")
-    print(f"{len(sheet.codes)} command barcodes written to {args.out}/ ({paths[0].name} to print)")
+    try:
+        paths = write_sheet(sheet, args.out)
+        page.write_text(
+            card.render_page(rows, sheet.language, pitched=pitched, muted=muted), "utf-8"
+        )
+    except OSError as e:
+        raise cannot_write("the command sheet", args.out, e, folder=True) from None
+    shown = printable(str(args.out))
+    print(f"{len(sheet.codes)} command barcodes written to {shown}/ ({paths[0].name} to print)")
     print(f"what the sounds and lights mean: {page.name} (also on {paths[0].name})")
     printed = {c.arg for c in sheet.locations}
     return 1 if any(n and n not in printed for n in wanted) else 0

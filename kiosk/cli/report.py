@@ -7,8 +7,10 @@ import sys
 from pathlib import Path
 
 from kiosk import report
-from kiosk.cli.common import load_config
+from kiosk.cli.common import cannot_write, load_config
+from kiosk.fileio import atomic_write
 from kiosk.store import Store
+from kiosk.text import printable
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -35,8 +37,12 @@ def cmd_report(args: argparse.Namespace) -> int:
         )
     text = report.render(rep, catalog, args.format, args.language or cfg.report.language)
     if args.out:
-        args.out.write_text(text, encoding="utf-8")
-        print(f"report written to {args.out}", file=sys.stderr)
+        # Whole or not at all: a report cut short by a full disk must not look finished.
+        try:
+            atomic_write(args.out, [text.encode("utf-8")], mode=0o644)
+        except OSError as e:
+            raise cannot_write("the report", args.out, e) from None
+        print(f"report written to {printable(str(args.out))}", file=sys.stderr)
     else:
         sys.stdout.write(text)
     return 0

@@ -7,6 +7,7 @@ import argparse
 from kiosk.cli.common import load_config, print_json
 from kiosk.clock import dated
 from kiosk.store import Store
+from kiosk.text import printable
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -27,5 +28,6 @@ def cmd_scans(args: argparse.Namespace) -> int:
         else:
             when = dated(s.stamp, s.ts, anchors).isoformat()
             flags = " (undone)" if s.voided else ""
-            print(f"{s.seq:6d} {when} {s.verdict:<14} {s.code} {s.sync or '-'}{flags}")
+            code = printable(s.code)  # a scanned ESC sequence must not repaint the terminal
+            print(f"{s.seq:6d} {when} {s.verdict:<14} {code} {s.sync or '-'}{flags}")
     return 0

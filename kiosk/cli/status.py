@@ -6,6 +6,7 @@ import argparse
 
 from kiosk.cli.common import load_config, print_json
 from kiosk.store import Store
+from kiosk.text import printable
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -36,12 +37,15 @@ def cmd_status(args: argparse.Namespace) -> int:
             }
         )
         return 0
-    print(f"state directory: {cfg.state_path}")
-    print(f"catalogue: {catalog['count']} items (source: {catalog.get('source') or 'none'})")
-    print(f"location: {state.get('location') or '-'}   shelf run: {state.get('run', 1)}")
+    # Location names and sources are scanned or imported text: escape what a terminal would run.
+    print(f"state directory: {printable(str(cfg.state_path))}")
+    source = printable(str(catalog.get("source") or "none"))
+    print(f"catalogue: {catalog['count']} items (source: {source})")
+    location = printable(str(state.get("location") or "-"))
+    print(f"location: {location}   shelf run: {state.get('run', 1)}")
     print(f"scans: {sum(counts.values())}")
     for verdict, n in sorted(counts.items(), key=lambda kv: -kv[1]):
-        print(f"  {verdict:<15}{n:>7}")
+        print(f"  {printable(str(verdict)):<15}{n:>7}")
     print(f"not yet in SLiMS: {unsynced}")
     if exported:
         print(

@@ -1,7 +1,9 @@
 """The report as a spreadsheet (CSV) and as a short summary (text).
 
 CSV notes are in English on purpose: a spreadsheet filters on them, and the
-codes and call numbers in them are never reformatted.
+codes and call numbers in them are never reformatted. Every cell goes
+through :func:`kiosk.text.csv_cell`: a scanned ``=HYPERLINK(...)`` or a
+location named ``@SUM(...)`` is shown as text, never run as a formula.
 """
 
 from __future__ import annotations
@@ -13,17 +15,26 @@ from collections.abc import Mapping
 from kiosk.models import Item
 from kiosk.report.rows import Report, item_of
 from kiosk.report.texts import outcome_name
+from kiosk.text import csv_cell
 
 
 def to_csv(rep: Report, catalog: Mapping[str, Item]) -> str:
     """One row per finding, ``list`` first, for a spreadsheet (codes never reformatted)."""
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
-    w.writerow(["list", "item_code", "call_number", "location", "title", "note"])
+    # With "\n" line ends the csv module leaves a lone "\r" unquoted, and a reader
+    # would start a new row (and a formula) there: such rare rows are quoted whole.
+    quoted = csv.writer(buf, lineterminator="\n", quoting=csv.QUOTE_ALL)
+
+    def put(cells: list[str]) -> None:
+        safe = [csv_cell(c) for c in cells]
+        (quoted if any("\r" in c for c in safe) else w).writerow(safe)
+
+    put(["list", "item_code", "call_number", "location", "title", "note"])
 
     def row(name: str, code: str, note: str = "") -> None:
         it = item_of(catalog, code)
-        w.writerow([name, code, it.call_number, it.location, it.title, note])
+        put([name, code, it.call_number, it.location, it.title, note])
 
     for m in rep.misshelved:
         after, before = m.belongs_after_call or "-", m.belongs_before_call or "-"
@@ -31,7 +42,7 @@ def to_csv(rep: Report, catalog: Mapping[str, Item]) -> str:
     for d in rep.wrong_location_detail:
         row("wrong_location", d.code, f"belongs in {d.belongs_in}; found in {d.found_in}")
     for u in rep.unknown_detail:
-        w.writerow(["unknown", u.code, "", u.found_in, "", f"scanned {u.times}x"])
+        put(["unknown", u.code, "", u.found_in, "", f"scanned {u.times}x"])
     for code, n in rep.duplicate_counts.items():
         row("duplicates", code, f"scanned {n}x")
     for code in rep.invalid:
@@ -52,7 +63,7 @@ def to_csv(rep: Report, catalog: Mapping[str, Item]) -> str:
     for s in rep.sync_items:
         row("sync", s.code, str(s.outcome))
     for loc, n in rep.no_label.items():
-        w.writerow(["no_label", "", "", loc, "", str(n)])
+        put(["no_label", "", "", loc, "", str(n)])
     return buf.getvalue()
 
 

@@ -231,7 +231,10 @@ class SlimsClient(AdminSession):
         Asks for unit/record-separator control characters as separator and
         encloser, which no title contains, so every row splits into exactly its
         columns (SLiMS escapes nothing). ``on_progress(items, total_or_None)``
-        follows the parse; the total comes from SLiMS's public item count.
+        follows the parse. The total comes from SLiMS's public item count and is
+        kept in ``report.expected``, so that
+        :func:`~kiosk.slims.export.check_complete` can tell a cut-off download
+        (the export is sent without a Content-Length) from a whole one.
         """
 
         def call() -> bytes:
@@ -260,9 +263,10 @@ class SlimsClient(AdminSession):
                 f"SLiMS at {self.base} exported no items: {strip_tags(head)[:160]!r}"
             )
 
+        report = report if report is not None else ExportReport()
+        total = report.expected = self.api_total("all")
         if on_progress is None:
             return parse_export(self.with_session(call), report=report)
-        total = self.api_total("all")
         on_progress(0, total)
         body = self.with_session(call)
         return parse_export(body, report=report, on_row=lambda n: on_progress(n, total))
@@ -271,9 +275,10 @@ class SlimsClient(AdminSession):
         """SLiMS's public item counts (``all``, ``lent``, ``available``); None if absent."""
         try:
             resp = self.request("GET", f"index.php?p=api/item/total/{what}")
-            return int(resp.json()["data"]) if resp.status_code == 200 else None
+            n = int(resp.json()["data"]) if resp.status_code == 200 else None
         except (SlimsUnreachable, ValueError, KeyError, TypeError):
             return None
+        return n if n is None or n >= 0 else None
 
     def loan_codes_from_reports(self) -> set[str]:
         """Codes on loan from Reporting → Loan History (needs Reporting rights).

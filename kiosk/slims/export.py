@@ -17,6 +17,13 @@ that sequence, the extra pieces are given back to the one free-text column
 (title first) that leaves every date column looking like a date. Rows that
 cannot be read are reported with their line number and skipped; they never
 stop the import of the rest.
+
+Before a parse may replace a catalogue, :func:`check_complete` judges the
+whole: the rows must be as many as SLiMS counts (its item export has no
+Content-Length and can break off cleanly), the last row must be whole, and
+most rows must be readable. The bytes are decoded as what they are (UTF-8
+with or without BOM, UTF-16 as Excel's "Unicode text" writes it, Windows-1252
+or Latin-1 from old installs); a binary file is refused with the fix.
 """
 
 from __future__ import annotations
@@ -31,7 +38,15 @@ from pathlib import Path
 from kiosk.exc import CatalogError
 from kiosk.models import Item
 
-__all__ = ["COLUMNS", "ExportDialect", "ExportReport", "parse_export", "read_export_file"]
+__all__ = [
+    "COLUMNS",
+    "ExportDialect",
+    "ExportReport",
+    "check_complete",
+    "decode_text",
+    "parse_export",
+    "read_export_file",
+]
 
 #: Columns of SLiMS 9 item export, in order (the header names SLiMS writes).
 COLUMNS: tuple[str, ...] = (
@@ -74,6 +89,17 @@ _FREE_TEXT = (
 )
 _MAX_EXTRA = 4
 _PROBLEM_SAMPLE = 20
+#: Longest line taken as an item row. SLiMS keeps a title in a TEXT column
+#: (64 KiB); a longer line is not a row of an item export.
+MAX_LINE = 256 * 1024
+#: Share of unreadable rows above which a file is not taken for an item export.
+_MAX_BAD_SHARE = 0.5
+#: Signatures of files people save instead of a CSV, and the fix for each.
+_NOT_TEXT = (
+    (b"PK\x03\x04", "an Excel workbook (.xlsx) or another ZIP file"),
+    (b"\xd0\xcf\x11\xe0", "an old Excel workbook (.xls)"),
+    (b"%PDF", "a PDF file"),
+)
 #: What counts as blank around a line: not str.strip()'s default, which also
 #: eats the ASCII separator controls the kiosk asks SLiMS to export with.
 _BLANK = " \t\r\n"
@@ -93,10 +119,15 @@ class ExportReport:
     """What a parse found besides the items: for the person who runs the import."""
 
     dialect: ExportDialect = field(default_factory=ExportDialect)
+    encoding: str = "utf-8"
     rows: int = 0
     skipped: int = 0
     duplicates: int = 0
     problems: list[str] = field(default_factory=list)
+    #: Whether the last row ended with a record separator (SLiMS ends every row so).
+    ended: bool = True
+    #: How many items SLiMS says it holds, when it said (set by the client).
+    expected: int | None = None
 
     def problem(self, line: int, message: str) -> None:
         self.skipped += 1
@@ -130,8 +161,10 @@ def parse_export(
     ``on_row(n)`` is called every 1000 rows (progress); problems go to ``report``.
     """
     report = report if report is not None else ExportReport()
-    text = _decode(data)
+    text, report.encoding = decode_text(data)
+    report.ended = text.rstrip(" \t").endswith(("\n", "\r"))
     lines = _split_records(text)
+    _refuse_long_lines(lines)
     first = next((i for i, line in enumerate(lines) if line.strip(_BLANK)), None)
     if first is None:
         raise CatalogError("the item export is empty (did SLiMS say there are no items?)")
@@ -173,15 +206,115 @@ def parse_export(
         yield item
 
 
-def _decode(data: bytes | str) -> str:
+def check_complete(report: ExportReport, items: int, *, whole_rows: bool = False) -> None:
+    """Refuse a parse that must not replace a catalogue, saying why in one line.
+
+    ``items`` is how many items the parse gave; ``whole_rows`` asks that the
+    text end with a record separator (true of every export SLiMS sends).
+    """
+    if report.expected is not None and report.rows < report.expected:
+        raise CatalogError(
+            f"SLiMS holds {report.expected} items but its export brought only "
+            f"{report.rows} rows: the download broke off"
+        )
+    if whole_rows and not report.ended:
+        raise CatalogError(
+            f"the export ends in the middle of row {report.rows}: the download broke off"
+        )
+    first = f" ({report.problems[0]})" if report.problems else ""
+    if items == 0:
+        if report.rows == 0:
+            raise CatalogError("the export holds a header but no item rows")
+        raise CatalogError(
+            f"none of the {report.rows} rows could be read{first}: they are not rows of "
+            "SLiMS's item export (Bibliography, Item Export)"
+        )
+    if report.skipped > _MAX_BAD_SHARE * report.rows:
+        raise CatalogError(
+            f"{report.skipped} of {report.rows} rows could not be read{first}: this does "
+            "not look like SLiMS's item export; export the items again"
+        )
+
+
+def decode_text(data: bytes | str) -> tuple[str, str]:
+    """``(text, encoding name)`` of a file written by SLiMS, a spreadsheet or an editor.
+
+    A byte order mark decides; UTF-16 without one is told by its zero bytes;
+    then UTF-8; then Windows-1252 (Latin-1 where that has no character), which
+    every byte decodes as, so it comes last. Binary files are refused.
+    """
     if isinstance(data, str):
-        return data.removeprefix("\ufeff")
+        return _text_only(data.removeprefix("\ufeff")), "text"
+    for magic, what in _NOT_TEXT:
+        if data.startswith(magic):
+            raise CatalogError(
+                f'this is {what}, not a CSV: save it as "CSV UTF-8" (or export the items '
+                "from SLiMS again) and import that file"
+            )
+    encoding = _utf16(data)
+    if encoding is not None:
+        try:
+            text = data.decode(encoding).removeprefix("\ufeff")
+        except UnicodeDecodeError as e:
+            raise CatalogError(
+                f"this file looks like UTF-16 but byte {e.start} breaks it: save it again "
+                'as "CSV UTF-8" and import that file'
+            ) from None
+        return _text_only(text), encoding
     data = data.removeprefix(b"\xef\xbb\xbf")
     try:
-        return data.decode("utf-8")
+        return _text_only(data.decode("utf-8")), "utf-8"
     except UnicodeDecodeError:
-        # Old installs keep latin1 tables, and spreadsheet round trips save cp1252.
-        return data.decode("cp1252", errors="replace")
+        pass
+    # Old installs keep latin1 tables, and spreadsheet round trips save cp1252.
+    try:
+        return _text_only(data.decode("cp1252")), "windows-1252"
+    except UnicodeDecodeError:
+        return _text_only(data.decode("latin-1")), "latin-1"
+
+
+def _utf16(data: bytes) -> str | None:
+    """The UTF-16 codec for ``data``, when it is UTF-16 (a BOM, or zero bytes in step)."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"  # the BOM tells the byte order, and is dropped
+    head = data[:512]
+    if len(head) < 4:
+        return None
+    even, odd = head[0::2], head[1::2]
+    # ASCII text in UTF-16 has a zero in every other byte; binary data does not
+    # keep that rhythm for long.
+    if odd.count(0) > 0.9 * len(odd) and even.count(0) == 0:
+        return "utf-16-le"
+    if even.count(0) > 0.9 * len(even) and odd.count(0) == 0:
+        return "utf-16-be"
+    return None
+
+
+def _text_only(text: str) -> str:
+    """``text``, unless its NUL characters show it is binary data read as text.
+
+    A stray NUL can sit in a title (SLiMS exports it raw), so a few are
+    allowed; binary files (workbooks, images, compressed data) hold one in
+    every few hundred bytes. Other control characters are left alone: titles
+    pasted from PDFs carry them, and SLiMS exports them as they are.
+    """
+    nuls = text.count("\0")
+    if nuls > 2 + len(text) // 10_000:
+        raise CatalogError(
+            f"this is not a text file ({nuls} NUL bytes, the first at character "
+            f"{text.index(chr(0))}): export the items from SLiMS (Bibliography, Item Export) "
+            "and import that .csv"
+        )
+    return text
+
+
+def _refuse_long_lines(lines: list[str]) -> None:
+    for number, line in enumerate(lines, start=1):
+        if len(line) > MAX_LINE:
+            raise CatalogError(
+                f"line {number} is {len(line)} characters long, more than any item row "
+                f"({MAX_LINE}): this is not SLiMS's item export"
+            )
 
 
 def _split_records(text: str) -> list[str]:
@@ -206,7 +339,7 @@ def _sniff(head: str) -> tuple[ExportDialect, tuple[str, ...]]:
         names = next(csv.reader([head], delimiter=sep[0]))
         return ExportDialect(sep, "", header=True), tuple(n.strip() for n in names if n.strip())
     if head[:1].isalnum() or head[:1] in "_-.":
-        sep = ";" if head.count(";") > head.count(",") else ","
+        sep = max(",;\t", key=head.count)  # a tie keeps the comma
         return ExportDialect(sep, "", header=False), COLUMNS
     enc = head[0]
     close = head.find(enc, 1)
@@ -223,7 +356,10 @@ def _splitter(dialect: ExportDialect, columns: tuple[str, ...]) -> Callable[[str
         delim = dialect.separator[0]
 
         def split_plain(line: str) -> list[str] | str:
-            values = next(csv.reader([line], delimiter=delim))
+            try:
+                values = next(csv.reader([line], delimiter=delim))
+            except csv.Error as e:
+                return f"not a CSV row: {e}"
             if len(values) < ncols:
                 return f"{len(values)} values, expected {ncols}"
             return [*values[: ncols - 1], delim.join(values[ncols - 1 :])]

@@ -7,11 +7,12 @@ uploader ask for these on every scan, so they are indexes, not table scans.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from kiosk.models import SyncOutcome, Verdict
+from kiosk.models import Command, SyncOutcome, Verdict
 
 _FOUND = frozenset(str(v) for v in Verdict if v.counts_as_found)
 #: Sync states that still await SLiMS: never dealt with, or only written to an upload file.
@@ -27,19 +28,33 @@ class ScanIndex:
         self.exported: set[int] = set()  # of those, the ones in an upload file
         self.found: dict[int, Counter[str]] = {}
         self.voided: set[int] = set()
+        #: Books without a label tallied, by (session, casefolded location).
+        self.nolabel: Counter[tuple[int, str]] = Counter()
+
+    #: The stored fields :meth:`build` reads, in order after the sequence number.
+    COLUMNS = ("verdict", "code", "session", "sync", "voided", "location", "detail")
 
     @classmethod
     def build(cls, columns: Iterable[tuple[Any, ...]]) -> ScanIndex:
-        """From ``(seq, verdict, code, session, sync, voided)`` rows, as stored."""
+        """From ``(seq, *COLUMNS)`` rows, as stored."""
         index = cls()
-        for seq, verdict, code, session, sync, voided in columns:
+        for seq, verdict, code, session, sync, voided, location, detail in columns:
             if voided:
                 index.voided.add(seq)
             else:
-                index.note(
-                    seq, {"verdict": verdict, "code": code, "session": session or 0, "sync": sync}
-                )
+                d = {"verdict": verdict, "code": code, "session": session or 0, "sync": sync}
+                index.note(seq, d | {"location": location or "", "detail": detail})
         return index
+
+    def _nolabel_key(self, d: Mapping[str, Any]) -> tuple[int, str] | None:
+        if d["verdict"] != Verdict.COMMAND:
+            return None
+        detail = d.get("detail") or {}
+        if isinstance(detail, str):  # nested values are kept as JSON text in memory
+            detail = json.loads(detail)
+        if detail.get("command") != Command.NOLABEL:
+            return None
+        return int(d.get("session", 0)), str(d.get("location") or "").casefold()
 
     def note(self, seq: int, d: Mapping[str, Any]) -> None:
         """A live scan was stored."""
@@ -48,6 +63,8 @@ class ScanIndex:
         if verdict in _FOUND:
             self.found.setdefault(int(d.get("session", 0)), Counter())[d["code"]] += 1
             self.sync(seq, d.get("sync"))
+        elif (key := self._nolabel_key(d)) is not None:
+            self.nolabel[key] += 1
 
     def sync(self, seq: int, outcome: str | None) -> None:
         """A found scan's sync state is ``outcome``: pending until SLiMS has answered."""
@@ -67,6 +84,8 @@ class ScanIndex:
         self.pending.discard(seq)
         self.exported.discard(seq)
         self.voided.add(seq)
+        if (key := self._nolabel_key(d)) is not None:
+            self.nolabel[key] -= 1
         if verdict in _FOUND:
             found = self.found.get(int(d.get("session", 0)), Counter())
             found[d["code"]] -= 1

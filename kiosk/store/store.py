@@ -64,9 +64,7 @@ class Store:
             _prepare_dir(self.state_dir)
             self._lock_fd = _flock(self.state_dir / "kiosk.lock")
         elif not self.state_dir.is_dir():
-            raise StoreError(
-                f"state directory {self.state_dir} does not exist (nothing stored yet)"
-            )
+            raise StoreError(_not_a_dir(self.state_dir))
         self._dbs: list[KioskDB] = []
         try:
             self._scans_db = self._open("scans.json")
@@ -80,9 +78,7 @@ class Store:
                 self._check_schema()
             meta: Mapping[str, Any] = self._meta.get(doc_id=1) or {}
             self._state: dict[str, Any] = dict(meta.get("state", {}))
-            self._idx = ScanIndex.build(
-                rows_of(self._scans).columns("verdict", "code", "session", "sync", "voided")
-            )
+            self._idx = ScanIndex.build(rows_of(self._scans).columns(*ScanIndex.COLUMNS))
         except BaseException:
             self.close()
             raise
@@ -347,6 +343,23 @@ class Store:
         with self._lock:
             return len(self._idx.pending)
 
+    def nolabel_count(self, location: str) -> int:
+        """Books without a label tallied at ``location`` (any spelling) in this stock take."""
+        with self._lock:
+            return self._idx.nolabel[(self.current_session(), location.casefold())]
+
+    def run_scans(self) -> list[Scan]:
+        """The live scans of the current shelf run, oldest first (read from its first scan)."""
+        with self._lock:
+            run = rows_of(self._runs).get(str(self.current_run())) or {}
+            rows = rows_of(self._scans)
+            first = int(run.get("first_seq", rows.max_id + 1))
+            return [
+                Scan.from_dict(rows[str(seq)])
+                for seq in range(first, rows.max_id + 1)
+                if seq not in self._idx.voided and str(seq) in rows
+            ]
+
     def exported_count(self) -> int:
         """Pending scans that sit in an upload file, not yet in SLiMS."""
         with self._lock:
@@ -373,7 +386,15 @@ class Store:
             return {k: v for k, v in self._idx.counts.items() if v}
 
 
+def _not_a_dir(path: Path) -> str:
+    if path.exists():
+        return f"state directory {path} is not a directory; choose another with --state-dir"
+    return f"state directory {path} does not exist (nothing stored yet)"
+
+
 def _prepare_dir(path: Path) -> None:
+    if path.exists() and not path.is_dir():
+        raise StoreError(_not_a_dir(path))
     try:
         path.mkdir(parents=True, exist_ok=True, mode=0o750)
     except OSError as e:
