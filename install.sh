@@ -8,6 +8,20 @@
 #
 # Re-running never overwrites /etc/kiosk/kiosk.toml or the credentials file;
 # the shipped configuration is refreshed as /etc/kiosk/kiosk.toml.example.
+
+# "sh install.sh" runs this under dash, which has no arrays or pipefail: start
+# again under bash (kept POSIX up to the exec so dash can read it).
+if [ -z "${BASH_VERSION:-}" ]; then
+    if ! command -v bash >/dev/null 2>&1; then
+        echo "kiosk-install: error: bash is needed (sudo apt-get install bash)" >&2
+        exit 1
+    fi
+    if [ ! -f "$0" ]; then
+        echo "kiosk-install: error: run it as a file: sudo sh ./install.sh" >&2
+        exit 1
+    fi
+    exec bash "$0" "$@"
+fi
 set -euo pipefail
 
 SRC=$(cd -- "$(dirname -- "$0")" && pwd)

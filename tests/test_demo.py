@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -33,16 +34,53 @@ def test_demo_produces_upload_file_report_and_frames(
     parser = HTMLParser()
     parser.feed((out / "report.html").read_text())
     assert list((out / "frames").glob("*-ok.png"))  # what the OLED showed
-    for verdict in ("ok", "misshelved", "unknown"):  # the buzzer's patterns, as log lines
-        assert f"buzzer {verdict}" in res.stderr
+
+
+def _narration(stdout: str) -> list[str]:
+    return [line.strip() for line in stdout.splitlines() if " -> " in line]
+
+
+def test_demo_narrates_each_scan_in_words(tmp_path: Path, kiosk_env: dict[str, str]) -> None:
+    """One line per scan says what the librarian sees and hears; pattern codes only with -v."""
+    out = tmp_path / "demo"
+    res = kiosk("demo", "--out", str(out), env=kiosk_env, timeout=120)
+    assert res.returncode == 0, res.stderr
+    lines = _narration(res.stdout)
+    listed = kiosk("--state-dir", str(out / "state"), "scans", "--json", "--all", env=kiosk_env)
+    codes = [json.loads(line)["code"] for line in listed.stdout.splitlines()]
+    assert len(lines) == len(codes)  # the undone scan was heard too
+    assert all(line.startswith(code + " ") for line, code in zip(lines, codes, strict=True))
+    assert all(" | sound: " in line and " | light: " in line for line in lines)
+    assert not re.search(r"\d@\d", res.stdout + res.stderr)  # no raw patterns without -v
+    for title, sound, light in (
+        ("OK", "one very short beep", "green flashes once"),
+        (
+            "MISSHELVED",
+            "two double beeps",
+            "yellow-red flashes twice, then yellow and red stay lit",
+        ),
+        ("UNKNOWN", "three short beeps", "red lights and stays lit"),
+        (
+            "WRONG PLACE",
+            "one short beep, then one long beep",
+            "yellow flashes twice, then yellow stays lit",
+        ),
+        ("UNDO", "two very short beeps", "green flashes twice"),
+    ):
+        signals = f" | sound: {sound} | light: {light}"
+        assert any(f"-> {title}" in line and line.endswith(signals) for line in lines), title
+    assert any("-> WRONG PLACE: " in line and "Fiksi" in line for line in lines)
+    assert any("-> MISSHELVED: after " in line for line in lines)  # where it belongs
 
 
 def test_demo_runs_twice_in_the_same_folder(tmp_path: Path, kiosk_env: dict[str, str]) -> None:
     """Running the demo again starts from a clean slate instead of counting duplicates."""
     out = tmp_path / "demo"
     first = kiosk("demo", "--out", str(out), env=kiosk_env, timeout=120)
-    second = kiosk("demo", "--out", str(out), env=kiosk_env, timeout=120)
+    second = kiosk("-v", "demo", "--out", str(out), env=kiosk_env, timeout=120)
     assert first.returncode == second.returncode == 0
+    assert "buzzer ok 40@2700~0.25" in second.stderr  # -v: the raw patterns as well
+    assert _narration(second.stdout) == _narration(first.stdout)
     verdicts = [line for line in second.stdout.splitlines() if line.startswith("verdicts:")]
     assert verdicts == [line for line in first.stdout.splitlines() if line.startswith("verdicts:")]
 

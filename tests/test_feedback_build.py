@@ -68,15 +68,24 @@ def _levels(fb: PanelFeedback, pin: str) -> list[bool]:
 def test_build_scan_sounds_lights_and_logs(
     panel: PanelFeedback, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """In simulation an OK scan beeps and flashes green on mock pins and says so in the log."""
-    with caplog.at_level(logging.INFO, logger="kiosk.feedback"):
+    """In simulation an OK scan beeps and flashes green on mock pins and says so in the log.
+
+    One line in words at info level (what the librarian would notice), the raw
+    patterns at debug level.
+    """
+    with caplog.at_level(logging.DEBUG, logger="kiosk.feedback"):
         panel.scan(_scan(Verdict.OK), ITEM, Status(scanned=1))
         assert panel.player is not None and panel.player.idle.wait(5)
     assert _levels(panel, "GPIO18") == [False, True, False]
     assert _levels(panel, "GPIO23") == [False, True, False]
-    lines = [r.getMessage() for r in caplog.records]
-    assert "buzzer ok 40@2700~0.25" in lines
-    assert "leds ok 150:g" in lines
+    info = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert info == [
+        "B0001      020 SUL p         -> OK"
+        " | sound: one very short beep | light: green flashes once"
+    ]
+    debug = [r.getMessage() for r in caplog.records if r.levelno == logging.DEBUG]
+    assert "buzzer ok 40@2700~0.25" in debug
+    assert "leds ok 150:g" in debug
 
 
 def test_build_frames_show_what_the_oled_showed(panel: PanelFeedback, tmp_path: Path) -> None:

@@ -248,3 +248,51 @@ def test_venv_step_installs_a_working_kiosk(tmp_path):
     assert stat.S_IMODE((r / "opt/kiosk").stat().st_mode) == 0o755
     if IS_ROOT:
         assert (r / "opt/kiosk").stat().st_uid == 0
+
+
+@pytest.mark.skipif(shutil.which("dash") is None, reason="dash not installed")
+def test_started_with_sh_it_runs_under_bash(tmp_path):
+    """`sh install.sh` (dash on Debian) shows the help and installs like `bash install.sh`."""
+    helped = subprocess.run(
+        ["dash", str(INSTALL), "--help"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert helped.returncode == 0, helped.stderr
+    assert helped.stdout.startswith("Usage: install.sh") and helped.stderr == ""
+
+    r = tmp_path / "root"
+    proc = subprocess.run(
+        ["dash", str(INSTALL), "--root", str(r), "--no-venv"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    for rel in EXPECTED:
+        assert (r / rel).exists(), rel
+
+    refused = subprocess.run(
+        ["dash", str(INSTALL), "--root", str(tmp_path / "r2"), "--frobnicate"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert refused.returncode != 0 and "unknown option" in refused.stderr
+
+
+@pytest.mark.skipif(shutil.which("dash") is None, reason="dash not installed")
+def test_piped_into_sh_it_says_how_to_run_it(tmp_path):
+    """Fed on standard input (no file to re-run under bash) it stops with a one-line fix."""
+    proc = subprocess.run(
+        ["dash", "-s", "--", "--help"],
+        input=INSTALL.read_text(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 1
+    assert proc.stderr.strip() == "kiosk-install: error: run it as a file: sudo sh ./install.sh"

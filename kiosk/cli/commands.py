@@ -10,10 +10,15 @@ from pathlib import Path
 from kiosk.cli.common import cannot_write, load_config
 from kiosk.cli.texts import say
 from kiosk.exc import StoreError
+from kiosk.feedback.patterns import with_overrides
+from kiosk.printing import card
 from kiosk.printing.sheet import build_sheet, write_sheet
 from kiosk.store import Store
 
 log = logging.getLogger(__name__)
+
+#: The sounds-and-lights card, written beside the command sheet.
+CARD_FILE = "sounds-and-lights.html"
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -21,7 +26,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "commands",
         help="write a printable sheet of command barcodes",
         description="Undo, new shelf run, sync, no-label, pause/resume and one code per "
-        "location, as Code 128 barcodes: commands.html (print it) plus one PNG per code.",
+        "location, as Code 128 barcodes: commands.html (print it) plus one PNG per code; "
+        "and sounds-and-lights.html, the card saying what each sound and light means.",
     )
     p.add_argument("--out", type=Path, required=True, help="folder to write the sheet into")
     p.add_argument("--language", choices=("en", "id"), help="default: [report] language")
@@ -59,11 +65,24 @@ def cmd_commands(args: argparse.Namespace) -> int:
     lang = sheet.language
     for problem in sheet.problems:
         print(f"kiosk: {say(lang, 'commands.left_out', problem=problem)}", file=sys.stderr)
+    # The card describes this cart's own patterns and buzzer, overrides included.
+    patterns = with_overrides(cfg.buzzer.patterns, cfg.leds.patterns)
+    pitched = cfg.buzzer.kind == "passive"
+    muted = cfg.buzzer.kind == "none" or cfg.buzzer.mute or cfg.buzzer.volume <= 0
+    rows = card.build_card(
+        patterns, sheet.language, pitched=pitched, screen_language=cfg.display.language
+    )
+    sheet.appendix = card.render_card(rows, sheet.language, pitched=pitched, muted=muted)
+    page = args.out / CARD_FILE
     try:
         paths = write_sheet(sheet, args.out)
+        page.write_text(
+            card.render_page(rows, sheet.language, pitched=pitched, muted=muted), "utf-8"
+        )
     except OSError as e:
         raise cannot_write("the command sheet", args.out, e, folder=True) from None
     written = {"n": len(sheet.codes), "out": args.out, "file": paths[0].name}
     print(say(lang, "commands.written", **written))
+    print(say(lang, "commands.card", page=page.name, sheet=paths[0].name))
     printed = {c.arg for c in sheet.locations}
     return 1 if any(n and n not in printed for n in wanted) else 0

@@ -16,7 +16,8 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "demo",
         help="run a simulated stock-take day with the bundled sample library",
-        description="Scan a sample shelf on simulated hardware, then sync to a file and report.",
+        description="Scan a sample shelf on simulated hardware, then sync to a file and report. "
+        "Prints what the cart shows and sounds for each scan; with -v also the raw patterns.",
     )
     p.add_argument(
         "--out", type=Path, default=Path("demo-output"), help="output folder (default: %(default)s)"
@@ -28,7 +29,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from kiosk.cli.demo_day import run_demo  # noqa: PLC0415  (the sample library loads only here)
 
     cfg = config.load(args.config) if args.config else config.Config()
-    logging.getLogger("kiosk.feedback").setLevel(logging.INFO)
+    if args.verbose:  # the raw patterns (``buzzer ok 40@2700~0.25``) beside the narration
+        logging.getLogger("kiosk.feedback").setLevel(logging.DEBUG)
     result = run_demo(args.out, cfg)
     lang = cfg.report.language
     t = TEXT[lang]

@@ -8,21 +8,25 @@ beyond the hardware: the same code paths run on the cart.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime
 import logging
 import shutil
+import sys
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import TextIO
 
 from kiosk import report
 from kiosk.app import build_cart
 from kiosk.cli.texts import say
 from kiosk.config import Config
 from kiosk.engine.callnumber import sort_key
+from kiosk.feedback.panel import narration
 from kiosk.models import Item
 from kiosk.scanner.stdin import StdinSource
 from kiosk.slims.export import read_export_file
@@ -100,7 +104,7 @@ def shelf_walk(items: list[Item], cfg: Config) -> list[str]:
             codes.append(excluded.code)  # status says skip: excluded
         elif i == 80:
             codes.append(f"{p}nolabel")  # a book without a label, counted
-        elif i == 90:
+        elif i == 91:  # (90 is a missing book's turn)
             codes += [mistaken.code, f"{p}undo"]  # scanned by mistake, taken back
         elif i == 100:
             codes.append(f"{p}run")  # next shelf unit
@@ -113,7 +117,25 @@ def _paced(codes: list[str], interval: float) -> Iterator[str]:
         yield code + "\n"
 
 
-def run_demo(out: Path, cfg: Config) -> DemoResult:
+@contextlib.contextmanager
+def narrated(stream: TextIO) -> Iterator[None]:
+    """Print the simulated cart's narration (one line per scan, in words) to ``stream``."""
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("  %(message)s"))
+    saved = narration.level, narration.propagate
+    narration.addHandler(handler)
+    narration.setLevel(logging.INFO)
+    narration.propagate = False
+    try:
+        yield
+    finally:
+        narration.removeHandler(handler)
+        narration.setLevel(saved[0])
+        narration.propagate = saved[1]
+
+
+def run_demo(out: Path, cfg: Config, narrate_to: TextIO | None = None) -> DemoResult:
+    """Run the day into ``out``; what the cart shows and sounds per scan goes to ``narrate_to``."""
     out.mkdir(parents=True, exist_ok=True)
     state = out / "state"
     frames = out / "frames"
@@ -126,7 +148,10 @@ def run_demo(out: Path, cfg: Config) -> DemoResult:
         store.replace_catalog(items, source="sample")
         store.set_state(stocktake="Demo stock take")
         walk = [StdinSource(_paced(shelf_walk(items, cfg), PACE_S), "demo-scanner")]
-        build_cart(cfg, store, simulate=True, sources=walk, frames_dir=frames).run()
+        print("what the cart showed and sounded, one line per scan:")
+        with narrated(narrate_to or sys.stdout):
+            build_cart(cfg, store, simulate=True, sources=walk, frames_dir=frames).run()
+        print()
         upload = export_file(store, out / "stocktake-upload.txt")
         catalog = store.catalog()
         rep = report.build(

@@ -79,6 +79,10 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
         "{n} command barcodes written to {out}/ ({file} to print)",
         "{n} barcode perintah disimpan di {out}/ (cetak {file})",
     ),
+    "commands.card": (
+        "what the sounds and lights mean: {page} (also on {sheet})",
+        "arti bunyi dan lampu: {page} (juga ada di {sheet})",
+    ),
     # kiosk demo
     "demo.catalog": (
         "catalogue: {n} items from the bundled SLiMS export sample",

@@ -111,7 +111,8 @@ def build(
     """Buzzer, LEDs, buttons and OLED as configured.
 
     ``simulate=True`` uses gpiozero mock pins and a luma ``dummy`` display, logs
-    each pattern (``buzzer …``/``leds …``) and, with ``frames_dir``, saves every
+    one line per scan in words on ``kiosk.feedback.narration`` (each raw pattern
+    as ``buzzer …``/``leds …`` debug lines) and, with ``frames_dir``, saves every
     drawn frame there as an enlarged PNG. Otherwise real devices are built and
     any part that is absent is logged once and left out. Button actions reach
     ``on_button`` as ``"mute"``, ``"sync"`` or ``"shutdown"`` (from gpiozero's

@@ -22,6 +22,7 @@ from luma.core.interface.serial import i2c, spi
 from luma.oled.device import sh1106, ssd1306
 
 from kiosk.feedback.buttons import ButtonPanel, ButtonSettings
+from kiosk.feedback.describe import Narrator
 from kiosk.feedback.display import DisplayWorker
 from kiosk.feedback.panel import PanelFeedback
 from kiosk.feedback.patterns import COLOURS, with_overrides
@@ -154,7 +155,9 @@ def build(
         player=player,
         display=display,
         on_button=on_button,
-        echo=simulate,
+        narrator=Narrator(cfg.display.language, pitched=cfg.buzzer.kind == "passive")
+        if simulate
+        else None,
         closers=[close_devices],
     )
     panel.pin_factory = factory

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from kiosk.feedback import Status
+from kiosk.feedback.describe import Narrator
 from kiosk.feedback.display import DisplayWorker
 from kiosk.feedback.patterns import PROBLEM, Pattern
 from kiosk.feedback.screens import Idle, ProblemScreen, Progress, Starting, Stopped, VerdictScreen
@@ -20,6 +21,8 @@ from kiosk.feedback.signals import SignalPlayer
 from kiosk.models import Item, ProblemKind, Scan, Verdict
 
 log = logging.getLogger("kiosk.feedback")
+#: The simulated cart's one line per scan (what the librarian would see and hear).
+narration = logging.getLogger("kiosk.feedback.narration")
 
 #: Seconds a verdict screen stays before the idle screen returns (a new scan
 #: replaces it at once). Alerts stay longer: the librarian may be re-shelving.
@@ -34,8 +37,9 @@ TRANSIENT = frozenset({ProblemKind.PAUSED, ProblemKind.UNDO, ProblemKind.LOCATIO
 class PanelFeedback:
     """Implements :class:`kiosk.feedback.Feedback` on real or simulated parts.
 
-    :param echo: also log each pattern as ``buzzer …`` / ``leds …`` lines
-        (simulation: the terminal is the buzzer).
+    :param narrator: also log one line per scan and problem in words on
+        :data:`narration` (simulation: the terminal is the cart), and each raw
+        pattern as ``buzzer …`` / ``leds …`` debug lines.
     :param closers: called last by :meth:`close` (release gpiozero devices).
     """
 
@@ -46,7 +50,7 @@ class PanelFeedback:
         player: SignalPlayer | None = None,
         display: DisplayWorker | None = None,
         on_button: Callable[[str], None] | None = None,
-        echo: bool = False,
+        narrator: Narrator | None = None,
         closers: Iterable[Callable[[], None]] = (),
     ) -> None:
         self.patterns = dict(patterns)
@@ -54,7 +58,7 @@ class PanelFeedback:
         self.display = display
         self.pin_factory: Any = None  # set by build(); tests drive mock pins through it
         self._on_button = on_button
-        self._echo = echo
+        self._narrator = narrator
         self._closers = list(closers)
         self._lock = threading.Lock()
         self._status = Status()
@@ -75,6 +79,10 @@ class PanelFeedback:
         with self._lock:
             self._status, self._last = status, scan
         verdict = str(scan.verdict)
+        if self._narrator is not None:
+            pattern = self.patterns.get(verdict)
+            line = self._narrator.scan(scan, item, pattern, muted=self.muted, status=status)
+            narration.info("%s", line)
         self._signal(verdict)
         if self.display is not None:
             hold = HOLD_S.get(verdict, ALERT_HOLD_S)
@@ -112,6 +120,10 @@ class PanelFeedback:
             self._refresh()
         if not new:
             return
+        if self._narrator is not None:
+            pattern = self.patterns.get(PROBLEM)
+            line = self._narrator.problem(kind, message, pattern, muted=self.muted, details=details)
+            narration.info("%s", line)
         self._signal(PROBLEM)
         if self.display is not None:
             display = self.display
@@ -184,10 +196,10 @@ class PanelFeedback:
             return
         with self._lock:
             self._signalled = name
-        if self._echo:
+        if self._narrator is not None:
             sound, light = pattern.describe()
-            log.info("buzzer %s %s%s", name, sound or "-", " (muted)" if self.muted else "")
-            log.info("leds %s %s", name, light or "-")
+            log.debug("buzzer %s %s%s", name, sound or "-", " (muted)" if self.muted else "")
+            log.debug("leds %s %s", name, light or "-")
         player = self.player
         if player is not None:
             self._safe("buzzer", lambda: player.play(pattern))

@@ -318,8 +318,31 @@ def _verdict_hints(s: VerdictScreen, lang: str) -> list[str]:
     return [tr(lang, k) for k in (f"hint.{v}", f"todo.{v}") if has(k)]
 
 
+def verdict_lines(s: VerdictScreen, lang: str = "en") -> list[str]:
+    """A verdict screen's title and hint lines as words, without code and book title.
+
+    For a terminal or log standing in for the panel (the demo's narration), so
+    it says what the panel says.
+    """
+    if s.scan.command is not None:
+        lines = [text for text, _ in _command_texts(s, lang)]
+    else:
+        lines = _verdict_hints(s, lang)
+    return [_title_of(s.scan, lang), *lines]
+
+
 def _command_lines(c: _Canvas, s: VerdictScreen, lang: str) -> None:
     """What a command did and what comes next: the run, its span, the tally."""
+    lines = _command_texts(s, lang)
+    if len(lines) == 1 and not lines[0][1]:  # one sentence: it may take every line
+        words = c.wrap(fold(lines[0][0]), font(11), c.width - 2, len(_ROWS))
+        lines = [(w, False) for w in words]
+    for baseline, (text, data) in zip(_ROWS, lines[: len(_ROWS)], strict=False):
+        c.line(baseline, text, 11, data=data)
+
+
+def _command_texts(s: VerdictScreen, lang: str) -> list[tuple[str, bool]]:
+    """``(text, is data)`` lines of a command screen."""
     scan, st = s.scan, s.status
     command = scan.command
     lines: list[tuple[str, bool]] = []  # (text, is data)
@@ -338,10 +361,8 @@ def _command_lines(c: _Canvas, s: VerdictScreen, lang: str) -> None:
         lines.append((tr(lang, "hint.cmd.nolabel", n=_num(st.nolabel, lang)), False))
         lines.append((tr(lang, "todo.nolabel"), False))
     elif command is not None:
-        words = c.wrap(fold(tr(lang, f"hint.cmd.{command}")), font(11), c.width - 2, len(_ROWS))
-        lines += [(w, False) for w in words]
-    for baseline, (text, data) in zip(_ROWS, lines[: len(_ROWS)], strict=False):
-        c.line(baseline, text, 11, data=data)
+        lines.append((tr(lang, f"hint.cmd.{command}"), False))
+    return lines
 
 
 def _progress(c: _Canvas, s: Progress, lang: str) -> None:
@@ -357,15 +378,22 @@ def _progress(c: _Canvas, s: Progress, lang: str) -> None:
     c.text((c.width / 2, 63), f"{round(frac * 100)} %", font(10), anchor="ms")
 
 
-def _problem(c: _Canvas, s: ProblemScreen, lang: str) -> None:
-    c.band("! " + tr(lang, f"problem.{s.kind}"), 24, _BIG, invert=True)
+def problem_words(s: ProblemScreen, lang: str = "en") -> tuple[str, str]:
+    """A problem screen's title and text as words (unfolded), for narration and drawing."""
     key = f"body.{s.kind}"
     if not s.details and has(f"{key}.bare"):
         key = f"{key}.bare"
     try:
-        text = fold(tr(lang, key, *s.details)) if has(key) else fold(s.message or s.kind)
+        text = tr(lang, key, *s.details) if has(key) else s.message or s.kind
     except IndexError:  # fewer details than the text names: the English account then
-        text = fold(s.message or s.kind)
+        text = s.message or s.kind
+    return "! " + tr(lang, f"problem.{s.kind}"), text
+
+
+def _problem(c: _Canvas, s: ProblemScreen, lang: str) -> None:
+    title, body = problem_words(s, lang)
+    c.band(title, 24, _BIG, invert=True)
+    text = fold(body)
     f = font(11)
     lines = c.wrap(text, f, c.width - 2, len(_ROWS))
     for baseline, line in zip(_ROWS, lines, strict=False):

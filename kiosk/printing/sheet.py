@@ -114,6 +114,8 @@ class Sheet:
     language: str
     codes: list[CommandCode] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    #: HTML printed after the codes (the sounds-and-lights card, :mod:`kiosk.printing.card`).
+    appendix: str = ""
 
     @property
     def locations(self) -> list[CommandCode]:
@@ -208,6 +210,7 @@ def render_html(sheet: Sheet) -> str:
         _cards(sheet.locations, hints=False)
         if sheet.locations
         else f"<p>{e(t['no_locations'])}</p>",
+        sheet.appendix,
         f"<p class='foot'>{e(t['generated'].format(when=when))}</p>",
         "</body></html>\n",
     ]
