@@ -54,7 +54,9 @@ class Page:
 
     def feedback(self, first: Feedback) -> Feedback:
         """``first`` (buzzer, LEDs, screen) with the page listening beside it."""
-        return Tee(first, self.board, on_close=self.stop)
+        tee = Tee(first, self.board, on_close=self.stop)
+        tee.page = self
+        return tee
 
     def stop(self) -> None:
         self.server.site.stopping.set()

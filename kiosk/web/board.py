@@ -77,6 +77,7 @@ class Board:
         self._pull: tuple[int, str, float, list[Item]] | None = None
         self._now: Now | None = None
         self.version = 0
+        self._changed = threading.Condition()
         self.ready = threading.Event()  # set once the stored scans are in (tests wait on it)
         self.idle = threading.Event()  # set whenever every note so far is taken in
         self._thread = threading.Thread(target=self._run, name="web-board", daemon=True)
@@ -133,6 +134,8 @@ class Board:
                 self.version += 1
             for event in events:
                 self.hub.publish(event)
+            with self._changed:
+                self._changed.notify_all()
 
     def _load(self) -> None:
         catalog = self.store.catalog()
@@ -217,6 +220,16 @@ class Board:
             self._status = status
             self._syncing = None
 
+    def wait(self, predicate: Callable[[Board], bool], timeout: float = 10.0) -> bool:
+        """Wait until ``predicate(self)`` holds (tests and the benchmark)."""
+        with self._changed:
+            return self._changed.wait_for(lambda: predicate(self), timeout)
+
+    def has(self, seq: int) -> bool:
+        """Whether the scan ``seq`` is on the board."""
+        with self._lock:
+            return seq in self._scans
+
     # -- read by the pages (any thread) ------------------------------------------------------
     def now(self) -> Now:
         midnight = _midnight(self._clock())
@@ -294,6 +307,7 @@ class Tee:
     """
 
     def __init__(self, first: Feedback, board: Board, on_close: Callable[[], None]) -> None:
+        self.page: Any = None  # the running page (kiosk.web.Page), for tests and the benchmark
         self.first = first
         self.board = board
         self._on_close = on_close
