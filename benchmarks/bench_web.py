@@ -34,7 +34,7 @@ from kiosk.scanner.evdev import PipeDevice
 from kiosk.store import Store
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the tests' page client
-from tests.web_cart import Client, write_credentials  # noqa: E402
+from tests.web_cart import Client, write_credentials
 
 ALLOWED = 1.10
 
