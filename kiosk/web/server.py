@@ -52,7 +52,8 @@ SECURITY_HEADERS = {
     "base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
+    # same-origin: browsers then send a real Origin on our own POSTs (no-referrer makes it "null").
+    "Referrer-Policy": "same-origin",
 }
 ACTIONS = ("sync", "run", "undo", "location")
 
