@@ -32,7 +32,7 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(
         CHROMIUM is None or DRIVER is None,
-        reason="chromium and chromium-driver not installed (apt-get install chromium chromium-driver)",
+        reason="no chromium or chromedriver (apt-get install chromium chromium-driver)",
     ),
 ]
 ARTIFACTS = ROOT / "test-artifacts" / "web"
@@ -90,8 +90,17 @@ def kiosk_run(
         f'[web]\nenabled = true\naddress = "127.0.0.1"\nport = {port}\n'
     )
     proc = subprocess.Popen(
-        [sys.executable, "-m", "kiosk", "--config", str(cfg), "--state-dir", str(state_dir)]
-        + ["run", "--simulate"],
+        [
+            sys.executable,
+            "-m",
+            "kiosk",
+            "--config",
+            str(cfg),
+            "--state-dir",
+            str(state_dir),
+            "run",
+            "--simulate",
+        ],
         stdin=subprocess.PIPE,
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
@@ -124,7 +133,8 @@ def browser(tmp_path: Path) -> Iterator[Any]:
     downloads = tmp_path / "downloads"
     downloads.mkdir()
     opts.add_experimental_option(
-        "prefs", {"download.default_directory": str(downloads), "download.prompt_for_download": False}
+        "prefs",
+        {"download.default_directory": str(downloads), "download.prompt_for_download": False},
     )
     driver = webdriver.Chrome(options=opts, service=Service(DRIVER))
     driver.execute_cdp_cmd(
@@ -173,7 +183,7 @@ def test_web_in_a_real_browser(kiosk_run: RunningKiosk, browser: Any, slims: Fak
     shot(browser, "login")
     browser.find_element(By.NAME, "token").send_keys(TOKEN)
     browser.find_element(By.CSS_SELECTOR, "form.login button").click()
-    wait.until(lambda d: d.current_url.endswith("/") and "Now" in d.title + d.page_source, message=browser.page_source)
+    wait.until(lambda d: d.find_element(By.ID, "live").get_attribute("data-region") == "/f/now")
     wait.until(lambda d: "on" in (d.find_element(By.ID, "live-state").get_attribute("class") or ""))
 
     # Scans arrive live, without a reload.
