@@ -172,7 +172,7 @@ def test_web_in_a_real_browser(kiosk_run: RunningKiosk, browser: Any, slims: Fak
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    wait = WebDriverWait(browser, 20)
+    wait = WebDriverWait(browser, 60)  # a loaded CI machine is slow, not wrong
 
     def region_has(text: str) -> Any:
         return lambda d: text in d.find_element(By.ID, "live").text
