@@ -304,6 +304,8 @@ install_config() {
 # username = "stocktake"
 # password = "..."
 EOF
+            # The cart page's token ([web] in kiosk.toml turns the page on).
+            printf '\n[web]\ntoken = "%s"\n' "$(head -c 12 /dev/urandom | base64 | tr -d '/+=')" >>"$cred"
         )
         say "created ${cred#"$ROOT"} (fill in the SLiMS user and password)"
     fi

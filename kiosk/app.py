@@ -8,18 +8,23 @@ demo and the benchmarks all build their cart here, so they run the same thing.
 
 from __future__ import annotations
 
+import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TextIO
 
 from kiosk import config, feedback
 from kiosk.config import Config
 from kiosk.daemon import Daemon, Notify
+from kiosk.exc import KioskError
+from kiosk.models import Barcode
 from kiosk.scanner import Source
 from kiosk.scanner.stdin import StdinSource
 from kiosk.store import Store
 from kiosk.sync_worker import SyncWorker
+
+log = logging.getLogger(__name__)
 
 
 def simulated(cfg: Config, flag: bool = False) -> bool:
@@ -34,6 +39,32 @@ def build_sources(cfg: Config, *, simulate: bool) -> list[Source]:
     from kiosk.scanner.evdev import EvdevSource  # noqa: PLC0415  (needs Linux evdev)
 
     return [EvdevSource.from_config(cfg.scanner, selectors=config.scanner_selectors(cfg.scanner))]
+
+
+def with_page(
+    cfg: Config, store: Store, fb: feedback.Feedback, submit: Callable[[Barcode], None]
+) -> feedback.Feedback:
+    """``fb`` with the cart's page listening beside it, serving on ``[web]`` address and port.
+
+    A page that cannot start (address in use, a credentials file others can
+    read) is logged and left out: the cart scans on without it.
+    """
+    from kiosk import web  # noqa: PLC0415 (only when the page is on)
+
+    try:
+        page = web.start(
+            cfg.web,
+            store,
+            submit,
+            credentials_file=cfg.slims.credentials_file,
+            command_prefix=cfg.stocktake.command_prefix,
+            excluded_statuses=cfg.stocktake.excluded_statuses,
+            report_language=cfg.report.language,
+        )
+    except (OSError, KioskError) as e:
+        log.error("the cart's page is off: %s", e)
+        return fb
+    return page.feedback(fb)
 
 
 def build_cart(
@@ -58,8 +89,14 @@ def build_cart(
         if daemon is not None:
             daemon.button(name)
 
+    def submit(barcode: Barcode) -> None:  # the page's actions, as if scanned
+        if daemon is not None:
+            daemon.barcode(barcode)
+
     config.check_pins(cfg)  # two parts on one pin: refused before any is driven
     fb = feedback.build(cfg, simulate=simulate, frames_dir=frames_dir, on_button=on_button)
+    if cfg.web.enabled:
+        fb = with_page(cfg, store, fb, submit)
     if sources is None:
         sources = build_sources(cfg, simulate=simulate)
     sync = SyncWorker(cfg, store, fb)

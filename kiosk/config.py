@@ -17,6 +17,7 @@ report each part on its own).
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import re
 import tomllib
@@ -134,6 +135,14 @@ class Report:
 
 
 @dataclass(frozen=True)
+class Web:
+    enabled: bool = False
+    address: str = "0.0.0.0"  # noqa: S104 (the phone reaches the cart over the library's Wi-Fi)
+    port: int = 8080
+    language: str = "en"
+
+
+@dataclass(frozen=True)
 class Config:
     state_dir: str = str(DEFAULT_STATE_DIR)
     hardware: str = "auto"
@@ -146,6 +155,7 @@ class Config:
     display: Display = field(default_factory=Display)
     slims: Slims = field(default_factory=Slims)
     report: Report = field(default_factory=Report)
+    web: Web = field(default_factory=Web)
 
     @property
     def state_path(self) -> Path:
@@ -169,6 +179,7 @@ CHOICES: dict[str, tuple[str, ...]] = {
     "display.interface": ("i2c", "spi"),
     "display.language": ("en", "id"),
     "report.language": ("en", "id"),
+    "web.language": ("en", "id"),
     "slims.sync_mode": ("auto", "item", "upload", "file"),
 }
 
@@ -183,6 +194,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "slims.retries": (0, 20),
     "slims.timeout_s": (0.5, 600.0),
     "slims.upload_chunk": (1, 100_000),
+    "web.port": (1, 65_535),
 }
 
 
@@ -280,6 +292,7 @@ def _check_values(cfg: Config) -> None:
         _as_key(
             f"leds.patterns[{i}]", partial(patterns.apply_override, overridden, sound=False), entry
         )
+    _as_key("web.address", ipaddress.ip_address, cfg.web.address)
     if cfg.display.rotate not in (0, 2):
         raise ConfigError(
             f"config key display.rotate must be 0 or 2 (upside down); got {cfg.display.rotate}. "

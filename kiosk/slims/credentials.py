@@ -137,7 +137,8 @@ def _read_file(path: Path) -> dict[str, Any]:
     except tomllib.TOMLDecodeError as e:
         # The decoder's message quotes no values, only positions.
         raise CredentialsError(f"credentials file {path} is not valid TOML: {e}") from None
-    section = data.get("slims", data)
+    # [web] holds the cart page's token (read by kiosk.web.auth), not SLiMS's login.
+    section = data.get("slims", {k: v for k, v in data.items() if k != "web"})
     if not isinstance(section, dict):
         raise CredentialsError(f"credentials file {path}: [slims] must be a table")
     unknown = sorted(set(section) - {"url", "username", "password"})
