@@ -78,7 +78,7 @@ MIRRORS = [
 ]
 IMAGE_SIZE = "4G"
 #: Bump when the image recipe changes: a cached image of another version is rebuilt.
-IMAGE_VERSION = "4"
+IMAGE_VERSION = "5"
 
 
 class LabError(RuntimeError):
@@ -164,15 +164,18 @@ def _guest_files(root: Path) -> None:
     units = root / "etc/systemd/system"
     (units / "lab-agent.service").write_text(
         "[Unit]\nDescription=kiosk lab: host control agent\nDefaultDependencies=no\n"
+        "StartLimitIntervalSec=0\n"
         "After=systemd-udevd.service\n\n[Service]\nExecStart=/usr/bin/python3 "
         "/usr/local/lib/kiosk-lab/agent.py\nRestart=always\nRestartSec=1\n\n"
         "[Install]\nWantedBy=sysinit.target\n"
     )
+    # The whole boot's journal (-n all), once udev has made the port's link.
     (units / "lab-journal.service").write_text(
         "[Unit]\nDescription=kiosk lab: stream the journal to the host\n"
-        "DefaultDependencies=no\nAfter=systemd-journald.service\n\n[Service]\n"
-        "ExecStart=/bin/journalctl -f -b --no-hostname -o short-monotonic\n"
-        "StandardOutput=file:/dev/virtio-ports/lab.log\nRestart=always\nRestartSec=1\n\n"
+        "DefaultDependencies=no\nAfter=systemd-journald.service\nStartLimitIntervalSec=0\n\n"
+        "[Service]\nExecStart=/bin/sh -c 'until [ -e /dev/virtio-ports/lab.log ]; do sleep 0.1; "
+        "done; exec journalctl -f -b -n all --no-hostname -o short-monotonic "
+        ">/dev/virtio-ports/lab.log'\nRestart=always\nRestartSec=1\n\n"
         "[Install]\nWantedBy=sysinit.target\n"
     )
     (root / "etc/modprobe.d/kiosk-lab.conf").write_text(
