@@ -105,8 +105,8 @@ def hidg(n: int) -> str:
 def add(n: int, usb_id: str, product: str, serial: str) -> None:
     vid, pid = (int(x, 16) for x in usb_id.split(":"))
     g = gadget(n)
-    if g.exists():
-        raise SystemExit(f"hid.py: gadget {n} exists")
+    if g.exists():  # made earlier in this boot: plug it again
+        return
     g.mkdir()
     (g / "idVendor").write_text(f"0x{vid:04x}")
     (g / "idProduct").write_text(f"0x{pid:04x}")
@@ -132,7 +132,9 @@ def add(n: int, usb_id: str, product: str, serial: str) -> None:
 
 
 def plug(n: int) -> None:
-    (gadget(n) / "UDC").write_text(f"dummy_udc.{n}")
+    udc = gadget(n) / "UDC"
+    if udc.read_text().strip() != f"dummy_udc.{n}":
+        udc.write_text(f"dummy_udc.{n}")
 
 
 def unplug(n: int) -> None:
