@@ -281,3 +281,17 @@ def test_decode_property_arbitrary_events_never_crash(
         assert len(text) <= 16
         assert text.isprintable()
         assert not set(text) & {"\n", "\r", "\t", "\x1b"}
+
+
+def test_decode_syn_dropped_drops_the_barcode_with_holes() -> None:
+    """Seen in the VM lab: a reader that fell behind lost keys mid-barcode (the
+    kernel's SYN_DROPPED); the rest must not be stored as if it were a barcode."""
+    problems: list[str] = []
+    d = Decoder(on_problem=problems.append)
+    first = capture.barcode_events("AB-017.", "us")
+    first = [e for e in first if e[1] != ecodes.KEY_ENTER or e[0] != ecodes.EV_KEY]
+    rest = capture.barcode_events("8.XY", "us", t0=0.1)
+    dropped = (ecodes.EV_SYN, ecodes.SYN_DROPPED, 0, 0.05)
+    after = capture.barcode_events("AB-019", "us", t0=0.2)
+    assert decode_events([*first, dropped, *rest, *after], d) == ["AB-019"]
+    assert len(problems) == 1 and "lost" in problems[0], problems

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import NamedTuple, Protocol
 
 from kiosk.scanner import keymaps
-from kiosk.scanner.keymaps import ALTGR, EV_KEY, PLAIN, SHIFT, Layout
+from kiosk.scanner.keymaps import ALTGR, EV_KEY, EV_SYN, PLAIN, SHIFT, Layout
 
 #: AIM symbology identifier: "]", a symbology letter, a modifier character (ISO/IEC 15424).
 AIM_RE = re.compile(r"\][A-Za-z][0-9A-Za-z]")
@@ -30,6 +30,7 @@ AIM_RE = re.compile(r"\][A-Za-z][0-9A-Za-z]")
 _COMBINING = {"^": "\u0302", "`": "\u0300", "´": "\u0301", "¨": "\u0308", "~": "\u0303"}
 
 _TABLE_SIZE = 256  # every key a scanner types has a code below 256
+SYN_DROPPED = 0x03  # EV_SYN code: the kernel dropped events for this reader
 
 # Modifier bits kept in Decoder._mods.
 _LSHIFT, _RSHIFT, _LCTRL, _RCTRL, _LALT, _ALTGR = 1, 2, 4, 8, 16, 32
@@ -137,6 +138,7 @@ class Decoder:
         self._buf: list[str] = []
         self._n = 0
         self._overflow = False
+        self._lost = False
         self._dead_key = ""  # accent of a pressed dead key waiting for the next key
         self._alt_code = ""  # keypad digits typed while left Alt is held
         self._last = 0.0  # time of the last key press while something is pending
@@ -165,7 +167,7 @@ class Decoder:
         return "".join(self._buf) + self._dead_key + self._alt_code
 
     def _busy(self) -> bool:
-        return bool(self._n or self._overflow or self._dead_key or self._alt_code)
+        return bool(self._n or self._overflow or self._lost or self._dead_key or self._alt_code)
 
     def deadline(self) -> float | None:
         """When the partial barcode times out (in the caller's clock), or None if idle."""
@@ -179,6 +181,14 @@ class Decoder:
         the stale partial barcode (as :meth:`expire` would), so replaying a
         capture honours timeouts without a timer.
         """
+        if type_ == EV_SYN and code == SYN_DROPPED:
+            # The kernel's buffer for this reader overflowed and threw key events
+            # away: the barcode being typed has holes, so it is dropped at its
+            # terminator (or timeout) instead of being stored with keys missing.
+            self._lost = True
+            self._last = ts
+            self._mods = 0
+            return None
         if type_ != EV_KEY:
             return None
         if value == 0:
@@ -279,6 +289,7 @@ class Decoder:
         self._buf.clear()
         self._n = 0
         self._overflow = False
+        self._lost = False
         self._dead_key = ""
         self._alt_code = ""
 
@@ -286,9 +297,15 @@ class Decoder:
         """The typed text, checked for length, with the buffer cleared; None if dropped."""
         if self._dead_key:
             self._add(self._dead_key)
-        overflow = self._overflow
+        overflow, lost = self._overflow, self._lost
         raw = "".join(self._buf)
         self._clear()
+        if lost:
+            self.on_problem(
+                f"keys were lost (the reader fell behind the scanner): barcode {raw!r} "
+                "dropped; scan the last items again"
+            )
+            return None
         if overflow:
             self._too_long(raw)
             return None

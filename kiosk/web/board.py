@@ -96,7 +96,7 @@ class Board:
     def progress(self, title: str, done: int, total: int) -> None:
         self._notes.put(("progress", (done, total)))
 
-    def problem(self, kind: ProblemKind, message: str) -> None:
+    def problem(self, kind: ProblemKind, message: str, *details: str) -> None:
         self._notes.put(("problem", (kind, message)))
 
     def resolve(self, kind: ProblemKind) -> None:
@@ -327,9 +327,9 @@ class Tee:
         self.first.progress(title, done, total)
         self.board.progress(title, done, total)
 
-    def problem(self, kind: ProblemKind, message: str) -> None:
-        self.first.problem(kind, message)
-        self.board.problem(kind, message)
+    def problem(self, kind: ProblemKind, message: str, *details: str) -> None:
+        self.first.problem(kind, message, *details)
+        self.board.problem(kind, message, *details)
 
     def resolve(self, kind: ProblemKind) -> None:
         self.first.resolve(kind)
