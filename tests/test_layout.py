@@ -21,7 +21,7 @@ from tests.helpers import ROOT
 PACKAGE = ROOT / "kiosk"
 
 #: Stage packages that must not reach up to the wiring.
-STAGES = ("scanner", "engine", "store", "feedback", "slims", "report", "printing")
+STAGES = ("scanner", "engine", "store", "feedback", "slims", "report", "printing", "web")
 #: What a stage may not import (the modules and everything under them).
 WIRING = ("kiosk.config", "kiosk.cli", "kiosk.app", "kiosk.daemon")
 #: The one slims module allowed to build a client from the configuration.

@@ -31,84 +31,13 @@ ones after all readable ones), so one bad catalogue row never stops a shelf.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from kiosk.engine import callwords as cw
+
 __all__ = ["CallNumber", "ddc_group", "parse", "shelf_key", "sort_key"]
-
-#: Spelling variants of the prefixes whose meaning is shared by most libraries.
-PREFIX_ALIASES: dict[str, str] = {
-    "R": "R",
-    "REF": "R",
-    "REFERENCE": "R",
-    "REFERENSI": "R",
-    "RUJUKAN": "R",
-    "F": "F",
-    "FIC": "F",
-    "FIK": "F",
-    "FIKSI": "F",
-    "FICTION": "F",
-    "A": "A",
-    "ANAK": "A",
-    "SKR": "SKR",
-    "SKRIPSI": "SKR",
-    "TES": "TES",
-    "TESIS": "TES",
-    "DIS": "DIS",
-    "DISERTASI": "DIS",
-}
-
-#: Fiction and children's shelves (normalised prefixes): there a number after
-#: the author mark begins the title (``F DEE 1`` is "1984", ``FIK DEE 5 cm``)
-#: and never is a class number, which would follow the prefix directly.
-TITLE_SHELVES: frozenset[str] = frozenset({"F", "A", "J", "K"})
-
-#: Prefixes recognised even when no class number follows (``F HIR l``).
-#: Before a class number any word is a prefix, so this list only matters for
-#: classless call numbers and for prefixes glued to the class (``R030``).
-KNOWN_PREFIXES: frozenset[str] = frozenset({*PREFIX_ALIASES, "S", "J", "B", "K", "P", "TA"})
-
-_VOLUME_WORDS = (
-    "v|vol|volume|jil|jilid|jld|juz|bk|book|buku|pt|part|bag|bagian|tom|tome|no|nomor|nr"
-)
-_COPY_WORDS = "c|cp|cop|copy|eks|eksp|eksemplar|ex|exp|exs|exemplar"
-_EDITION_WORDS = "ed|edn|edisi|cet|cetakan"
-
-_COPY_SET = frozenset(_COPY_WORDS.split("|"))
-_EDITION_SET = frozenset(_EDITION_WORDS.split("|"))
-
-_A = re.ASCII
-_SPLIT = re.compile(r"[\s/|;]+")
-_CLASS = re.compile(r"([0-9][0-9Xx]{0,2})(?:[.,]([0-9]*))?", _A)
-_CLASS_GLUED = re.compile(r"([0-9]{3}(?:[.,][0-9]+)?)([A-Za-z].*)", _A)
-_PREFIX_GLUED = re.compile(r"([A-Za-z]{1,5})\.?([0-9]{3}(?:[.,][0-9]+)?)", _A)
-_DIGITS3 = re.compile(r"[0-9]{1,3}", _A)
-_YEAR = re.compile(r"[(\[]?((?:1[5-9]|20)[0-9]{2})[)\].]?", _A)
-_NUMBER = re.compile(r"([0-9]{1,9})([A-Za-z]?)\.?", _A)
-_ROMAN = re.compile(r"([IVXLCDM]{1,8})\.?", _A | re.IGNORECASE)
-_WORD_NUM = re.compile(
-    rf"({_VOLUME_WORDS}|{_COPY_WORDS}|{_EDITION_WORDS})(\.?)(?:ke-?)?([0-9]{{1,9}})?([A-Za-z]?)\.?",
-    _A | re.IGNORECASE,
-)
-#: Roman volume numbers up to 39 (``Vol II``, ``F PRA b IV``): only I, V and X,
-#: so that a mark like ``CD`` or ``MIL`` is never taken for a volume.
-_ROMAN_VOLUME = re.compile(r"(?=[IVX])X{0,3}(?:IX|IV|V?I{0,3})", _A)
-_TITLE_NUMBER = re.compile(r"([0-9]{1,9})([A-Za-z][0-9A-Za-z]*)?", _A)  # "1984", "1Q84"
-_MARK_TITLE_GLUED = re.compile(r"([A-Z]{2,4})([a-z])", _A)
-_MARK = re.compile(r"\.?([A-Za-z][A-Za-z'\-]*)([0-9]*)([a-z]*)\.?", _A)
-_PUNCT_ONLY = re.compile(r"[^0-9A-Za-z]*", _A)
-_NOT_ALNUM = re.compile(r"[^0-9A-Za-z]", _A)
-_COMMON = re.compile(
-    r"(?:([A-Za-z]{1,5}) +)?([0-9]{3})(?:\.([0-9]+))? +([A-Z]{1,4}|[A-Z][a-z]{1,3})"
-    r"(?: +([a-z]))?(?: +c\.([0-9]{1,3}))?",
-    _A,
-)
-_ROMAN_VALUES = {"I": 1, "V": 5, "X": 10, "L": 50, "C": 100, "D": 500, "M": 1000}
-
-#: Sorts a number-less volume or copy after numbered ones of the same book.
-_NO_NUMBER = 10**10
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,36 +80,8 @@ class CallNumber:
         return "other"
 
 
-def _roman(text: str) -> int | None:
-    total, prev = 0, 0
-    for ch in reversed(text.upper()):
-        v = _ROMAN_VALUES[ch]
-        total = total - v if v < prev else total + v
-        prev = max(prev, v)
-    return total or None
-
-
-def _number_key(text: str) -> tuple[int, str]:
-    """Numbers as numbers (``2 < 10``), roman volumes too, anything else after them."""
-    m = _NUMBER.fullmatch(text)
-    if m:
-        return int(m.group(1)), m.group(2).lower()
-    r = _ROMAN.fullmatch(text)
-    if r:
-        v = _roman(r.group(1))
-        if v is not None:
-            return v, ""
-    return _NO_NUMBER, text.lower()
-
-
-def _mark_key(mark: str) -> tuple[str, str, str]:
-    m = _MARK.fullmatch(mark)
-    assert m is not None  # marks are only stored after matching _MARK
-    return _NOT_ALNUM.sub("", m.group(1)).upper(), m.group(2), m.group(3).lower()
-
-
 def _class_parts(token: str) -> tuple[str, str] | None:
-    m = _CLASS.fullmatch(token)
+    m = cw.CLASS.fullmatch(token)
     if not m:
         return None
     whole, dec = m.group(1).upper(), m.group(2) or ""
@@ -192,7 +93,7 @@ def _class_parts(token: str) -> tuple[str, str] | None:
 
 
 def _is_prefix_word(token: str) -> bool:
-    return token.strip("()[].").upper() in KNOWN_PREFIXES
+    return token.strip("()[].").upper() in cw.KNOWN_PREFIXES
 
 
 def _starts_class(words: list[str], parts: tuple[str, str]) -> bool:
@@ -203,7 +104,7 @@ def _starts_class(words: list[str], parts: tuple[str, str]) -> bool:
     (``F DEE 1``); after other words, a short number without decimals is a
     volume (``R ENS 2``), while ``REF IND 030`` keeps its class.
     """
-    if len(words) >= 2 and _norm_prefix(words[:1]) in TITLE_SHELVES:
+    if len(words) >= 2 and _norm_prefix(words[:1]) in cw.TITLE_SHELVES:
         return False
     if all(_is_prefix_word(w) for w in words):
         return True
@@ -215,7 +116,7 @@ def _norm_prefix(words: list[str]) -> str:
     cleaned = [w.strip("()[].,:-").upper() for w in words]
     cleaned = [w for w in cleaned if w]
     if len(cleaned) == 1:
-        return PREFIX_ALIASES.get(cleaned[0], cleaned[0])
+        return cw.PREFIX_ALIASES.get(cleaned[0], cleaned[0])
     return " ".join(cleaned)
 
 
@@ -227,11 +128,11 @@ def parse(text: str) -> CallNumber:
 
 def _parse_common(text: str) -> CallNumber | None:
     """Shortcut for the everyday shape (``R 297.3 SUB m c.2``); same result as the long way."""
-    m = _COMMON.fullmatch(text.strip()) if text.isascii() else None
+    m = cw.COMMON.fullmatch(text.strip()) if text.isascii() else None
     if m is None:
         return None
     pre, whole, dec, mark, title, copy = m.groups()
-    if _WORD_NUM.fullmatch(mark):
+    if cw.WORD_NUM.fullmatch(mark):
         return None  # "VOL i" would read as volume 1; leave it to the long way
     return _make(
         text,
@@ -251,8 +152,8 @@ def _parse_any(text: str) -> CallNumber:
     else:  # fold width variants and accents ("Ｒ", "Müller") to plain ASCII letters
         norm = unicodedata.normalize("NFKD", unicodedata.normalize("NFKC", text))
         norm = "".join(c for c in norm if not unicodedata.combining(c)).strip()
-    tokens = [t.strip(",:") for t in _SPLIT.split(norm)]
-    tokens = [t for t in tokens if t and not _PUNCT_ONLY.fullmatch(t)]
+    tokens = [t.strip(",:") for t in cw.SPLIT.split(norm)]
+    tokens = [t for t in tokens if t and not cw.PUNCT_ONLY.fullmatch(t)]
     problems: list[str] = []
     if not norm:
         problems.append("empty call number")
@@ -269,17 +170,17 @@ def _parse_any(text: str) -> CallNumber:
             break
         parts = _class_parts(tok)
         if parts is None:
-            w = _WORD_NUM.fullmatch(tok)
+            w = cw.WORD_NUM.fullmatch(tok)
             if w and (w.group(2) or w.group(3)):  # "Jil. 3" is no prefix
                 break
         if parts is None and j == 0:
-            g = _PREFIX_GLUED.fullmatch(tok)
+            g = cw.PREFIX_GLUED.fullmatch(tok)
             if g and _is_prefix_word(g.group(1)):
                 tokens[j : j + 1] = [g.group(1), g.group(2)]
                 prefix_words.append(g.group(1))
                 continue
         if parts is None:
-            g = _CLASS_GLUED.fullmatch(tok)
+            g = cw.CLASS_GLUED.fullmatch(tok)
             if g:
                 tokens[j : j + 1] = [g.group(1), g.group(2)]
                 parts = _class_parts(g.group(1))
@@ -304,7 +205,7 @@ def _parse_any(text: str) -> CallNumber:
             problems.append(f"class number {whole!r} has fewer than three digits")
             whole = whole.rjust(3, "0")
         # "899.221 3": decimals grouped in threes continue in the next token.
-        while dec and i < len(tokens) and _DIGITS3.fullmatch(tokens[i]):
+        while dec and i < len(tokens) and cw.DIGITS3.fullmatch(tokens[i]):
             dec += tokens[i]
             i += 1
     prefix = _norm_prefix(prefix_words)
@@ -320,24 +221,24 @@ def _parse_any(text: str) -> CallNumber:
     title_words: list[str] = []
     # "F DEE 1", "FIK DEE 5 cm": on a fiction or children's shelf a number right
     # after the author mark starts the title; the words after it belong to it.
-    titled_shelf = prefix in TITLE_SHELVES and not class_number
+    titled_shelf = prefix in cw.TITLE_SHELVES and not class_number
     rest = tokens[i:]
     k = 0
     while k < len(rest):
         tok = rest[k]
         nxt = rest[k + 1] if k + 1 < len(rest) else ""
         k += 1
-        t = _TITLE_NUMBER.fullmatch(tok) if titled_shelf and marks else None
+        t = cw.TITLE_NUMBER.fullmatch(tok) if titled_shelf and marks else None
         if t and not title and title_number is None and not volume:
             title_number = int(t.group(1))
             title_words.extend([t.group(2).lower()] if t.group(2) else [])
             continue
-        y = _YEAR.fullmatch(tok)
+        y = cw.YEAR.fullmatch(tok)
         if y and year is None:
             year = int(y.group(1))
             continue
         bare = tok.strip("()[]")  # "(c.2)"
-        w = _WORD_NUM.fullmatch(bare)
+        w = cw.WORD_NUM.fullmatch(bare)
         if w and len(w.group(1)) == 1 and bare[0].isupper() and w.group(3) and not w.group(2):
             w = None  # "C12" is a Cutter number; a copy is written "c2" or "C.2"
         elif w and not marks and not w.group(2) and not w.group(3):
@@ -350,19 +251,23 @@ def _parse_any(text: str) -> CallNumber:
             if num:
                 spelled = num + tail.lower()
             elif not tail and nxt and not (ambiguous and not title):
-                roman = _ROMAN.fullmatch(nxt) and nxt.isupper()  # "Vol II", not a title "i"
-                if _NUMBER.fullmatch(nxt) or (roman and not ambiguous):
+                roman = cw.ROMAN.fullmatch(nxt) and nxt.isupper()  # "Vol II", not a title "i"
+                if cw.NUMBER.fullmatch(nxt) or (roman and not ambiguous):
                     spelled = nxt
                     k += 1
             if spelled:
                 kind = (
-                    "copy" if word in _COPY_SET else "edition" if word in _EDITION_SET else "volume"
+                    "copy"
+                    if word in cw.COPY_SET
+                    else "edition"
+                    if word in cw.EDITION_SET
+                    else "volume"
                 )
-                n = _number_key(spelled)[0]
-                if kind == "copy" and copy is None and n != _NO_NUMBER:
+                n = cw.number_key(spelled)[0]
+                if kind == "copy" and copy is None and n != cw.NO_NUMBER:
                     copy = n
                     continue
-                if kind == "edition" and edition is None and n != _NO_NUMBER:
+                if kind == "edition" and edition is None and n != cw.NO_NUMBER:
                     edition = n
                     continue
                 if kind == "volume" and not volume:
@@ -374,22 +279,22 @@ def _parse_any(text: str) -> CallNumber:
         if title_number is not None:  # "99 Cahaya di Langit Eropa": the rest of the title
             title_words.append(tok.lower())
             continue
-        if marks and not volume and _ROMAN_VOLUME.fullmatch(tok) and (title or len(tok) > 1):
+        if marks and not volume and cw.ROMAN_VOLUME.fullmatch(tok) and (title or len(tok) > 1):
             volume = tok  # "F PRA b IV", "R 030 ENS II": a roman volume, not a second mark
             continue
-        g = _MARK_TITLE_GLUED.fullmatch(tok)
+        g = cw.MARK_TITLE_GLUED.fullmatch(tok)
         if g and not marks:
             marks.append(g.group(1))
             title = g.group(2)
             continue
-        if _MARK.fullmatch(tok):
+        if cw.MARK.fullmatch(tok):
             letters = tok.strip(".")
             if marks and not title and len(letters) == 1 and letters.isalpha():
                 title = letters.lower()
             else:
                 marks.append(tok.lstrip("."))
             continue
-        if _NUMBER.fullmatch(tok) and not volume and len(tok) <= 3 and (marks or class_number):
+        if cw.NUMBER.fullmatch(tok) and not volume and len(tok) <= 3 and (marks or class_number):
             volume = tok  # "370.1 NAS s 2": a bare number after the marks is a volume
             continue
         extra.append(tok)
@@ -443,7 +348,7 @@ def _make(
     elif class_number and not marks:
         problems.append("no author mark")
 
-    marks_key = tuple(_mark_key(m) for m in marks)
+    marks_key = tuple(cw.mark_key(m) for m in marks)
     # X after 9: ':' follows '9' in ASCII, so "2X4" sorts after "299".
     class_key = (0, whole.replace("X", ":"), dec) if class_number else (1, "", "")
     shelf = (
@@ -454,7 +359,7 @@ def _make(
         title.lower(),
         -1 if title_number is None else title_number,
         tuple(title_words or ()),
-        _number_key(volume) if volume else (0, ""),
+        cw.number_key(volume) if volume else (0, ""),
     )
     key = (
         *shelf,
