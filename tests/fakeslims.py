@@ -55,6 +55,7 @@ SESSION_SCRIPT = (
     "top.location.href = '/index.php?p=login';\n"
     "</script>\n"
 )
+_SESSION_EN = "You are not authorized to view this section"
 NO_STOCKTAKE = '<div class="errorBox">NO stock taking proccess initialized yet!</div>'
 WRONG_PASSWORD = "Wrong Username or Password. ACCESS DENIED"
 
@@ -494,7 +495,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "SenayanAdmin=deleted; expires=Thu, 01 Jan 1970 00:00:01 GMT; Max-Age=0; path=/admin; HttpOnly",
                 "admin_logged_in=deleted; expires=Thu, 01 Jan 1970 00:00:01 GMT; Max-Age=0; path=/; HttpOnly; SameSite=Lax",
             ]
-            return 200, SESSION_SCRIPT, {}
+            return 200, SESSION_SCRIPT.replace(_SESSION_EN, _box_text(self.fake, "not_authorized")), {}
         return None
 
     def _gate(
@@ -505,10 +506,10 @@ class _Handler(BaseHTTPRequestHandler):
         if lost:
             return lost
         if not self._can(module):
-            return 200, NO_RIGHTS, {}
+            return 200, _box(self.fake, "no_rights"), {}
         with self.fake.lock:
             if stocktake and not self.fake.active:
-                return 200, NO_STOCKTAKE, {}
+                return 200, _box(self.fake, "no_stocktake"), {}
         return None
 
     # -- pages ----------------------------------------------------------------------
@@ -591,7 +592,7 @@ class _Handler(BaseHTTPRequestHandler):
     def action(self, method: str, params: dict[str, str], form: dict[str, Any]):
         fake = self.fake
         if not self._can("stock_take"):
-            return 200, NO_RIGHTS, {}
+            return 200, _box(self.fake, "no_rights"), {}
         if "itemCode" not in form:
             return 200, "", {}
         code = fake.canonical(form["itemCode"].strip(PHP_TRIM))
@@ -755,14 +756,14 @@ class _Handler(BaseHTTPRequestHandler):
         if fake.users[sess["user"]].uid != 1:
             return (
                 200,
-                '<div class="errorBox">You must be an admin to run initialization process!</div>',
+                _box(fake, "must_admin"),
                 {},
             )
         with fake.lock:
             if fake.active:
                 return (
                     200,
-                    '<div class="errorBox">There is already stock taking proccess running!</div>',
+                    _box(fake, "running"),
                     {},
                 )
         if "saveData" not in form:
@@ -820,7 +821,7 @@ class _Handler(BaseHTTPRequestHandler):
     def export(self, method: str, params: dict[str, str], form: dict[str, Any]):
         fake = self.fake
         if not self._can("bibliography"):
-            return 200, NOT_AUTHORIZED_BOX, {}
+            return 200, _box(fake, "not_authorized"), {}
         if "doExport" not in form:
             return 200, '<div class="menuBox">Item Export Tool</div>', {}
         with fake.lock:
@@ -863,6 +864,11 @@ _TEXTS = {
         "missing": "Item Code {} doesnt exists in stock take data.\\nInvalid Item Code OR Maybe out of Stock Take range",
         "wrong_password": WRONG_PASSWORD,
         "welcome": "Welcome to Library Automation, ",
+        "no_rights": "You don\'t have enough privileges to access this area!",
+        "not_authorized": _SESSION_EN,
+        "no_stocktake": "NO stock taking proccess initialized yet!",
+        "must_admin": "You must be an admin to run initialization process!",
+        "running": "There is already stock taking proccess running!",
     },
     "id": {
         "loan": "Eksemplar {} MASIH DIPINJAM",
@@ -871,8 +877,22 @@ _TEXTS = {
         "missing": "Stock take tidak menemukan data Kode Eksemplar {}.\\nMungkin salah Kode Eksemplar atau di luar ketentuan Stock Take",
         "wrong_password": "Nama Pengguna atau Kata Sandi Salah. AKSES DITOLAK",
         "welcome": "Selamat Datang di Otomatisasi Perpustakaan, ",
+        "no_rights": "Anda tidak punya hak akses ke bagian ini!",
+        "not_authorized": "Anda tidak memiliki wewenang untuk masuk ke bagian ini",
+        "no_stocktake": "BELUM ADA inisialisasi inventarisasi koleksi!",
+        "must_admin": "Proses ini memerlukan akun Super Admin!",
+        "running": "Ada proses inventarisasi yang sedang berjalan!",
     },
 }
+
+
+def _box_text(fake: FakeSlims, key: str) -> str:
+    return _TEXTS[fake.language if fake.language in _TEXTS else "en"][key]
+
+
+def _box(fake: FakeSlims, key: str) -> str:
+    """One of SLiMS's ``errorBox`` answers, in the fake's language."""
+    return f'<div class="errorBox">{_box_text(fake, key)}</div>'
 
 
 def _js(code: str) -> str:

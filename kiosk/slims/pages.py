@@ -40,6 +40,7 @@ __all__ = [
     "choose_option",
     "classify_action",
     "first_column",
+    "init_allowed",
     "init_error",
     "is_error_box",
     "loan_codes",
@@ -103,7 +104,9 @@ _ST_ERROR = re.compile(r"#stError'\)\.html\('(?P<msg>.*?)'\)", re.S)
 _RELOAD = re.compile(r"simbioAJAX\([^)]*stock_take/current\.php")
 _ERROR_BOX = re.compile(r'^\s*<div class="errorBox">(?P<msg>.*?)</div>\s*$', re.S)
 _NO_STOCKTAKE = re.compile(r"NO stock taking|BELUM ADA inisialisasi|TIDAK ADA inventarisasi", re.I)
-_NO_RIGHTS = re.compile(r"privilege|hak akses|not authorized|wewenang|must be an admin|harus", re.I)
+_NO_RIGHTS = re.compile(
+    r"privilege|hak akses|not authorized|wewenang|must be an admin|Super Admin|harus", re.I
+)
 _UPLOAD_MSG = re.compile(r"#stUploadMsg'\)\.html\('(?P<msg>.*?)'\)(?P<rest>[^\n]*)", re.S)
 _CSRF = re.compile(r'name="(_csrf_token_[0-9A-Za-z]+)"\s+value="([^"]*)"')
 _LOGIN_FORM = re.compile(r'<form[^>]*action="[^"]*p=login"[^>]*>(?P<body>.*?)</form>', re.S | re.I)
@@ -359,6 +362,22 @@ def init_error(text: str, user: str) -> SessionLost | SlimsError:
             "only SLiMS's first administrator account can"
         )
     return SlimsError(f"SLiMS did not start the stock take: {text[:200]!r}")
+
+
+_RUNNING = re.compile(r"already stock taking|Ada proses inventarisasi", re.I)
+
+
+def init_allowed(body: str) -> bool:
+    """Whether ``init.php`` (opened, not posted) would let this user start a stock take.
+
+    SLiMS checks the Stock Take rights, then that the user is its first admin,
+    and only then whether one is already running: so "already running" and the
+    form itself both mean "allowed".
+    """
+    if looks_like_login(body):
+        raise SessionLost(strip_tags(body), login=True)
+    m = _ERROR_BOX.match(body)
+    return m is None or _RUNNING.search(m.group("msg")) is not None
 
 
 def loan_codes(text: str) -> set[str] | None:
