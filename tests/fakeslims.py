@@ -495,7 +495,11 @@ class _Handler(BaseHTTPRequestHandler):
                 "SenayanAdmin=deleted; expires=Thu, 01 Jan 1970 00:00:01 GMT; Max-Age=0; path=/admin; HttpOnly",
                 "admin_logged_in=deleted; expires=Thu, 01 Jan 1970 00:00:01 GMT; Max-Age=0; path=/; HttpOnly; SameSite=Lax",
             ]
-            return 200, SESSION_SCRIPT.replace(_SESSION_EN, _box_text(self.fake, "not_authorized")), {}
+            return (
+                200,
+                SESSION_SCRIPT.replace(_SESSION_EN, _box_text(self.fake, "not_authorized")),
+                {},
+            )
         return None
 
     def _gate(
@@ -548,7 +552,11 @@ class _Handler(BaseHTTPRequestHandler):
         script = fake.flavour.login == "script"
         if token is None or form.get(token.split("=")[0]) != token.split("=")[1]:
             if script:  # not translated in these releases
-                return 200, _js("alert(\"Invalid login form!\");location.href = 'index.php?p=login';"), {}
+                return (
+                    200,
+                    _js("alert(\"Invalid login form!\");location.href = 'index.php?p=login';"),
+                    {},
+                )
             return 302, "", {"Location": f"://{self.headers.get('Host')}/index.php?p=login"}
         user = fake.users.get(form.get("userName", ""))
         if user is None or user.password != form.get("passWord"):
@@ -864,7 +872,7 @@ _TEXTS = {
         "missing": "Item Code {} doesnt exists in stock take data.\\nInvalid Item Code OR Maybe out of Stock Take range",
         "wrong_password": WRONG_PASSWORD,
         "welcome": "Welcome to Library Automation, ",
-        "no_rights": "You don\'t have enough privileges to access this area!",
+        "no_rights": "You don't have enough privileges to access this area!",
         "not_authorized": _SESSION_EN,
         "no_stocktake": "NO stock taking proccess initialized yet!",
         "must_admin": "You must be an admin to run initialization process!",

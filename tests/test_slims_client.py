@@ -427,7 +427,7 @@ def test_release_wrong_password(release: FakeSlims) -> None:
 
 
 def test_release_welcome_alert_and_relogin(release: FakeSlims) -> None:
-    """A welcome alert before the jump to the admin page is a successful login, again after expiry."""
+    """A welcome alert before the jump to the admin page is a login, also after an expiry."""
     release.login_message = True
     c = client(release)
     assert c.action("B00008") is SyncOutcome.ACCEPTED
@@ -451,3 +451,15 @@ def test_release_init_refused_to_staff(release: FakeSlims) -> None:
     release.finish_stocktake()
     with pytest.raises(SlimsForbidden, match="administrator"):
         client(release, "petugas", "petugas123").init_stocktake("Opname")
+
+
+def test_upload_takes_only_codes_every_release_reads_back() -> None:
+    """Codes 9.7's upload would drop or cut (odd characters, over 79 bytes) never go in a file."""
+    with FakeSlims([FakeItem("A" * 79), FakeItem("B/001")], version="9.7.0") as f:
+        f.start_stocktake()
+        c = SlimsClient(f.url, "admin", Secret("secret"), sleep=lambda s: None)
+        assert c.upload(["A" * 79]) == 1
+        for bad in ("B/001", "C" * 80):
+            with pytest.raises(ValueError, match="not allowed"):
+                c.upload([bad])
+        assert c.action("B/001") is SyncOutcome.ACCEPTED  # item mode takes what files cannot

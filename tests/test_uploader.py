@@ -254,7 +254,9 @@ def test_killed_process_rerun_is_exactly_once(fake: FakeSlims, tmp_path: Path) -
     assert len(fake.found()) == 10
 
 
-@pytest.mark.parametrize("fake", RELEASES[:1] + RELEASES[3:4], indirect=True, ids=["9.4-id", "9.7-id"])
+@pytest.mark.parametrize(
+    "fake", RELEASES[:1] + RELEASES[3:4], indirect=True, ids=["9.4-id", "9.7-id"]
+)
 def test_stocktake_finished_mid_sync(fake: FakeSlims, tmp_path: Path) -> None:
     """If the stock take is finished during a sync, answers after it are not counted."""
     calls = []

@@ -33,9 +33,9 @@ __all__ = [
     "UPLOAD",
     "UPLOAD_CODE",
     "XLS_OUTPUT",
-    "SessionLost",
     "LoginAnswer",
     "LoginReading",
+    "SessionLost",
     "UnknownMessage",
     "choose_option",
     "classify_action",
@@ -184,9 +184,9 @@ class LoginAnswer(StrEnum):
     """What SLiMS made of a login form post."""
 
     ADMIN = "admin"  # logged in: the browser is sent to the admin page
-    WRONG_PASSWORD = "wrong_password"
+    WRONG_PASSWORD = "wrong_password"  # noqa: S105
     TWO_FACTOR = "two_factor"
-    OLD_PASSWORD = "old_password"  # an md5 password SLiMS wants changed first
+    OLD_PASSWORD = "old_password"  # noqa: S105  (an md5 password SLiMS wants changed first)
     FORM_REFUSED = "form_refused"  # the form's CSRF token did not match its session
     BACK_TO_FORM = "back_to_form"  # sent back to the form without a reason
     OTHER = "other"
@@ -234,9 +234,7 @@ def read_login(status: int, location: str, body: str) -> LoginReading:
         if "p=login" in location or not location:
             return LoginReading(LoginAnswer.BACK_TO_FORM, "redirect", strip_tags(body))
         return LoginReading(LoginAnswer.OTHER, "redirect", location)
-    alerts = [
-        html.unescape(re.sub(r"\\(.)", r"\1", m.group("msg"))) for m in _ALERT.finditer(body)
-    ]
+    alerts = [html.unescape(re.sub(r"\\(.)", r"\1", m.group("msg"))) for m in _ALERT.finditer(body)]
     message = " ".join(alerts)
     if status != 200:
         return LoginReading(LoginAnswer.OTHER, "script", message or strip_tags(body))
