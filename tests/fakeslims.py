@@ -1,5 +1,5 @@
 # ruff: noqa: E501  (answer texts stay on one line, as captured from SLiMS)
-"""A fake SLiMS 9.6 on loopback that answers as the real one was observed to.
+"""A fake SLiMS (9.4 to develop) on loopback that answers as the real ones were observed to.
 
 It serves the pages the kiosk uses (login form with its CSRF field, the
 stock-take action, upload and list, init, the item export) with SLiMS's exact
@@ -12,9 +12,15 @@ early with a clean close (mid-row, or on a row boundary), which a client
 cannot tell from the end; ``api_totals`` and ``api_enabled`` change what the
 public item counts say.
 
+``version`` picks a release from :data:`FLAVOURS` (default 9.6.1), the
+table of what differs between releases (read in SLiMS's source and seen on
+installs): how a login is answered, which item statuses the installer leaves
+in a stock take, how the upload page reads its file, what the about page
+says. ``language`` ("en" or "id") picks the words.
+
 Usage::
 
-    with FakeSlims(items=[...]) as slims:
+    with FakeSlims(items=[...], version="9.4.2", language="id") as slims:
         slims.start_stocktake()
         client = SlimsClient(slims.url, "admin", Secret("pw"))
         slims.inject("stock_take_action", "reset_after", times=1)
@@ -30,7 +36,7 @@ import ssl
 import threading
 import time
 import urllib.parse
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from email.parser import BytesParser
 from email.policy import HTTP
@@ -49,8 +55,42 @@ SESSION_SCRIPT = (
     "top.location.href = '/index.php?p=login';\n"
     "</script>\n"
 )
+_SESSION_EN = "You are not authorized to view this section"
 NO_STOCKTAKE = '<div class="errorBox">NO stock taking proccess initialized yet!</div>'
 WRONG_PASSWORD = "Wrong Username or Password. ACCESS DENIED"
+
+
+@dataclass(frozen=True)
+class Flavour:
+    """What one SLiMS release does its own way (one row of :data:`FLAVOURS`)."""
+
+    version: str
+    tag: str  # the release tag its about page (?p=slimsinfo) shows
+    product: str  # SENAYAN_VERSION, in the OPAC's generator meta tag
+    login: str  # "script": HTTP 200 + script (up to 9.5.1); "redirect": HTTP 302 (9.5.2 on)
+    back_on_refusal: bool  # the wrong-password script also calls history.back() (9.5.0, 9.5.1)
+    skip_statuses: frozenset[str]  # statuses the installer flags "skip stock take"
+    upload_line: int  # st_upload.php's fgets() length: a line is read up to this minus 1 bytes
+    upload_filter: bool  # st_upload.php strips tags and drops lines outside UPLOAD_PATTERN
+
+
+_OLD_SKIPS = frozenset({"Missing"})  # up to 9.5.x "Repair" and "No Loan" stay in the stock take
+_NEW_SKIPS = frozenset({"Missing", "Repair", "No Loan"})  # 9.6.0 on
+_BULIAN, _ROGER = "SLiMS 9 (Bulian)", "SLiMS 9 (Bulian D Roger)"
+
+#: Releases libraries run, oldest first; "develop" is the branch as of 2025-08.
+FLAVOURS: dict[str, Flavour] = {
+    f.version: f
+    for f in (
+        Flavour("9.4.2", "v9.4.2", _BULIAN, "script", False, _OLD_SKIPS, 512, False),
+        Flavour("9.5.1", "v9.5.1", _BULIAN, "script", True, _OLD_SKIPS, 512, False),
+        Flavour("9.5.2", "v9.5.2", _BULIAN, "redirect", False, _OLD_SKIPS, 512, False),
+        Flavour("9.6.1", "v9.6.1", _BULIAN, "redirect", False, _NEW_SKIPS, 512, False),
+        Flavour("9.7.0", "v9.7.0", _ROGER, "redirect", False, _NEW_SKIPS, 80, True),
+        Flavour("develop", "v9.7.0", _ROGER, "redirect", False, _NEW_SKIPS, 80, True),
+    )
+}
+UPLOAD_PATTERN = re.compile(r"^[a-zA-Z0-9_\-\.]+$")  # 9.7.0's filter in st_upload.php
 
 
 @dataclass
@@ -98,8 +138,14 @@ class FakeSlims:
         keep_alive: bool = True,
         max_upload_kb: int = 5000,
         language: str = "en",
+        version: str = "9.6.1",
+        login_message: bool = False,
         tls: tuple[str, str] | None = None,
     ) -> None:
+        self.flavour = FLAVOURS[version]
+        #: Statuses whose items a new stock take leaves out (SLiMS's per-status flag).
+        self.skip_statuses: set[str] = set(self.flavour.skip_statuses)
+        self.login_message = login_message  # SLiMS's $sysconf['login_message']: welcome alert
         self.items: dict[str, FakeItem] = {it.code: it for it in items}
         self.users = users if users is not None else {"admin": User("secret")}
         self.keep_alive = keep_alive
@@ -165,8 +211,12 @@ class FakeSlims:
             self.stocktake = {
                 it.code: ("l" if it.on_loan else "m")
                 for it in self.items.values()
-                if not it.skip_stock_take
+                if not self.skipped(it)
             }
+
+    def skipped(self, item: FakeItem) -> bool:
+        """Whether a new stock take leaves the item out (its status's skip flag)."""
+        return item.skip_stock_take or item.status_name in self.skip_statuses
 
     def finish_stocktake(self) -> None:
         with self.lock:
@@ -214,6 +264,16 @@ class FakeSlims:
                         self.faults.remove(f)
                     return f
         return None
+
+
+def php_fgets(data: bytes, length: int) -> Iterator[bytes]:
+    """The pieces PHP's ``fgets($f, length)`` returns: a line, or its next length-1 bytes."""
+    i = 0
+    while i < len(data):
+        nl = data.find(b"\n", i, i + length - 1)
+        end = nl + 1 if nl >= 0 else min(len(data), i + length - 1)
+        yield data[i:end]
+        i = end
 
 
 def php_export_value(value: str) -> str:
@@ -435,7 +495,11 @@ class _Handler(BaseHTTPRequestHandler):
                 "SenayanAdmin=deleted; expires=Thu, 01 Jan 1970 00:00:01 GMT; Max-Age=0; path=/admin; HttpOnly",
                 "admin_logged_in=deleted; expires=Thu, 01 Jan 1970 00:00:01 GMT; Max-Age=0; path=/; HttpOnly; SameSite=Lax",
             ]
-            return 200, SESSION_SCRIPT, {}
+            return (
+                200,
+                SESSION_SCRIPT.replace(_SESSION_EN, _box_text(self.fake, "not_authorized")),
+                {},
+            )
         return None
 
     def _gate(
@@ -446,10 +510,10 @@ class _Handler(BaseHTTPRequestHandler):
         if lost:
             return lost
         if not self._can(module):
-            return 200, NO_RIGHTS, {}
+            return 200, _box(self.fake, "no_rights"), {}
         with self.fake.lock:
             if stocktake and not self.fake.active:
-                return 200, NO_STOCKTAKE, {}
+                return 200, _box(self.fake, "no_stocktake"), {}
         return None
 
     # -- pages ----------------------------------------------------------------------
@@ -462,8 +526,10 @@ class _Handler(BaseHTTPRequestHandler):
                 n = {"all": len(fake.items), "lent": lent}.get(api.group(1), len(fake.items) - lent)
                 n = fake.api_totals.get(api.group(1), n)
             return 200, f'{{"data":"{n}"}}', {"Content-type": "application/json"}
+        if params.get("p") == "slimsinfo":
+            return 200, self.about(), {}
         if params.get("p") != "login":
-            return 200, "<html><body>OPAC</body></html>", {}
+            return 200, _opac("OPAC", fake.flavour.product), {}
         cookies = self._cookies()
         if method == "GET":
             if "admin_logged_in" in cookies:
@@ -483,14 +549,25 @@ class _Handler(BaseHTTPRequestHandler):
         mid = cookies.get("SenayanMember", "")
         with fake.lock:
             token = fake.member_sessions.pop(mid, None)
+        script = fake.flavour.login == "script"
         if token is None or form.get(token.split("=")[0]) != token.split("=")[1]:
+            if script:  # not translated in these releases
+                return (
+                    200,
+                    _js("alert(\"Invalid login form!\");location.href = 'index.php?p=login';"),
+                    {},
+                )
             return 302, "", {"Location": f"://{self.headers.get('Host')}/index.php?p=login"}
         user = fake.users.get(form.get("userName", ""))
         if user is None or user.password != form.get("passWord"):
             self.cookies_out.append(
                 "SenayanAdmin=deleted; expires=Thu, 01 Jan 1970 00:00:01 GMT; Max-Age=0; path=/admin; HttpOnly; SameSite=Lax"
             )
-            return 302, WRONG_PASSWORD, {"Location": "?p=login&wrongpass=true"}
+            wrong = _TEXTS[fake.language]["wrong_password"]
+            if script:
+                back = "history.back();" if fake.flavour.back_on_refusal else ""
+                return 200, _js(f"alert('{wrong}');{back}"), {}
+            return 302, wrong, {"Location": "?p=login&wrongpass=true"}
         sid = secrets.token_hex(13)
         with fake.lock:
             fake.sessions[sid] = {"user": form["userName"], "t": time.time()}
@@ -500,7 +577,22 @@ class _Handler(BaseHTTPRequestHandler):
             f"SenayanAdmin={sid}; Max-Age=86400; path=/admin/; HttpOnly",
             "admin_logged_in=1; Max-Age=14400; path=/; HttpOnly; SameSite=Lax",
         ]
-        return 302, "", {"Location": "admin/index.php"}
+        welcome = (
+            f"alert('{_TEXTS[fake.language]['welcome']}{user.realname}');"
+            if fake.login_message
+            else ""
+        )
+        if script:
+            return 200, _js(f"{welcome}location.href = '/admin/index.php';"), {}
+        return 302, _js(welcome) if welcome else "", {"Location": "admin/index.php"}
+
+    def about(self) -> str:
+        """SLiMS's public about page (``?p=slimsinfo``) inside the OPAC page."""
+        return _opac(
+            '<div style="padding-left: 10px;">\n<h2>SLiMS Version 9 codename Bulian '
+            f"<small>({self.fake.flavour.tag})</small></h2>\n<p>&nbsp;</p>\n</div>",
+            self.fake.flavour.product,
+        )
 
     def admin_index(self, method: str, params: dict[str, str], form: dict[str, Any]):
         return self._session_check() or (200, "<html><body>admin</body></html>", {})
@@ -508,7 +600,7 @@ class _Handler(BaseHTTPRequestHandler):
     def action(self, method: str, params: dict[str, str], form: dict[str, Any]):
         fake = self.fake
         if not self._can("stock_take"):
-            return 200, NO_RIGHTS, {}
+            return 200, _box(self.fake, "no_rights"), {}
         if "itemCode" not in form:
             return 200, "", {}
         code = fake.canonical(form["itemCode"].strip(PHP_TRIM))
@@ -542,7 +634,7 @@ class _Handler(BaseHTTPRequestHandler):
                     {},
                 )
             item = fake.items.get(code)
-        if item is not None and item.skip_stock_take:
+        if item is not None and fake.skipped(item):
             return 200, err(_t(fake, "skip", code)), {}
         return 200, err(_t(fake, "missing", code)), {}
 
@@ -633,8 +725,13 @@ class _Handler(BaseHTTPRequestHandler):
         n = 0
         codes = []
         with fake.lock:
-            for raw in data.decode("latin-1").split("\n"):
-                code = fake.canonical(raw.strip(PHP_TRIM))
+            for raw in php_fgets(data, fake.flavour.upload_line):
+                line = raw.decode("latin-1").strip(PHP_TRIM)
+                if fake.flavour.upload_filter:
+                    line = re.sub(r"<[^>]*>", "", line)  # strip_tags
+                    if not UPLOAD_PATTERN.match(line):
+                        continue
+                code = fake.canonical(line)
                 if not code:
                     continue
                 codes.append(code)
@@ -667,14 +764,14 @@ class _Handler(BaseHTTPRequestHandler):
         if fake.users[sess["user"]].uid != 1:
             return (
                 200,
-                '<div class="errorBox">You must be an admin to run initialization process!</div>',
+                _box(fake, "must_admin"),
                 {},
             )
         with fake.lock:
             if fake.active:
                 return (
                     200,
-                    '<div class="errorBox">There is already stock taking proccess running!</div>',
+                    _box(fake, "running"),
                     {},
                 )
         if "saveData" not in form:
@@ -703,7 +800,7 @@ class _Handler(BaseHTTPRequestHandler):
             fake.stocktake = {
                 it.code: ("l" if it.on_loan else "m")
                 for it in fake.items.values()
-                if not it.skip_stock_take and (chosen is None or it.location == chosen)
+                if not fake.skipped(it) and (chosen is None or it.location == chosen)
             }
         return (
             200,
@@ -732,7 +829,7 @@ class _Handler(BaseHTTPRequestHandler):
     def export(self, method: str, params: dict[str, str], form: dict[str, Any]):
         fake = self.fake
         if not self._can("bibliography"):
-            return 200, NOT_AUTHORIZED_BOX, {}
+            return 200, _box(fake, "not_authorized"), {}
         if "doExport" not in form:
             return 200, '<div class="menuBox">Item Export Tool</div>', {}
         with fake.lock:
@@ -773,14 +870,48 @@ _TEXTS = {
         "scanned": "Item {} is already SCANNED!",
         "skip": "Item Code {} have rule to skipped by stock take",
         "missing": "Item Code {} doesnt exists in stock take data.\\nInvalid Item Code OR Maybe out of Stock Take range",
+        "wrong_password": WRONG_PASSWORD,
+        "welcome": "Welcome to Library Automation, ",
+        "no_rights": "You don't have enough privileges to access this area!",
+        "not_authorized": _SESSION_EN,
+        "no_stocktake": "NO stock taking proccess initialized yet!",
+        "must_admin": "You must be an admin to run initialization process!",
+        "running": "There is already stock taking proccess running!",
     },
     "id": {
         "loan": "Eksemplar {} MASIH DIPINJAM",
         "scanned": "Eksemplar {} TELAH DIPINDAI!",
         "skip": "Kode Eksemplar {} diatur untuk dilewatkan ketika inventarisasi",
         "missing": "Stock take tidak menemukan data Kode Eksemplar {}.\\nMungkin salah Kode Eksemplar atau di luar ketentuan Stock Take",
+        "wrong_password": "Nama Pengguna atau Kata Sandi Salah. AKSES DITOLAK",
+        "welcome": "Selamat Datang di Otomatisasi Perpustakaan, ",
+        "no_rights": "Anda tidak punya hak akses ke bagian ini!",
+        "not_authorized": "Anda tidak memiliki wewenang untuk masuk ke bagian ini",
+        "no_stocktake": "BELUM ADA inisialisasi inventarisasi koleksi!",
+        "must_admin": "Proses ini memerlukan akun Super Admin!",
+        "running": "Ada proses inventarisasi yang sedang berjalan!",
     },
 }
+
+
+def _box_text(fake: FakeSlims, key: str) -> str:
+    return _TEXTS[fake.language if fake.language in _TEXTS else "en"][key]
+
+
+def _box(fake: FakeSlims, key: str) -> str:
+    """One of SLiMS's ``errorBox`` answers, in the fake's language."""
+    return f'<div class="errorBox">{_box_text(fake, key)}</div>'
+
+
+def _js(code: str) -> str:
+    return f'<script type="text/javascript">{code}</script>'
+
+
+def _opac(content: str, product: str) -> str:
+    return (
+        f'<!DOCTYPE html><html><head><meta name="generator" content="{product}">'
+        f"<title>Library</title></head><body>{content}</body></html>"
+    )
 
 
 def _t(fake: FakeSlims, key: str, code: str) -> str:

@@ -264,6 +264,29 @@ def test_slims_login_is_checked(tmp_path):
     assert warn.level is Level.WARN and "wait on the cart" in warn.message
 
 
+def test_slims_version_stocktake_and_rights_are_named(tmp_path):
+    """Doctor names the SLiMS release, warns without a stock take and says what the user may do."""
+    users = {"admin": User("secret"), "circ": User("pw2", uid=3, rights=frozenset())}
+    env = {"SLIMS_PASSWORD": "secret"}
+    with FakeSlims(users=users, version="9.4.2", language="id") as slims:
+        text = f'[slims]\nurl = "{slims.url}"\nusername = "admin"\n'
+        found = run(config(tmp_path, text), system=system(tmp_path, env=env), only=["slims"])
+        (login,) = by_name(found, "slims")
+        (take,) = by_name(found, "stocktake")
+        (rights,) = by_name(found, "rights")
+        assert login.level is Level.OK and "SLiMS 9.4.2" in login.message
+        assert take.level is Level.WARN and "no stock take is active" in take.message
+        assert rights.level is Level.OK and "start one" in rights.message
+        slims.start_stocktake()
+        found = run(config(tmp_path, text), system=system(tmp_path, env=env), only=["slims"])
+        assert by_name(found, "stocktake")[0].level is Level.OK
+        assert slims.found() == set() and slims.active  # looking changed nothing
+        circ = config(tmp_path, f'[slims]\nurl = "{slims.url}"\nusername = "circ"\n')
+        found = run(circ, system=system(tmp_path, env={"SLIMS_PASSWORD": "pw2"}), only=["slims"])
+        (denied,) = by_name(found, "rights")
+        assert denied.level is Level.FAIL and "Stock Take" in denied.fix
+
+
 def test_slims_address_from_the_credentials_file_is_used(tmp_path):
     """A SLiMS address kept only in the credentials file is checked, as sync would use it."""
     with FakeSlims(users={"admin": User("secret")}) as slims:

@@ -25,7 +25,7 @@ from kiosk.slims.client import SlimsClient
 from kiosk.slims.connect import client_from_config, client_from_credentials
 from kiosk.slims.credentials import Secret, load_credentials
 from kiosk.slims.pages import classify_action
-from tests.fakeslims import FakeItem, FakeSlims, User
+from tests.fakeslims import FLAVOURS, FakeItem, FakeSlims, User
 
 PASSWORD = "s3cret-Pa55"
 
@@ -374,3 +374,92 @@ def test_plain_http_to_another_host_is_warned(caplog: pytest.LogCaptureFixture) 
         client_from_credentials(creds).close()
         assert ("unencrypted" in caplog.text) is warned
         assert "s3cret-Pw" not in caplog.text
+
+
+# -- every SLiMS release in both languages ------------------------------------------
+MATRIX = [(v, lang) for v in FLAVOURS for lang in ("en", "id")]
+
+
+@pytest.fixture(params=MATRIX, ids=[f"{v}-{lang}" for v, lang in MATRIX])
+def release(request: pytest.FixtureRequest) -> Iterator[FakeSlims]:
+    version, language = request.param
+    users = {"admin": User(PASSWORD), "petugas": User("petugas123", uid=2)}
+    stock = items()
+    stock[10].status_name, stock[11].status_name = "No Loan", "Repair"
+    with FakeSlims(stock, users=users, version=version, language=language) as f:
+        f.start_stocktake()
+        yield f
+
+
+def test_release_sync_contract(release: FakeSlims) -> None:
+    """Every release in either language: login, each verdict, upload, re-sync, closed stock take."""
+    c = client(release)
+    assert c.action("B00001") is SyncOutcome.ACCEPTED
+    assert c.action("B00001") is SyncOutcome.ALREADY_SCANNED  # a re-sync changes nothing
+    assert c.action("B00003") is SyncOutcome.ON_LOAN
+    assert c.action("B00004") is SyncOutcome.SKIPPED_RULE
+    assert c.action("ZZ999") is SyncOutcome.NOT_IN_STOCKTAKE
+    assert c.upload(["B00005", "B00006", "B00001", "ZZ999"]) == 2
+    assert c.upload(["B00005", "B00006"]) == 0
+    assert c.on_loan_codes() == {"B00003"}
+    assert len(list(c.export_items())) == 45
+    assert c.logins == 1 and c.login_style == release.flavour.login
+    release.finish_stocktake()
+    assert not c.current_stocktake().active
+    with pytest.raises(SlimsNoStockTake):
+        c.upload(["B00007"])
+    assert release.found() == {"B00001", "B00005", "B00006"}
+
+
+def test_release_statuses_left_in_the_stock_take(release: FakeSlims) -> None:
+    """Up to 9.5 "No Loan" and "Repair" items are in the stock take and can be found; later not."""
+    c = client(release)
+    got = {c.action("B00011"), c.action("B00012")}
+    old = release.flavour.version < "9.6"
+    assert got == ({SyncOutcome.ACCEPTED} if old else {SyncOutcome.SKIPPED_RULE})
+
+
+def test_release_wrong_password(release: FakeSlims) -> None:
+    """A wrong password is reported as one, in either login style, never as a CAPTCHA or proxy."""
+    with pytest.raises(SlimsAuthError, match="wrong user name or password") as e:
+        client(release, password="nope-nope").login()
+    assert "CAPTCHA" not in str(e.value) and "proxy" not in str(e.value)
+
+
+def test_release_welcome_alert_and_relogin(release: FakeSlims) -> None:
+    """A welcome alert before the jump to the admin page is a login, also after an expiry."""
+    release.login_message = True
+    c = client(release)
+    assert c.action("B00008") is SyncOutcome.ACCEPTED
+    release.expire_sessions()
+    assert c.action("B00009") is SyncOutcome.ACCEPTED and c.logins == 2
+
+
+def test_release_probe_names_version_and_rights(release: FakeSlims) -> None:
+    """The probe reads the release SLiMS names and what each user may do, changing nothing."""
+    before = dict(release.stocktake)
+    admin = client(release).probe()
+    assert admin.version == release.flavour.tag.lstrip("v")
+    assert admin.may_scan and admin.may_pull and admin.may_init and admin.stocktake_active
+    staff = client(release, "petugas", "petugas123").probe()
+    assert staff.may_scan and not staff.may_init
+    assert release.stocktake == before
+
+
+def test_release_init_refused_to_staff(release: FakeSlims) -> None:
+    """Starting a stock take as staff, in either language, says only SLiMS's admin can."""
+    release.finish_stocktake()
+    with pytest.raises(SlimsForbidden, match="administrator"):
+        client(release, "petugas", "petugas123").init_stocktake("Opname")
+
+
+def test_upload_takes_only_codes_every_release_reads_back() -> None:
+    """Codes 9.7's upload would drop or cut (odd characters, over 79 bytes) never go in a file."""
+    with FakeSlims([FakeItem("A" * 79), FakeItem("B/001")], version="9.7.0") as f:
+        f.start_stocktake()
+        c = SlimsClient(f.url, "admin", Secret("secret"), sleep=lambda s: None)
+        assert c.upload(["A" * 79]) == 1
+        for bad in ("B/001", "C" * 80):
+            with pytest.raises(ValueError, match="not allowed"):
+                c.upload([bad])
+        assert c.action("B/001") is SyncOutcome.ACCEPTED  # item mode takes what files cannot

@@ -26,13 +26,19 @@ PASSWORD = "pw-uploader"
 N = 60
 
 
+#: Releases and languages the sync runs against here (the client tests cover them all).
+RELEASES = [("9.4.2", "id"), ("9.5.1", "en"), ("9.5.2", "id"), ("9.7.0", "id"), ("develop", "en")]
+
+
 @pytest.fixture
-def fake() -> Iterator[FakeSlims]:
+def fake(request: pytest.FixtureRequest) -> Iterator[FakeSlims]:
+    version, language = getattr(request, "param", ("9.6.1", "en"))
     items = [FakeItem(f"C{i:04d}", f"Title {i}", f"{i:03d} X") for i in range(N)]
     items[5].on_loan = True
     items[6].skip_stock_take = True
     items.append(FakeItem("OUT-1", "elsewhere"))
-    with FakeSlims(items, users={"admin": User(PASSWORD)}) as f:
+    users = {"admin": User(PASSWORD)}
+    with FakeSlims(items, users=users, version=version, language=language) as f:
         f.start_stocktake()
         del f.stocktake["OUT-1"]  # an item outside this stock take's scope
         yield f
@@ -58,6 +64,7 @@ def outcomes(store: Store) -> dict[str, str | None]:
     return {s.code: s.sync for s in store.scans()}
 
 
+@pytest.mark.parametrize("fake", RELEASES, indirect=True, ids=["-".join(r) for r in RELEASES])
 @pytest.mark.parametrize("mode", ["item", "upload"])
 def test_every_scan_gets_slims_verdict(fake: FakeSlims, tmp_path: Path, mode: str) -> None:
     """Each scan is marked with what SLiMS said about it, in item and upload mode."""
@@ -247,6 +254,9 @@ def test_killed_process_rerun_is_exactly_once(fake: FakeSlims, tmp_path: Path) -
     assert len(fake.found()) == 10
 
 
+@pytest.mark.parametrize(
+    "fake", RELEASES[:1] + RELEASES[3:4], indirect=True, ids=["9.4-id", "9.7-id"]
+)
 def test_stocktake_finished_mid_sync(fake: FakeSlims, tmp_path: Path) -> None:
     """If the stock take is finished during a sync, answers after it are not counted."""
     calls = []

@@ -16,6 +16,7 @@ from typing import Any
 from kiosk.exc import (
     CatalogError,
     SlimsError,
+    SlimsForbidden,
     SlimsNoStockTake,
     SlimsProtocolError,
     SlimsUnreachable,
@@ -28,6 +29,7 @@ from kiosk.slims.pages import (
     EXPORT,
     INIT,
     LOAN_HISTORY,
+    SLIMSINFO,
     UPLOAD,
     UPLOAD_CODE,
     XLS_OUTPUT,
@@ -36,12 +38,15 @@ from kiosk.slims.pages import (
     choose_option,
     classify_action,
     first_column,
+    init_allowed,
     init_error,
     is_error_box,
     loan_dues,
     looks_like_login,
     page_count,
     raise_error_box,
+    read_generator,
+    read_version,
     select_options,
     sort_field,
     strip_tags,
@@ -50,7 +55,7 @@ from kiosk.slims.pages import (
 )
 from kiosk.slims.session import AdminSession
 
-__all__ = ["SlimsClient", "StockTakeInfo"]
+__all__ = ["SlimsClient", "SlimsProbe", "StockTakeInfo"]
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +69,18 @@ class StockTakeInfo:
     """The active stock take as seen from ``current.php``."""
 
     active: bool
+
+
+@dataclass(frozen=True)
+class SlimsProbe:
+    """What ``kiosk doctor`` learns of a SLiMS by reading, never posting: nothing changes."""
+
+    version: str  # "9.7.0"; the product name ("SLiMS 9 (Bulian)") if no release shows; ""
+    login_style: str  # "redirect" (9.5.2 on) or "script" (up to 9.5.1)
+    may_scan: bool  # Stock Take read and write: sync works
+    stocktake_active: bool | None  # None: unknown without Stock Take rights
+    may_pull: bool  # Bibliography read: the catalogue pull works
+    may_init: bool  # SLiMS's first admin: may start a stock take
 
 
 class SlimsClient(AdminSession):
@@ -218,6 +235,37 @@ class SlimsClient(AdminSession):
             raise SlimsError(f"SLiMS did not start the stock take: {strip_tags(body)[:200]!r}")
 
         self.with_session(post)
+
+    # -- what this SLiMS is and allows ------------------------------------------------
+    def version(self) -> str:
+        """The release SLiMS names on its public about page (``9.4.2``), else its product name.
+
+        Needs no login. ``""`` when neither shows (a heavily customised OPAC).
+        """
+        resp = self.request("GET", SLIMSINFO)
+        if resp.status_code != 200:
+            return ""
+        return read_version(resp.text) or read_generator(resp.text) or ""
+
+    def probe(self) -> SlimsProbe:
+        """Log in and find out, by opening pages only, what this user may do here."""
+        version = self.version()
+        self.login()
+        try:
+            active: bool | None = self.current_stocktake().active
+            may_scan = True
+        except SlimsForbidden:
+            active, may_scan = None, False
+
+        def pull() -> bool:
+            return not is_error_box(self.get_page(EXPORT))
+
+        def init() -> bool:
+            return init_allowed(self.get_page(INIT, params={"skip_backup": "1"}))
+
+        may_pull = self.with_session(pull)
+        may_init = may_scan and self.with_session(init)
+        return SlimsProbe(version, self.login_style, may_scan, active, may_pull, may_init)
 
     # -- catalogue ----------------------------------------------------------------
     def export_items(

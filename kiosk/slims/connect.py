@@ -13,7 +13,7 @@ import urllib.parse
 from collections.abc import Mapping
 from typing import Protocol
 
-from kiosk.slims.client import SlimsClient
+from kiosk.slims.client import SlimsClient, SlimsProbe
 from kiosk.slims.credentials import Credentials, load_credentials
 
 __all__ = ["SlimsSettings", "check_login", "client_from_config", "client_from_credentials"]
@@ -93,8 +93,8 @@ def client_from_config(settings: SlimsSettings, *, env: Mapping[str, str]) -> Sl
     )
 
 
-def check_login(settings: SlimsSettings, creds: Credentials) -> None:
-    """For ``kiosk doctor``: log in and read the stock-take page, or raise why not."""
+def check_login(settings: SlimsSettings, creds: Credentials) -> SlimsProbe:
+    """For ``kiosk doctor``: log in and read what this SLiMS is and allows, or raise why not."""
     with client_from_credentials(
         creds,
         verify_tls=settings.verify_tls,
@@ -102,8 +102,7 @@ def check_login(settings: SlimsSettings, creds: Credentials) -> None:
         timeout=settings.timeout_s,
         retries=0,
     ) as client:
-        client.login()
-        client.current_stocktake()
+        return client.probe()
 
 
 def _in_clear(url: str) -> bool:

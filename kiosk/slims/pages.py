@@ -16,6 +16,8 @@ import html
 import re
 import urllib.parse
 from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
 
 from kiosk.exc import SlimsError, SlimsForbidden, SlimsNoStockTake, SlimsProtocolError
 from kiosk.models import SyncOutcome
@@ -27,14 +29,18 @@ __all__ = [
     "INIT",
     "LOAN_HISTORY",
     "LOGIN",
+    "SLIMSINFO",
     "UPLOAD",
     "UPLOAD_CODE",
     "XLS_OUTPUT",
+    "LoginAnswer",
+    "LoginReading",
     "SessionLost",
     "UnknownMessage",
     "choose_option",
     "classify_action",
     "first_column",
+    "init_allowed",
     "init_error",
     "is_error_box",
     "loan_codes",
@@ -43,6 +49,9 @@ __all__ = [
     "looks_like_login",
     "page_count",
     "raise_error_box",
+    "read_generator",
+    "read_login",
+    "read_version",
     "select_options",
     "sort_field",
     "strip_tags",
@@ -56,11 +65,13 @@ UPLOAD = "admin/modules/stock_take/st_upload.php"
 INIT = "admin/modules/stock_take/init.php"
 EXPORT = "admin/modules/bibliography/item_export.php"
 LOGIN = "index.php?p=login"
+SLIMSINFO = "index.php?p=slimsinfo"
 LOAN_HISTORY = "admin/modules/reporting/customs/loan_history.php"
 XLS_OUTPUT = "admin/modules/reporting/xlsoutput.php"
 
-#: Codes SLiMS's stock-take upload file may hold (design notes, measured).
-UPLOAD_CODE = re.compile(r"^[a-zA-Z0-9_\-\.]+$")
+#: Codes every SLiMS's stock-take upload reads back intact: 9.7.0 drops lines
+#: outside this pattern and reads 79 bytes a line (up to 9.6.1: 511, unfiltered).
+UPLOAD_CODE = re.compile(r"^[a-zA-Z0-9_\-\.]{1,79}$")
 
 
 class UnknownMessage(Exception):
@@ -93,7 +104,9 @@ _ST_ERROR = re.compile(r"#stError'\)\.html\('(?P<msg>.*?)'\)", re.S)
 _RELOAD = re.compile(r"simbioAJAX\([^)]*stock_take/current\.php")
 _ERROR_BOX = re.compile(r'^\s*<div class="errorBox">(?P<msg>.*?)</div>\s*$', re.S)
 _NO_STOCKTAKE = re.compile(r"NO stock taking|BELUM ADA inisialisasi|TIDAK ADA inventarisasi", re.I)
-_NO_RIGHTS = re.compile(r"privilege|hak akses|not authorized|wewenang|must be an admin|harus", re.I)
+_NO_RIGHTS = re.compile(
+    r"privilege|hak akses|not authorized|wewenang|must be an admin|Super Admin|harus", re.I
+)
 _UPLOAD_MSG = re.compile(r"#stUploadMsg'\)\.html\('(?P<msg>.*?)'\)(?P<rest>[^\n]*)", re.S)
 _CSRF = re.compile(r'name="(_csrf_token_[0-9A-Za-z]+)"\s+value="([^"]*)"')
 _LOGIN_FORM = re.compile(r'<form[^>]*action="[^"]*p=login"[^>]*>(?P<body>.*?)</form>', re.S | re.I)
@@ -165,6 +178,98 @@ def login_fields(page: str) -> dict[str, str] | None:
         if attrs.get("type", "").lower() == "hidden" and attrs.get("name"):
             fields[attrs["name"]] = html.unescape(attrs.get("value", ""))
     return fields
+
+
+class LoginAnswer(StrEnum):
+    """What SLiMS made of a login form post."""
+
+    ADMIN = "admin"  # logged in: the browser is sent to the admin page
+    WRONG_PASSWORD = "wrong_password"  # noqa: S105
+    TWO_FACTOR = "two_factor"
+    OLD_PASSWORD = "old_password"  # noqa: S105  (an md5 password SLiMS wants changed first)
+    FORM_REFUSED = "form_refused"  # the form's CSRF token did not match its session
+    BACK_TO_FORM = "back_to_form"  # sent back to the form without a reason
+    OTHER = "other"
+
+
+@dataclass(frozen=True, slots=True)
+class LoginReading:
+    """A login answer read: the verdict, SLiMS's style of answering, its alert text."""
+
+    answer: LoginAnswer
+    style: str  # "redirect" (9.5.2 on: HTTP 302) or "script" (up to 9.5.1: HTTP 200 + script)
+    message: str = ""
+
+
+# Words of the refusals SLiMS shows in an alert (English, Indonesian).
+_WRONG_PASSWORD = re.compile(r"Wrong Username or Password|Kata Sandi Salah|AKSES DITOLAK", re.I)
+_FORM_REFUSED = re.compile(r"Invalid login form|Salah laman masuk", re.I)
+_ALERT = re.compile(r"""alert\(\s*(?P<q>['"])(?P<msg>(?:\\.|(?!(?P=q)).)*)(?P=q)\s*\)""", re.S)
+_JS_GOTO = re.compile(r"""location\.href\s*=\s*(?P<q>['"])(?P<to>[^'"]*)(?P=q)""")
+
+
+def _is_admin_page(target: str) -> bool:
+    return urllib.parse.urlsplit(target).path.endswith("admin/index.php")
+
+
+def read_login(status: int, location: str, body: str) -> LoginReading:
+    """Read SLiMS's answer to a login post, in either of its styles and either language.
+
+    From 9.5.2 SLiMS answers with a redirect: to ``admin/index.php`` when the
+    user is in, to ``?p=login&wrongpass=true`` on a wrong password. Up to 9.5.1
+    it answers HTTP 200 with a small script: ``location.href`` to the admin
+    page (after an optional welcome alert), or only an alert when refused. The
+    redirect target is structure and needs no words; words only tell the
+    refusals apart.
+    """
+    if status in (301, 302, 303, 307, 308):
+        if _is_admin_page(location):
+            return LoginReading(LoginAnswer.ADMIN, "redirect")
+        if "wrongpass" in location:
+            return LoginReading(LoginAnswer.WRONG_PASSWORD, "redirect")
+        if "p=2fa" in location:
+            return LoginReading(LoginAnswer.TWO_FACTOR, "redirect")
+        if "update=" in location:
+            return LoginReading(LoginAnswer.OLD_PASSWORD, "redirect")
+        if "p=login" in location or not location:
+            return LoginReading(LoginAnswer.BACK_TO_FORM, "redirect", strip_tags(body))
+        return LoginReading(LoginAnswer.OTHER, "redirect", location)
+    alerts = [html.unescape(re.sub(r"\\(.)", r"\1", m.group("msg"))) for m in _ALERT.finditer(body)]
+    message = " ".join(alerts)
+    if status != 200:
+        return LoginReading(LoginAnswer.OTHER, "script", message or strip_tags(body))
+    if any(_is_admin_page(m.group("to")) for m in _JS_GOTO.finditer(body)):
+        return LoginReading(LoginAnswer.ADMIN, "script", message)
+    if _WRONG_PASSWORD.search(message):
+        return LoginReading(LoginAnswer.WRONG_PASSWORD, "script", message)
+    if _FORM_REFUSED.search(message):
+        return LoginReading(LoginAnswer.FORM_REFUSED, "script", message)
+    return LoginReading(LoginAnswer.OTHER, "script", message or strip_tags(body)[:200])
+
+
+_SLIMSINFO_TAG = re.compile(
+    r"SLiMS\s+Version\s+\d+\s+codename\s+[^<]*<small>\s*\(\s*v?(?P<v>\d+(?:\.\d+)+[\w.+-]*)\s*\)",
+    re.I,
+)
+_GENERATOR = re.compile(r'<meta\s+name="generator"\s+content="(?P<v>[^"]+)"', re.I)
+
+
+def read_version(page: str) -> str | None:
+    """The release SLiMS's public "about" page (``?p=slimsinfo``) names, e.g. ``9.4.2``.
+
+    Every SLiMS 9 shows its release tag there, to anyone; the develop branch
+    shows the tag of the release it grew from.
+    """
+    m = _SLIMSINFO_TAG.search(page)
+    return m.group("v") if m else None
+
+
+def read_generator(page: str) -> str | None:
+    """The product name an OPAC page gives in its generator meta tag, e.g. ``SLiMS 9 (Bulian)``."""
+    m = _GENERATOR.search(page)
+    if m is None:
+        return None
+    return html.unescape(m.group("v")).strip() or None
 
 
 def upload_count(body: str, base: str) -> int:
@@ -255,6 +360,22 @@ def init_error(text: str, user: str) -> SessionLost | SlimsError:
             "only SLiMS's first administrator account can"
         )
     return SlimsError(f"SLiMS did not start the stock take: {text[:200]!r}")
+
+
+_RUNNING = re.compile(r"already stock taking|Ada proses inventarisasi", re.I)
+
+
+def init_allowed(body: str) -> bool:
+    """Whether ``init.php`` (opened, not posted) would let this user start a stock take.
+
+    SLiMS checks the Stock Take rights, then that the user is its first admin,
+    and only then whether one is already running: so "already running" and the
+    form itself both mean "allowed".
+    """
+    if looks_like_login(body):
+        raise SessionLost(strip_tags(body), login=True)
+    m = _ERROR_BOX.match(body)
+    return m is None or _RUNNING.search(m.group("msg")) is not None
 
 
 def loan_codes(text: str) -> set[str] | None:

@@ -24,7 +24,16 @@ import requests
 
 from kiosk.exc import SlimsAuthError, SlimsForbidden, SlimsProtocolError, SlimsUnreachable
 from kiosk.slims.credentials import Secret, check_url
-from kiosk.slims.pages import LOGIN, SessionLost, login_fields, looks_like_login, strip_tags
+from kiosk.slims.pages import (
+    LOGIN,
+    LoginAnswer,
+    LoginReading,
+    SessionLost,
+    login_fields,
+    looks_like_login,
+    read_login,
+    strip_tags,
+)
 
 __all__ = ["AdminSession"]
 
@@ -70,6 +79,8 @@ class AdminSession:
         self.session.headers["User-Agent"] = "kiosk-stocktake (+requests)"
         self.logged_in = False
         self.logins = 0
+        #: How SLiMS answered the last successful login: "redirect" (9.5.2 on) or "script".
+        self.login_style = ""
         #: HTTP attempts the last request needed (> 1: an earlier one may have landed).
         self.last_attempts = 0
 
@@ -178,41 +189,54 @@ class AdminSession:
             )
         data.update(userName=self.username, passWord=self._password.reveal(), logMeIn="Login")
         resp = self.request("POST", LOGIN, data=data)
-        where = resp.headers.get("Location", "")
-        cookie = resp.cookies.get("SenayanAdmin") or self.session.cookies.get("SenayanAdmin")
-        if (
-            resp.status_code in (301, 302, 303)
-            and where.endswith("admin/index.php")
-            and cookie
-            and cookie != "deleted"
-        ):
+        reading = read_login(resp.status_code, resp.headers.get("Location", ""), resp.text)
+        if reading.answer is LoginAnswer.ADMIN:
+            cookie = resp.cookies.get("SenayanAdmin") or self.session.cookies.get("SenayanAdmin")
+            if not cookie or cookie == "deleted":
+                raise SlimsAuthError(
+                    f"SLiMS at {self.base} accepted the login of {self.username!r} but set no "
+                    "session cookie (SenayanAdmin); a proxy in between may drop cookies"
+                )
             self.logged_in = True
             self.logins += 1
+            self.login_style = reading.style
             return
-        raise self._refusal(resp, where)
+        raise self._refusal(reading, resp.status_code)
 
-    def _refusal(self, resp: requests.Response, where: str) -> SlimsAuthError:
-        """Why SLiMS did not log the user in, read from where it sent the browser."""
-        if "wrongpass" in where:
-            return SlimsAuthError(
-                f"SLiMS at {self.base} refused user {self.username!r}: wrong user name or password "
-                "(check the credentials file or SLIMS_USER/SLIMS_PASSWORD)"
-            )
-        if "p=2fa" in where:
-            return SlimsAuthError(
-                f"SLiMS user {self.username!r} has two-factor login, which the kiosk cannot do; "
-                "use a staff account without 2FA for the cart"
-            )
-        if "update=" in where:
-            return SlimsAuthError(
-                f"SLiMS asks user {self.username!r} to change an old (md5) password; "
-                "log in once in a browser and set a new password"
-            )
-        text = strip_tags(resp.text)
+    def _refusal(self, reading: LoginReading, status: int) -> SlimsAuthError:
+        """Why SLiMS did not log the user in, in words a technician can act on."""
+        said = f" (SLiMS said: {reading.message[:120]!r})" if reading.message else ""
+        match reading.answer:
+            case LoginAnswer.WRONG_PASSWORD:
+                return SlimsAuthError(
+                    f"SLiMS at {self.base} refused user {self.username!r}: wrong user name or "
+                    "password (check the credentials file or SLIMS_USER/SLIMS_PASSWORD)"
+                )
+            case LoginAnswer.TWO_FACTOR:
+                return SlimsAuthError(
+                    f"SLiMS user {self.username!r} has two-factor login, which the kiosk cannot "
+                    "do; use a staff account without 2FA for the cart"
+                )
+            case LoginAnswer.OLD_PASSWORD:
+                return SlimsAuthError(
+                    f"SLiMS asks user {self.username!r} to change an old (md5) password; "
+                    "log in once in a browser and set a new password"
+                )
+            case LoginAnswer.FORM_REFUSED:
+                return SlimsAuthError(
+                    f"SLiMS at {self.base} rejected the login form as stale{said}: the cookie "
+                    "from its login page did not come back; check that slims.url is the "
+                    "address SLiMS expects, and any proxy in between"
+                )
+            case LoginAnswer.BACK_TO_FORM:
+                return SlimsAuthError(
+                    f"SLiMS at {self.base} sent the login of {self.username!r} back to its form "
+                    "without saying why; a CAPTCHA on the login form (turn it off for the "
+                    "cart's user) or a proxy that drops cookies can cause this"
+                )
         return SlimsAuthError(
-            f"SLiMS at {self.base} did not accept the login of {self.username!r} "
-            f"(HTTP {resp.status_code}, Location {where!r}{', ' + text[:100] if text else ''}); "
-            "a CAPTCHA on the login form or a reverse proxy can cause this"
+            f"SLiMS at {self.base} did not log in {self.username!r} "
+            f"(HTTP {status}, {reading.style} answer){said}"
         )
 
 

@@ -38,11 +38,13 @@ TIMEOUT_S = 1.0
 
 
 @pytest.fixture
-def slims() -> Iterator[FakeSlims]:
+def slims(request: pytest.FixtureRequest) -> Iterator[FakeSlims]:
+    version, language = getattr(request, "param", ("9.6.1", "en"))
     items = [FakeItem(c, f"Title {c}", f"{i:03d} X") for i, c in enumerate(CODES)]
     items[3].on_loan = True
     items[4].skip_stock_take = True
-    with FakeSlims(items, users={"admin": User(PASSWORD)}) as fake:
+    users = {"admin": User(PASSWORD)}
+    with FakeSlims(items, users=users, version=version, language=language) as fake:
         fake.start_stocktake()
         yield fake
 
@@ -186,6 +188,9 @@ def test_passing_fault_is_ridden_out(world: World, mode: str, kind: str) -> None
     assert_exactly_once(state, slims)
 
 
+@pytest.mark.parametrize(
+    "slims", [("9.6.1", "en"), ("9.4.2", "id")], indirect=True, ids=["9.6-en", "9.4-id"]
+)
 @pytest.mark.parametrize("mode", ["item", "upload"])
 def test_stocktake_closed_mid_sync_counts_nothing_after_it(world: World, mode: str) -> None:
     """A stock take finished in SLiMS mid-sync stops the sync; nothing after it is marked synced."""

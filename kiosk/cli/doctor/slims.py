@@ -1,13 +1,16 @@
 """Checks of the way to SLiMS: the stored credentials and a real login.
 
 This is the doctor's only door into :mod:`kiosk.slims`, so the doctor logs in
-exactly as sync would, with the same credentials from the same places.
+exactly as sync would, with the same credentials from the same places. Then it
+only opens pages, never posts one: it names the SLiMS release, warns when no
+stock take is active, and says what the user's rights allow.
 """
 
 from __future__ import annotations
 
 import stat
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from kiosk.cli.doctor.host import System
@@ -15,6 +18,12 @@ from kiosk.cli.doctor.report import Finding, Level
 from kiosk.config import Config, slims_environment
 from kiosk.exc import KioskError
 from kiosk.slims.credentials import Credentials, load_credentials
+
+if TYPE_CHECKING:
+    from kiosk.slims.client import SlimsProbe
+
+#: SLiMS releases the kiosk is tested against (the fake's release table; README).
+TESTED = ("9.4", "9.5", "9.6", "9.7")
 
 
 def _credentials(cfg: Config, system: System) -> Credentials | None:
@@ -27,11 +36,11 @@ def _credentials(cfg: Config, system: System) -> Credentials | None:
     )
 
 
-def _check_login(cfg: Config, creds: Credentials) -> None:
-    """Log in as sync would; raises :class:`~kiosk.exc.KioskError` when refused."""
+def _check_login(cfg: Config, creds: Credentials) -> SlimsProbe:
+    """Log in as sync would and look around; raises :class:`~kiosk.exc.KioskError` when refused."""
     from kiosk.slims.connect import check_login  # noqa: PLC0415  (requests: only when needed)
 
-    check_login(cfg.slims, creds)
+    return check_login(cfg.slims, creds)
 
 
 def _file_findings(path: Path, system: System) -> list[Finding]:
@@ -100,11 +109,72 @@ def check_slims(cfg: Config, system: System) -> list[Finding]:
             )
         ]
     try:
-        _check_login(cfg, creds)
+        probe = _check_login(cfg, creds)
     except KioskError as e:
         return [
             Finding(
                 "slims", Level.FAIL, f"{url}: {e}", "check the credentials and the user's rights"
             )
         ]
-    return [Finding("slims", Level.OK, f"logged in to {url} as {creds.username!r}")]
+    return [_version_finding(url, creds.username, probe), *_stocktake_findings(probe)]
+
+
+def _version_finding(url: str, user: str, probe: SlimsProbe) -> Finding:
+    """The login, and the SLiMS release it reached (a warning when the kiosk is untested there)."""
+    if probe.version:
+        seen = f"SLiMS {probe.version}"
+    else:  # the login's answer style still tells old from new
+        seen = "a SLiMS that names no release" + (
+            " (it logs in the way 9.4 to 9.5.1 do)" if probe.login_style == "script" else ""
+        )
+    message = f"logged in to {url} as {user!r}: {seen}"
+    release = probe.version.split(".")
+    if len(release) >= 2 and release[0].isdigit() and ".".join(release[:2]) not in TESTED:
+        return Finding(
+            "slims",
+            Level.WARN,
+            f"{message}; the kiosk is tested with SLiMS {', '.join(TESTED)} only",
+            "run the live contract tests against this SLiMS (see README, 'SLiMS')",
+        )
+    return Finding("slims", Level.OK, message)
+
+
+def _stocktake_findings(probe: SlimsProbe) -> list[Finding]:
+    """Whether a stock take is active, and what the user may do in it."""
+    grant = "in SLiMS: System → User Group → the user's group → Stock Take: read and write"
+    if not probe.may_scan:
+        return [
+            Finding(
+                "rights",
+                Level.FAIL,
+                "the SLiMS user may not do stock takes (no Stock Take read and write rights): "
+                "sync will be refused",
+                grant,
+            )
+        ]
+    out: list[Finding] = []
+    if probe.stocktake_active:
+        out.append(Finding("stocktake", Level.OK, "a stock take is active in SLiMS"))
+    else:
+        out.append(
+            Finding(
+                "stocktake",
+                Level.WARN,
+                "no stock take is active in SLiMS: scans wait on the cart until one is started",
+                "start one in SLiMS (Stock Take → Initialize) or with `kiosk sync --init NAME`",
+            )
+        )
+    start = "and start one" if probe.may_init else "(only SLiMS's first admin may start one)"
+    if not probe.may_pull:
+        out.append(
+            Finding(
+                "rights",
+                Level.FAIL,
+                "the SLiMS user may scan into stock takes but not read Bibliography: "
+                "the catalogue pull will be refused",
+                "in SLiMS: System → User Group → the user's group → Bibliography: read",
+            )
+        )
+        return out
+    may = f"may scan into stock takes, pull the catalogue {start}"
+    return [*out, Finding("rights", Level.OK, f"the SLiMS user {may}")]
