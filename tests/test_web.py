@@ -210,7 +210,7 @@ def test_web_location_action_needs_a_location(cart: Cart) -> None:
 # -- live updates ----------------------------------------------------------------------
 def read_events(cart: Cart, cookie: str, wanted: int) -> list[str]:
     """Open /events like a browser and return the first ``wanted`` event blocks."""
-    sock = socket.create_connection((cart.host, cart.port), timeout=10)
+    sock = socket.create_connection((cart.host, cart.port), timeout=60)
     sock.sendall(
         f"GET /events HTTP/1.1\r\nHost: x\r\nCookie: kiosk_session={cookie}\r\n\r\n".encode()
     )
@@ -238,7 +238,7 @@ def test_web_scans_arrive_live(cart: Cart) -> None:
     reader.start()
     assert cart.page.board.wait(lambda b: b.hub.clients == 1)
     cart.scan_and_wait("B0001", "B9999")
-    reader.join(10)
+    reader.join(60)
     assert any('"code": "B0001"' in b and '"verdict": "ok"' in b for b in got), got
     assert any('"code": "B9999"' in b for b in got), got
     _, _, region = client.get("/f/now")

@@ -177,10 +177,14 @@ class Board:
     def _take_scan(self, scan: Scan, status: Status) -> list[Event]:
         if scan.seq <= 0:  # not stored (the store refused it): nothing changed
             return [Event("status")]
+        data = {"seq": scan.seq, "code": scan.code, "verdict": str(scan.verdict)}
+        event = Event("scan", json.dumps(data, ensure_ascii=False))
         with self._lock:
             self._status = status
             if scan.seq in self._scans:
-                return []
+                # Already read from the store (the board loaded after it was stored):
+                # open pages still hear of it, the lists do not count it twice.
+                return [event]
             self._scans[scan.seq] = scan
             self._todo.add(scan, self._catalog.get(scan.code))
         if scan.command is Command.UNDO:
@@ -188,8 +192,7 @@ class Board:
         elif scan.command in (Command.RUN, Command.LOCATION):
             with self._lock:
                 self._pull = None
-        data = {"seq": scan.seq, "code": scan.code, "verdict": str(scan.verdict)}
-        return [Event("scan", json.dumps(data, ensure_ascii=False))]
+        return [event]
 
     def _take_undo(self, undo: Scan) -> None:
         """Drop the scan the undo took back (the daemon voided it before telling us)."""
