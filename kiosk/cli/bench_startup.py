@@ -75,7 +75,8 @@ def make_states(root: Path, items: int, scans: int) -> tuple[dict[int, Path], li
             store.start_session("Stock take 2026")
             store.start_run(LOCATION)
     walk = shelf_walk(states[0])
-    codes = [s.row["item_code"] for s in sample if s.row["item_code"] not in walk]
+    # Other shelves only: with the walk's shelf found already, no jump along it is a misshelf.
+    codes = [s.row["item_code"] for s in sample if s.row["location_name"] != LOCATION]
     fill_scans(states[scans], codes, scans)
     return states, walk, import_s
 
@@ -113,6 +114,7 @@ def fill_scans(state: Path, codes: Sequence[str], n: int) -> None:
     finally:
         db.close()
     with Store.open(state) as store:
+        run = store.start_run(LOCATION)  # the shelf run under way: the journal's tail
         for i in range(bulk + 1, n + 1):
             d = scan_doc(i, codes[i % len(codes)], session, run)
             store.add_scan(

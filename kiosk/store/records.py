@@ -333,3 +333,25 @@ def read_legacy(path: Path, data: bytes) -> Snapshot:
     except (ValueError, TypeError, AttributeError) as e:
         raise Damaged(f"{path} is neither a kiosk snapshot nor TinyDB JSON") from e
     return Snapshot(tables, 0, len(data), legacy=True)
+
+
+def first_table(path: Path, name: str) -> dict[int, dict[str, Any]]:
+    """Documents of table ``name`` if the snapshot at ``path`` begins with it, else nothing.
+
+    Reads only as far as that table goes (the catalogue's ``meta`` before its
+    50,000 items): for a summary, not for checking the file, which its full
+    readers do.
+    """
+    out: dict[int, dict[str, Any]] = {}
+    prefix = b"[" + dump_json(name).encode() + b","
+    try:
+        with path.open("rb") as f:
+            f.readline()
+            for raw in f:
+                if not raw.startswith(prefix):
+                    break
+                _, doc_id, doc = load_json(raw)
+                out[int(doc_id)] = doc
+    except (OSError, ValueError, TypeError):
+        return {}
+    return out

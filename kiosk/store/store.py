@@ -41,6 +41,7 @@ from kiosk.models import Item, Scan, ScanDetail, Verdict
 from kiosk.store.adapter import KioskDB, open_db, rows_of
 from kiosk.store.damage import Loss
 from kiosk.store.index import ScanIndex
+from kiosk.store.records import first_table
 from kiosk.store.summary import Summary
 
 #: Version of the record layout; bump it and add a migration in ``_check_schema``.
@@ -176,8 +177,8 @@ class Store:
             rows = {it.code: it for it in items}
             info = {"source": source, "loaded": time.time(), "count": len(rows)}
             docs = {str(i): it.to_dict() for i, it in enumerate(rows.values(), start=1)}
-            with self._catalog_file() as db:
-                db.storage.write({"items": docs, "meta": {"1": info}})
+            with self._catalog_file() as db:  # meta first: catalog_info reads only that far
+                db.storage.write({"meta": {"1": info}, "items": docs})
             self._catalog, self._catalog_meta = rows, info
             return len(rows)
 
@@ -193,7 +194,12 @@ class Store:
             return self._catalog
 
     def catalog_info(self) -> dict[str, Any]:
+        """Source, time and size of the catalogue, without loading its items if not loaded."""
         with self._lock:
+            if self._catalog is None:
+                meta = first_table(self.state_dir / "catalog.json", "meta").get(1)
+                if meta is not None and isinstance(meta.get("count"), int):
+                    return meta
             count = len(self.catalog())
             return self._catalog_meta | {"count": count}
 
