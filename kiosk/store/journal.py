@@ -145,6 +145,7 @@ class JournalStorage(Storage):
         self._make_summary = dict(summaries or {})
         #: Running summaries of tables kept on disk (see ``summaries``).
         self.summaries: dict[str, Summary] = {}
+        self._known = False  # whether the snapshot was read with its saved summary
         self._files = Files(self.path.name)
         self._next_compact = COMPACT_DURING_WORK
         self._tables: Tables = {}
@@ -164,6 +165,10 @@ class JournalStorage(Storage):
                 if self._found:
                     self._settle_damage()
                 elif self._log_size > max(COMPACT_ON_OPEN, self._snapshot_size // 4):
+                    self._compact_quietly()
+                elif self._make_summary and not self._known:
+                    # No summary saved with this snapshot (first start after an upgrade,
+                    # or it was lost): save one now, so later openers read no scan.
                     self._compact_quietly()
         except BaseException:
             self.close()
@@ -426,6 +431,7 @@ class JournalStorage(Storage):
                 known = read_known(sum_path(self.path)) if self._make_summary else None
                 self.summaries = {n: make(None) for n, make in self._make_summary.items()}
                 snap, f = read_snapshot(self.path, self._new_rows, known=known, seen=self._seen)
+                self._known = snap.known is not None
                 if snap.known is not None:
                     self.summaries = {
                         n: make(snap.known.summaries.get(n) or None)
