@@ -166,7 +166,7 @@ class JournalStorage(Storage):
                     self._settle_damage()
                 elif self._log_size > max(COMPACT_ON_OPEN, self._snapshot_size // 4):
                     self._compact_quietly()
-                elif self._make_summary and not self._known:
+                elif self._make_summary and self._snapshot_size and not self._known:
                     # No summary saved with this snapshot (first start after an upgrade,
                     # or it was lost): save one now, so later openers read no scan.
                     self._compact_quietly()
