@@ -13,6 +13,13 @@ including its verification. Output is JSON.
 
 Targets (issue 7): item rate >= 90 % of the bare loop; upload >= 2,000 codes/s;
 catalogue of 20,000 items pulled in under 5 s.
+
+Whole processes (issue 13), timed the same way from start to exit (interpreter
+start, login, requests): ``kiosk sync --mode upload`` against a bare upload
+loop (the kiosk's SLiMS client alone: log in, upload the same codes in the
+same chunks), and ``kiosk sync --mode item`` against a bare keep-alive loop;
+each >= 90 %. With the fake SLiMS the stock take is restarted before each
+upload run so both upload the same still-missing codes.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import argparse
 import json
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -86,6 +94,75 @@ def catalogue_pull(client: SlimsClient, root: Path) -> dict[str, Any]:
     }
 
 
+BARE = """
+import sys
+from kiosk.slims.client import SlimsClient
+from kiosk.slims.credentials import Secret
+from kiosk.slims.pages import ACTION
+mode, url, user, password, path, chunk = sys.argv[1:7]
+client = SlimsClient(url, user, Secret(password))
+client.login()
+codes = open(path).read().split()
+if mode == "upload":
+    for i in range(0, len(codes), int(chunk)):
+        client.upload(codes[i : i + int(chunk)])
+else:
+    session, target = client.session, client.url_for(ACTION)
+    for code in codes:
+        session.post(target, data={"itemCode": code}, timeout=15).raise_for_status()
+"""
+
+
+def whole_processes(
+    client: SlimsClient,
+    codes: list[str],
+    mode: str,
+    args: argparse.Namespace,
+    *,
+    fake: FakeSlims | None,
+    root: Path,
+) -> dict[str, Any]:
+    """``kiosk sync --mode MODE`` and the bare loop as processes, alternating; codes/s each."""
+    env = dict(os.environ) | {
+        "SLIMS_URL": client.base,
+        "SLIMS_USER": args.user,
+        "SLIMS_PASSWORD": args.password,
+        "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+    }
+    env.pop("KIOSK_CONFIG", None)
+    listing = root / f"codes-{mode}.txt"
+    listing.write_text("\n".join(codes) + "\n")
+    bare: list[float] = []
+    kiosk: list[float] = []
+    for _ in range(args.rounds):
+        for who in ("bare", "kiosk"):
+            if fake is not None and mode == "upload":
+                fake.start_stocktake()  # the same codes missing again for each run
+            if who == "kiosk":
+                with fresh_store(root, codes) as store:
+                    state = store.state_dir
+                cmd = [sys.executable, "-m", "kiosk", "--state-dir", str(state)]
+                cmd += ["sync", "--mode", mode, "--json"]
+            else:
+                pw = env["SLIMS_PASSWORD"]
+                cmd = [sys.executable, "-c", BARE, mode, client.base, args.user, pw]
+                cmd += [str(listing), str(args.chunk)]
+            t0 = time.perf_counter()
+            subprocess.run(cmd, env=env, check=True, stdout=subprocess.DEVNULL)
+            rate = len(codes) / (time.perf_counter() - t0)
+            (bare if who == "bare" else kiosk).append(rate)
+    ratio = statistics.median(kiosk) / statistics.median(bare)
+    return {
+        "codes": len(codes),
+        "rounds": args.rounds,
+        "bare_codes_per_s": round(statistics.median(bare), 1),
+        "kiosk_codes_per_s": round(statistics.median(kiosk), 1),
+        "ratio": round(ratio, 3),
+        "limit": 0.9,
+        "pass": ratio >= 0.9,
+    }
+
+
 def run(client: SlimsClient, args: argparse.Namespace, fake: FakeSlims | None) -> dict[str, Any]:
     root = Path(tempfile.mkdtemp(prefix="bench-sync-"))
     out: dict[str, Any] = {"server": "fake" if fake else client.base}
@@ -121,8 +198,17 @@ def run(client: SlimsClient, args: argparse.Namespace, fake: FakeSlims | None) -
     with fresh_store(root, up_codes) as store:
         rate, detail = kiosk_run(client, store, "upload", args.chunk)
     out["upload_mode"] = {"codes": len(up_codes), "codes_per_s": round(rate, 1), "result": detail}
+
+    # Whole processes: start, login, requests (issue 13, point 4).
+    upload_codes = up_codes if fake is not None else missing[-args.process_codes :]
+    out["process_upload"] = whole_processes(
+        client, upload_codes[: args.process_codes], "upload", args, fake=fake, root=root
+    )
+    out["process_item"] = whole_processes(client, codes, "item", args, fake=fake, root=root)
     out["targets"] = {
         "item_ratio_ge_0.9": out["item_mode"]["ratio"] >= 0.9,
+        "process_upload_ge_0.9": out["process_upload"]["pass"],
+        "process_item_ge_0.9": out["process_item"]["pass"],
         "upload_ge_2000_per_s": rate >= 2000,
         "catalog_pull_lt_5s_per_20000": out["catalog_pull"]["total_s"]
         * 20000
@@ -140,11 +226,14 @@ def main() -> int:
     p.add_argument("--item-codes", type=int, default=1000)
     p.add_argument("--upload-codes", type=int, default=10000)
     p.add_argument("--rounds", type=int, default=3)
+    p.add_argument(
+        "--process-codes", type=int, default=5000, help="codes per whole-process upload run"
+    )
     p.add_argument("--chunk", type=int, default=2000)
     p.add_argument("--json", metavar="FILE", help="also write the result here")
     args = p.parse_args()
     if args.url:
-        password = os.environ.get("SLIMS_PASSWORD", "")
+        password = args.password = os.environ.get("SLIMS_PASSWORD", "")
         client = SlimsClient(args.url, args.user, Secret(password))
         result = run(client, args, None)
     else:
@@ -156,6 +245,7 @@ def main() -> int:
             it.on_loan = True
         with FakeSlims(items, users={"admin": User("bench")}) as fake:
             fake.start_stocktake()
+            args.password = "bench"
             client = SlimsClient(fake.url, "admin", Secret("bench"))
             result = run(client, args, fake)
     text = json.dumps(result, indent=2)

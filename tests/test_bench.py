@@ -28,3 +28,17 @@ def test_startup_probe_says_when_the_daemon_dies(
     monkeypatch.setattr(bench, "daemon_cmd", lambda state: [sys.executable, "-c", "pass"])
     with pytest.raises(RuntimeError, match="before scanning"):
         bench.startup(catalog=10, scans=10, workdir=tmp_path)
+
+
+def test_startup_benchmark_smoke(kiosk_env: dict[str, str]) -> None:
+    """`kiosk bench startup --json` reports both fills side by side with a verdict per ratio."""
+    res = kiosk(
+        "bench", "startup", "--json", "--items", "600", "--scans", "1000", "--rounds", "1",
+        env=kiosk_env, timeout=300,
+    )  # fmt: skip
+    assert res.returncode in (0, 1), res.stderr
+    out = json.loads(res.stdout)
+    assert set(out["daemon"]) == {"0", "1000"}
+    assert all(d["ready_s"] > 0 and d["rss_first_scan_mb"] > 0 for d in out["daemon"].values())
+    assert out["checks"]["misshelf_verdicts"]["pass"], out["daemon"]
+    assert {"history_ready", "history_status", "ready_over_version", "rss_mb"} <= set(out["checks"])

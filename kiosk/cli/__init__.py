@@ -4,6 +4,11 @@ Each verb lives in its own module under ``kiosk.cli`` exposing
 ``register(subparsers)``; the handler is stored as ``func`` on the parsed
 arguments and returns the exit status. Errors derived from
 :class:`~kiosk.exc.KioskError` become one clear line on standard error.
+
+Only the chosen verb's module is imported: the others (and what they import:
+the store, the report, the display) would cost ``kiosk --version`` and every
+``kiosk status`` most of a second on a Pi Zero. ``kiosk --help`` lists the
+verbs from :data:`VERBS`, which a test keeps equal to the modules' own help.
 """
 
 from __future__ import annotations
@@ -19,28 +24,31 @@ from kiosk.exc import KioskError
 from kiosk.systemd import JournalFormatter, under_journald
 from kiosk.text import PrintableLog
 
-#: Verb modules, in the order ``kiosk --help`` lists them.
-VERBS = (
-    "run",
-    "demo",
-    "scans",
-    "status",
-    "store",
-    "catalog",
-    "sync",
-    "report",
-    "commands",
-    "devices",
-    "replay",
-    "screens",
-    "doctor",
-    "bench",
-)
+#: Verb modules and their help lines, in the order ``kiosk --help`` lists them.
+VERBS = {
+    "run": "run the scanning daemon",
+    "demo": "run a simulated stock-take day with the bundled sample library",
+    "scans": "list stored scans",
+    "status": "summarise the store",
+    "store": "repair the scan store",
+    "catalog": "load the catalogue (item list) from SLiMS or an export file",
+    "sync": "send found scans to SLiMS's active stock take (or write the upload file)",
+    "report": "write the stock-take report",
+    "commands": "write a printable sheet of command barcodes",
+    "devices": "list input devices and which are read as scanners; record raw captures",
+    "replay": "decode raw input-event captures into barcodes",
+    "screens": "render every OLED screen to PNG files",
+    "doctor": "check groups, devices, scanners, display, store, clock and SLiMS",
+    "bench": "measure the kiosk on this machine",
+}
+#: Options before the verb that take a value (skipped when looking for the verb).
+_VALUED = ("--config", "--state-dir")
 
 log = logging.getLogger("kiosk")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(argv: Sequence[str] | None = None) -> argparse.ArgumentParser:
+    """The whole command line; given ``argv``, only its verb's module is imported."""
     parser = argparse.ArgumentParser(
         prog="kiosk",
         description="Stock-take scanning cart for SLiMS libraries.",
@@ -60,13 +68,31 @@ def build_parser() -> argparse.ArgumentParser:
         "-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)"
     )
     sub = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
-    for name in VERBS:
-        importlib.import_module(f"kiosk.cli.{name}").register(sub)
+    chosen = None if argv is None else verb_of(argv)
+    for name, help_line in VERBS.items():
+        if argv is None or name == chosen:
+            importlib.import_module(f"kiosk.cli.{name}").register(sub)
+        else:
+            sub.add_parser(name, help=help_line)
     return parser
 
 
+def verb_of(argv: Sequence[str]) -> str | None:
+    """The verb ``argv`` asks for, if any (the first word that is not a global option)."""
+    args = iter(argv)
+    for arg in args:
+        if arg in _VALUED:
+            next(args, None)
+        elif arg == "--":
+            return next(args, None)
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     setup_logging(args.verbose)
     try:

@@ -1,10 +1,9 @@
-"""``kiosk bench store``: how fast and how lean the offline store is, measured here."""
+"""``kiosk bench store`` and ``kiosk bench startup``: how fast and lean the cart is, here."""
 
 from __future__ import annotations
 
 import argparse
 
-from kiosk.cli import bench_store as bench
 from kiosk.cli.common import print_json
 
 
@@ -23,9 +22,20 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     s.add_argument("--quick", action="store_true", help="small sizes (a smoke test for CI)")
     s.add_argument("--no-startup", action="store_true", help="skip the start-up/memory probe")
     s.set_defaults(func=cmd_bench_store)
+    u = what.add_parser(
+        "startup",
+        help="start-up, status and memory at 0 and 200,000 scans with a 50,000-item catalogue",
+    )
+    u.add_argument("--json", action="store_true", help="print one JSON object")
+    u.add_argument("--items", type=int, default=50_000, help="catalogue size (default 50,000)")
+    u.add_argument("--scans", type=int, default=200_000, help="stored scans (default 200,000)")
+    u.add_argument("--rounds", type=int, default=5, help="rounds to take medians of (default 5)")
+    u.set_defaults(func=cmd_bench_startup)
 
 
 def cmd_bench_store(args: argparse.Namespace) -> int:
+    from kiosk.cli import bench_store as bench  # noqa: PLC0415  (imports TinyDB, the store)
+
     result = bench.run(quick=args.quick, with_startup=not args.no_startup)
     if args.json:
         print_json(result)
@@ -38,3 +48,22 @@ def cmd_bench_store(args: argparse.Namespace) -> int:
     if "startup" in result:
         print(f"startup: {result['startup']}")
     return 0
+
+
+def cmd_bench_startup(args: argparse.Namespace) -> int:
+    from kiosk.cli import bench_startup  # noqa: PLC0415
+
+    result = bench_startup.run(items=args.items, scans=args.scans, rounds=args.rounds)
+    if args.json:
+        print_json(result)
+        return 0
+    for key, value in result["median_s"].items():
+        print(f"{key:<24}{value:>8.3f} s")
+    for n, d in result["daemon"].items():
+        print(
+            f"daemon at {n} scans: ready {d['ready_s']:.3f} s, RSS {d['rss_first_scan_mb']} MB "
+            f"after its first scan, {d['rss_shelf_order_mb']} MB with its shelf order"
+        )
+    for key, check in result["checks"].items():
+        print(f"{key}: {'pass' if check['pass'] else 'FAIL'} {check}")
+    return 0 if result["pass"] else 1

@@ -6,7 +6,6 @@ import argparse
 
 from kiosk.cli.common import load_config, print_json
 from kiosk.cli.texts import say
-from kiosk.report.texts import TEXT
 from kiosk.store import Store
 from kiosk.text import printable
 from kiosk.textfmt import num
@@ -42,6 +41,8 @@ def cmd_status(args: argparse.Namespace) -> int:
             }
         )
         return 0
+    from kiosk.report.texts import TEXT  # noqa: PLC0415  (the whole report package; not for --json)
+
     lang = cfg.report.language
     t = TEXT[lang]
     source = catalog.get("source") or say(lang, "status.no_source")

@@ -26,6 +26,7 @@ from tinydb.table import Table
 
 from kiosk.store.journal import JournalStorage
 from kiosk.store.rows import Rows
+from kiosk.store.summary import Summary
 
 
 class _Delta(MutableMapping[int, dict[str, Any]]):
@@ -137,9 +138,18 @@ class KioskDB(TinyDB):
         return cast(JournalStorage, self._storage)
 
 
-def open_db(path: Path, *, readonly: bool = False, cold: tuple[str, ...] = ()) -> KioskDB:
-    """Open (or create) one journaled TinyDB database at ``path``; ``cold`` tables stay on disk."""
-    return KioskDB(path, storage=JournalStorage, readonly=readonly, cold=cold)
+def open_db(
+    path: Path,
+    *,
+    readonly: bool = False,
+    cold: tuple[str, ...] = (),
+    summaries: Mapping[str, Callable[[bytes | None], Summary]] | None = None,
+) -> KioskDB:
+    """Open (or create) one journaled TinyDB database at ``path``; ``cold`` tables stay on disk.
+
+    ``summaries`` are kept by the storage for those tables (see JournalStorage).
+    """
+    return KioskDB(path, storage=JournalStorage, readonly=readonly, cold=cold, summaries=summaries)
 
 
 def rows_of(table: Table) -> Rows:

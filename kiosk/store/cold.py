@@ -184,6 +184,15 @@ class DiskRows(Rows):
     def place(self, doc_id: int, doc: Mapping[str, Any], loc: int) -> None:
         self.put_at(doc_id, loc)
 
+    def adopt(self, locations: Any, count: int, top: int) -> None:
+        """Take the locations saved with a snapshot (its ``.sum``) instead of reading them."""
+        self._loc = locations
+        self._count = count
+        self._max = top
+
+    def locations(self) -> array[int]:
+        return self._loc
+
     def put_at(self, doc_id: int, loc: int) -> None:
         need = doc_id + 1 - len(self._loc)
         if need > 0:

@@ -49,6 +49,16 @@ class SeqSet:
             self._bits[byte] &= ~(1 << bit) & 0xFF
             self._len -= 1
 
+    def hex(self) -> str:
+        return self._bits.hex()
+
+    @classmethod
+    def fromhex(cls, text: str) -> SeqSet:
+        out = cls()
+        out._bits = bytearray.fromhex(text)
+        out._len = int.from_bytes(out._bits, "little").bit_count()
+        return out
+
     def __contains__(self, seq: object) -> bool:
         if not isinstance(seq, int) or seq < 0:
             return False
@@ -68,7 +78,12 @@ class SeqSet:
 
 
 class ScanIndex:
-    """Running summaries of the live (not voided) scans."""
+    """Running summaries of the live (not voided) scans.
+
+    The storage keeps it (:meth:`add`/:meth:`remove` per stored document) and
+    saves it beside each snapshot (:meth:`dump`), so opening a store reads
+    the summary and the journal's changes since, never every scan.
+    """
 
     def __init__(self) -> None:
         self.counts: Counter[str] = Counter()
@@ -92,6 +107,52 @@ class ScanIndex:
             else:
                 d = {"verdict": verdict, "code": code, "session": session or 0, "sync": sync}
                 index.note(seq, d | {"location": location or "", "detail": detail})
+        return index
+
+    # -- kept by the storage (kiosk.store.summary.Summary) ------------------------------------
+    def add(self, seq: int, d: Mapping[str, Any]) -> None:
+        """Document ``seq`` is now stored as ``d``."""
+        if d.get("voided"):
+            self.voided.add(seq)
+        else:
+            self.note(seq, d)
+
+    def remove(self, seq: int, d: Mapping[str, Any]) -> None:
+        """Document ``seq``, stored as ``d``, is replaced or deleted."""
+        if d.get("voided"):
+            self.voided.discard(seq)
+        else:
+            self.forget(seq, d)
+            self.voided.discard(seq)
+
+    def clear(self) -> None:
+        self.__init__()  # type: ignore[misc]
+
+    def dump(self) -> bytes:
+        """The summary as bytes (JSON; bitmaps in hex), for :meth:`load`."""
+        return json.dumps(
+            {
+                "counts": self.counts,
+                "pending": self.pending.hex(),
+                "exported": self.exported.hex(),
+                "voided": self.voided.hex(),
+                "found": {str(k): v for k, v in self.found.items()},
+                "nolabel": [[s, loc, n] for (s, loc), n in self.nolabel.items() if n],
+            },
+            separators=(",", ":"),
+            ensure_ascii=False,
+        ).encode()
+
+    @classmethod
+    def load(cls, data: bytes) -> ScanIndex:
+        raw = json.loads(data)
+        index = cls()
+        index.counts.update(raw["counts"])
+        index.pending = SeqSet.fromhex(raw["pending"])
+        index.exported = SeqSet.fromhex(raw["exported"])
+        index.voided = SeqSet.fromhex(raw["voided"])
+        index.found = {int(k): Counter(v) for k, v in raw["found"].items()}
+        index.nolabel = Counter({(int(s), str(loc)): int(n) for s, loc, n in raw["nolabel"]})
         return index
 
     def _nolabel_key(self, d: Mapping[str, Any]) -> tuple[int, str] | None:

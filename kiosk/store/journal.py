@@ -73,7 +73,7 @@ import errno
 import logging
 import os
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -105,6 +105,7 @@ from kiosk.store.records import (
     snapshot_lines,
 )
 from kiosk.store.rows import Rows, Tables
+from kiosk.store.summary import Known, Summary, read_known, sum_path, write_known
 
 log = logging.getLogger(__name__)
 
@@ -124,15 +125,27 @@ class JournalStorage(Storage):
     :param readonly: never touch the files (for status and reports while the
         daemon runs); torn tails are ignored instead of repaired.
     :param cold: tables kept on disk (:class:`~kiosk.store.cold.DiskRows`).
+    :param summaries: per table kept on disk, how to make its running
+        :class:`~kiosk.store.summary.Summary` (from saved bytes, or empty from
+        ``None``); kept with every change and saved beside each snapshot.
     """
 
     def __init__(
-        self, path: str | Path, *, readonly: bool = False, cold: Iterable[str] = ()
+        self,
+        path: str | Path,
+        *,
+        readonly: bool = False,
+        cold: Iterable[str] = (),
+        summaries: Mapping[str, Callable[[bytes | None], Summary]] | None = None,
     ) -> None:
         self.path = Path(path)
         self.log_path = self.path.with_suffix(".log")
         self.readonly = readonly
         self._cold = frozenset(cold)
+        self._make_summary = dict(summaries or {})
+        #: Running summaries of tables kept on disk (see ``summaries``).
+        self.summaries: dict[str, Summary] = {}
+        self._known = False  # whether the snapshot was read with its saved summary
         self._files = Files(self.path.name)
         self._next_compact = COMPACT_DURING_WORK
         self._tables: Tables = {}
@@ -153,6 +166,10 @@ class JournalStorage(Storage):
                     self._settle_damage()
                 elif self._log_size > max(COMPACT_ON_OPEN, self._snapshot_size // 4):
                     self._compact_quietly()
+                elif self._make_summary and self._snapshot_size and not self._known:
+                    # No summary saved with this snapshot (first start after an upgrade,
+                    # or it was lost): save one now, so later openers read no scan.
+                    self._compact_quietly()
         except BaseException:
             self.close()
             raise
@@ -171,6 +188,7 @@ class JournalStorage(Storage):
         tables = {
             name: t if isinstance(t, Rows) else Rows.from_mapping(t) for name, t in data.items()
         }
+        self._summarise_all(tables)
         self._replace(tables)
 
     def close(self) -> None:
@@ -194,6 +212,8 @@ class JournalStorage(Storage):
         scratch = rows if rows is not None else self._new_rows(table)
         packed = {int(k): scratch.pack(v) for k, v in (puts or {}).items()}
         dels = [int(d) for d in deletes]
+        summary = self.summaries.get(table)
+        gone = self._replaced(rows, [*packed, *dels], clear) if summary is not None else {}
         payload = change_payload(table, puts or {}, dels, clear)
         if self._fd is None:
             self._start_journal()
@@ -210,11 +230,44 @@ class JournalStorage(Storage):
                 rows.put_at(k, loc)
             else:
                 rows.put(k, row)
+        if summary is not None:
+            self._summarise(summary, gone, {int(k): v for k, v in (puts or {}).items()}, clear)
         self._changes += 1
         if (self._changes - self._base) % MARK_EVERY == 1:
             write_mark(self.path, Mark(self._gen, self._changes))
         if self._log_size > self._next_compact:
             self._compact_quietly()
+
+    def _replaced(self, rows: Rows | None, ids: list[int], clear: bool) -> dict[int, Any]:
+        """The stored documents a change replaces or deletes (read before it is made)."""
+        if rows is None or clear:
+            return {}
+        out = {}
+        for k in ids:
+            if str(k) in rows:
+                try:
+                    out[k] = rows[str(k)]
+                except StoreCorrupt:  # unreadable already: its totals cannot be taken back
+                    log.warning("%s: document %d unreadable while replaced", self.path, k)
+        return out
+
+    def _summarise_all(self, tables: Mapping[str, Rows]) -> None:
+        """Summaries anew from whole tables (an import or a wholesale write)."""
+        self.summaries = {n: make(None) for n, make in self._make_summary.items()}
+        for name, summary in self.summaries.items():
+            for k, doc in tables.get(name, Rows()).items():
+                summary.add(int(k), doc)
+
+    @staticmethod
+    def _summarise(
+        summary: Summary, gone: Mapping[int, Any], puts: Mapping[int, Any], clear: bool
+    ) -> None:
+        if clear:
+            summary.clear()
+        for k, doc in gone.items():
+            summary.remove(k, doc)
+        for k, doc in puts.items():
+            summary.add(k, doc)
 
     def compact(self) -> None:
         """Fold the journal into a fresh snapshot (atomic; O(n))."""
@@ -270,9 +323,15 @@ class JournalStorage(Storage):
                 rows.put_at(doc_id, where(SNAPSHOT, offset))
 
         extra = {"changes": self._changes, "losses": [x.to_dict() for x in self.losses]}
+        # Tables on disk last: an opener with the .sum reads only what comes before them.
+        tables = {n: r for n, r in tables.items() if n not in self._cold} | {
+            n: r for n, r in tables.items() if n in self._cold
+        }
+        marks: dict[str, int] = {}
         rfd = None
         try:
-            size = write_file(tmp, snapshot_lines(tables, gen, extra=extra, placed=placed))
+            lines = snapshot_lines(tables, gen, extra=extra, placed=placed, marks=marks)
+            size = write_file(tmp, lines)
             rfd = os.open(tmp, os.O_RDONLY | os.O_CLOEXEC)
             os.replace(tmp, self.path)
         except OSError as e:
@@ -298,6 +357,25 @@ class JournalStorage(Storage):
             raise _store_error(e, f"cannot write snapshot {self.path}") from e
         self._start_journal()
         self._next_compact = COMPACT_DURING_WORK
+        if self._make_summary:
+            self._save_known(gen, size, marks)
+
+    def _save_known(self, gen: int, size: int, marks: Mapping[str, int]) -> None:
+        """Save the summaries and locations beside the new snapshot (a cache: failure is fine)."""
+        path = sum_path(self.path)
+        disk = {n: r for n, r in self._tables.items() if isinstance(r, DiskRows)}
+        starts = [marks[f"table:{n}"] for n in disk]
+        known = Known(gen, size, marks["crc32"], min(starts, default=marks["end"]), marks["end"])
+        for name, rows in disk.items():
+            known.locations[name] = rows.locations()
+            known.counts[name] = (len(rows), rows.max_id)
+            if (summary := self.summaries.get(name)) is not None:
+                known.summaries[name] = summary.dump()
+        try:
+            write_known(path, known)
+        except OSError as e:
+            _unlink_quietly(path)
+            log.warning("%s not saved (%s); the next start reads every document", path, e)
 
     def _start_journal(self) -> None:
         line = journal_header(self._gen, self._changes)
@@ -350,7 +428,15 @@ class JournalStorage(Storage):
             self._files.close()
             self._found = []
             try:
-                snap, f = read_snapshot(self.path, self._new_rows)
+                known = read_known(sum_path(self.path)) if self._make_summary else None
+                self.summaries = {n: make(None) for n, make in self._make_summary.items()}
+                snap, f = read_snapshot(self.path, self._new_rows, known=known, seen=self._seen)
+                self._known = snap.known is not None
+                if snap.known is not None:
+                    self.summaries = {
+                        n: make(snap.known.summaries.get(n) or None)
+                        for n, make in self._make_summary.items()
+                    }
                 if f is not None:
                     with f:
                         self._files.set(SNAPSHOT, os.dup(f.fileno()))
@@ -371,8 +457,10 @@ class JournalStorage(Storage):
         self.losses = losses_of(snap.head)
         self._changes = self._base = int(snap.head.get("changes", 0) or 0)
         self._found = [(what, lost, self.path) for what, lost in snap.damage]
-        if snap.legacy and not self.readonly:
-            self._import_legacy()
+        if snap.legacy:
+            self._summarise_all(self._tables)
+            if not self.readonly:
+                self._import_legacy()
         return self._replay(snap)
 
     def _import_legacy(self) -> None:
@@ -397,6 +485,8 @@ class JournalStorage(Storage):
         except FileNotFoundError:
             data = b""
         snap_changes = snap.head.get("changes")
+        if data:  # replaying reads replaced documents back, some from the journal itself
+            self._files.set(JOURNAL, os.open(self.log_path, os.O_RDONLY | os.O_CLOEXEC))
         pos = good = records = bad = 0
         header: dict[str, Any] | None = None
         while pos < len(data):
@@ -440,7 +530,7 @@ class JournalStorage(Storage):
                 try:
                     if rec is None:
                         raise ValueError("checksum")
-                    apply_change(self._tables, rec, self._new_rows, where(JOURNAL, pos))
+                    self._apply(rec, where(JOURNAL, pos))
                 except (KeyError, TypeError, ValueError, AttributeError):
                     bad += 1
             pos = end + 1
@@ -461,6 +551,23 @@ class JournalStorage(Storage):
         self._files.set(JOURNAL, os.open(self.log_path, os.O_RDONLY | os.O_CLOEXEC))
         self._log_size = good
         return False
+
+    def _seen(self, table: str, doc_id: int, doc: dict[str, Any]) -> None:
+        if (summary := self.summaries.get(table)) is not None:
+            summary.add(doc_id, doc)
+
+    def _apply(self, rec: Mapping[str, Any], loc: int) -> None:
+        """Replay one journal record, keeping the summaries in step."""
+        name = rec.get("t")
+        summary = self.summaries.get(name) if isinstance(name, str) else None
+        if summary is None:
+            apply_change(self._tables, rec, self._new_rows, loc)
+            return
+        puts = {int(k): v for k, v in rec.get("p", {}).items()}
+        ids = [*puts, *(int(d) for d in rec.get("d", ()))]
+        gone = self._replaced(self._tables.get(str(name)), ids, bool(rec.get("c")))
+        apply_change(self._tables, rec, self._new_rows, loc)
+        self._summarise(summary, gone, puts, bool(rec.get("c")))
 
     def _snapshot_replaced(self) -> bool:
         """Whether the snapshot on disk is no longer the one this opener read."""

@@ -29,6 +29,7 @@ earlier until ``kiosk store recover`` settles it.
 
 from __future__ import annotations
 
+import os
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -37,10 +38,15 @@ from typing import Any, BinaryIO
 
 from kiosk.exc import StoreError
 from kiosk.store.rows import NewRows, Rows, Tables, dump_json, load_json
+from kiosk.store.summary import Known
 
 SNAPSHOT_FORMAT = "kiosk-snapshot"
 JOURNAL_FORMAT = "kiosk-journal"
 FORMAT_VERSION = 1
+
+
+#: Told each document a snapshot read gave: table, document id, document.
+Seen = Callable[[str, int, dict[str, Any]], None]
 
 
 class Damaged(Exception):
@@ -115,12 +121,16 @@ def snapshot_lines(
     *,
     extra: Mapping[str, Any] | None = None,
     placed: Callable[[str, int, int], None] | None = None,
+    marks: dict[str, int] | None = None,
 ) -> Iterator[bytes]:
     """The snapshot of ``tables`` as generation ``gen``, in blocks of lines.
 
     ``extra`` goes into the header (the change count, losses); ``placed`` is
     told the byte offset of every document line, for tables kept on disk.
+    ``marks`` receives where each table begins (``"table:NAME"``), where the
+    end marker is (``"end"``) and the checksum (``"crc32"``).
     """
+    marks = {} if marks is None else marks
     crc = 0
     count = 0
     head = {
@@ -135,6 +145,7 @@ def snapshot_lines(
     offset = len(line)
     yield line
     for name, rows in tables.items():
+        marks[f"table:{name}"] = offset
         prefix = dump_json(name).encode()
         chunk: list[bytes] = []
         for doc_id, doc in rows.items():
@@ -153,6 +164,7 @@ def snapshot_lines(
             block = b"".join(chunk)
             crc = zlib.crc32(block, crc)
             yield block
+    marks["end"], marks["crc32"] = offset, crc
     yield dump_json({"end": count, "crc32": crc}).encode() + b"\n"
 
 
@@ -168,28 +180,83 @@ class Snapshot:
     damage: list[tuple[str, int | None]] = field(default_factory=list)
     #: Plain TinyDB JSON of an earlier kiosk, to be converted.
     legacy: bool = False
+    #: The ``.sum`` the tables on disk were taken from (None: every line was read).
+    known: Known | None = None
 
 
-def read_snapshot(path: Path, new_rows: NewRows) -> tuple[Snapshot, BinaryIO | None]:
+def read_snapshot(
+    path: Path, new_rows: NewRows, *, known: Known | None = None, seen: Seen | None = None
+) -> tuple[Snapshot, BinaryIO | None]:
     """The snapshot at ``path``, streamed line by line, and the file left open for reads.
 
     Damage costs only what is damaged: a line that is not a document is
     skipped and counted, a checksum or end marker that does not match is
     reported, and every readable document is kept. A missing file is an empty
     generation 0 (``None`` for the file).
+
+    With ``known`` (its ``.sum``, see :mod:`kiosk.store.summary`) that matches
+    the file, the tables kept on disk are taken from it instead of parsed;
+    ``snap.known`` then says so. Else ``seen`` is told every document read.
     """
     try:
         f = path.open("rb")
     except FileNotFoundError:
         return Snapshot({}, 0, 0), None
     try:
-        return _read_snapshot(path, f, new_rows), f
+        if known is not None:
+            snap = _read_known(f, new_rows, known)
+            if snap is not None:
+                return snap, f
+            f.seek(0)
+        return _read_snapshot(path, f, new_rows, seen), f
     except BaseException:
         f.close()
         raise
 
 
-def _read_snapshot(path: Path, f: BinaryIO, new_rows: NewRows) -> Snapshot:
+def _read_known(f: BinaryIO, new_rows: NewRows, known: Known) -> Snapshot | None:
+    """The snapshot from its small tables and ``known``, if the file is the one described.
+
+    The whole file is still checked against its checksum (read in large
+    blocks, not parsed); any mismatch returns None and the caller reads it
+    line by line.
+    """
+    if os.fstat(f.fileno()).st_size != known.size or not 0 < known.cold_start <= known.footer_at:
+        return None
+    hot = f.read(known.cold_start)
+    crc = zlib.crc32(hot)
+    left = known.footer_at - known.cold_start
+    while left > 0:
+        block = f.read(min(left, 1 << 20))
+        if not block:
+            return None
+        crc = zlib.crc32(block, crc)
+        left -= len(block)
+    try:
+        foot = load_json(f.readline())
+        lines = hot.split(b"\n")
+        head = load_json(lines[0])
+        if foot.get("crc32") != crc or crc != known.crc32 or lines[-1]:
+            return None
+        if head.get("format") != SNAPSHOT_FORMAT or int(head.get("version", 0)) > FORMAT_VERSION:
+            return None
+        tables: Tables = {str(n): new_rows(str(n)) for n in head.get("tables", [])}
+        offset = len(lines[0]) + 1
+        for raw in lines[1:-1]:
+            name, doc_id, doc = load_json(raw)
+            tables[name].place(int(doc_id), doc, offset << 1)
+            offset += len(raw) + 1
+        for name, locs in known.locations.items():
+            count, top = known.counts[name]
+            tables[name].adopt(locs, count, top)
+    except (ValueError, TypeError, AttributeError, KeyError):
+        return None
+    snap = Snapshot(tables, int(head.get("generation", 0)), known.size, head=head)
+    snap.known = known
+    return snap
+
+
+def _read_snapshot(path: Path, f: BinaryIO, new_rows: NewRows, seen: Seen | None) -> Snapshot:
     first = f.readline()
     if first.startswith(b"{") and not first.startswith(b'{"format"'):
         return read_legacy(path, first + f.read())
@@ -232,6 +299,8 @@ def _read_snapshot(path: Path, f: BinaryIO, new_rows: NewRows) -> Snapshot:
             if rows is None:
                 rows = tables[name] = new_rows(name)
             rows.place(int(doc_id), doc, here << 1)
+            if seen is not None:
+                seen(name, int(doc_id), doc)
             count += 1
         except (ValueError, TypeError, AttributeError):
             bad += 1
@@ -264,3 +333,25 @@ def read_legacy(path: Path, data: bytes) -> Snapshot:
     except (ValueError, TypeError, AttributeError) as e:
         raise Damaged(f"{path} is neither a kiosk snapshot nor TinyDB JSON") from e
     return Snapshot(tables, 0, len(data), legacy=True)
+
+
+def first_table(path: Path, name: str) -> dict[int, dict[str, Any]]:
+    """Documents of table ``name`` if the snapshot at ``path`` begins with it, else nothing.
+
+    Reads only as far as that table goes (the catalogue's ``meta`` before its
+    50,000 items): for a summary, not for checking the file, which its full
+    readers do.
+    """
+    out: dict[int, dict[str, Any]] = {}
+    prefix = b"[" + dump_json(name).encode() + b","
+    try:
+        with path.open("rb") as f:
+            f.readline()
+            for raw in f:
+                if not raw.startswith(prefix):
+                    break
+                _, doc_id, doc = load_json(raw)
+                out[int(doc_id)] = doc
+    except (OSError, ValueError, TypeError):
+        return {}
+    return out

@@ -130,6 +130,10 @@ class Rows(Mapping[str, dict[str, Any]]):
         """Store ``doc``, read from byte location ``loc`` (only a table on disk keeps that)."""
         self.put(doc_id, self.pack(doc))
 
+    def adopt(self, locations: Any, count: int, top: int) -> None:
+        """Take saved locations (only a table on disk keeps them)."""
+        raise TypeError("documents of a table in memory are not placed by location")
+
     def put(self, doc_id: int, row: tuple[Any, ...]) -> None:
         self._rows[doc_id] = row
         self._max = max(self._max, doc_id)

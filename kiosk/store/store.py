@@ -28,7 +28,7 @@ import fcntl
 import os
 import threading
 import time
-from collections.abc import Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Self
@@ -41,6 +41,8 @@ from kiosk.models import Item, Scan, ScanDetail, Verdict
 from kiosk.store.adapter import KioskDB, open_db, rows_of
 from kiosk.store.damage import Loss
 from kiosk.store.index import ScanIndex
+from kiosk.store.records import first_table
+from kiosk.store.summary import Summary
 
 #: Version of the record layout; bump it and add a migration in ``_check_schema``.
 SCHEMA_VERSION = 1
@@ -68,7 +70,9 @@ class Store:
             raise StoreError(_not_a_dir(self.state_dir))
         self._dbs: list[KioskDB] = []
         try:
-            self._scans_db = self._open("scans.json", cold=("scans",))
+            self._scans_db = self._open(
+                "scans.json", cold=("scans",), summaries={"scans": _scan_index}
+            )
             self._scans = self._scans_db.table("scans", cache_size=0)
             self._meta = self._scans_db.table("meta", cache_size=0)
             self._sessions = self._scans_db.table("sessions", cache_size=0)
@@ -79,20 +83,24 @@ class Store:
                 self._check_schema()
             meta: Mapping[str, Any] = self._meta.get(doc_id=1) or {}
             self._state: dict[str, Any] = dict(meta.get("state", {}))
-            self._index: ScanIndex | None = None
         except BaseException:
             self.close()
             raise
 
     @property
     def _idx(self) -> ScanIndex:
-        """The running summaries, built from every scan on first use (not for a plain listing)."""
-        if self._index is None:
-            self._index = ScanIndex.build(rows_of(self._scans).columns(*ScanIndex.COLUMNS))
-        return self._index
+        """The running summaries of the scans, kept by the storage with every change."""
+        index = self._scans_db.storage.summaries["scans"]
+        assert isinstance(index, ScanIndex)
+        return index
 
-    def _open(self, name: str, cold: tuple[str, ...] = ()) -> KioskDB:
-        db = open_db(self.state_dir / name, readonly=self.readonly, cold=cold)
+    def _open(
+        self,
+        name: str,
+        cold: tuple[str, ...] = (),
+        summaries: Mapping[str, Callable[[bytes | None], Summary]] | None = None,
+    ) -> KioskDB:
+        db = open_db(self.state_dir / name, readonly=self.readonly, cold=cold, summaries=summaries)
         self._dbs.append(db)
         return db
 
@@ -169,8 +177,8 @@ class Store:
             rows = {it.code: it for it in items}
             info = {"source": source, "loaded": time.time(), "count": len(rows)}
             docs = {str(i): it.to_dict() for i, it in enumerate(rows.values(), start=1)}
-            with self._catalog_file() as db:
-                db.storage.write({"items": docs, "meta": {"1": info}})
+            with self._catalog_file() as db:  # meta first: catalog_info reads only that far
+                db.storage.write({"meta": {"1": info}, "items": docs})
             self._catalog, self._catalog_meta = rows, info
             return len(rows)
 
@@ -186,7 +194,12 @@ class Store:
             return self._catalog
 
     def catalog_info(self) -> dict[str, Any]:
+        """Source, time and size of the catalogue, without loading its items if not loaded."""
         with self._lock:
+            if self._catalog is None:
+                meta = first_table(self.state_dir / "catalog.json", "meta").get(1)
+                if meta is not None and isinstance(meta.get("count"), int):
+                    return meta
             count = len(self.catalog())
             return self._catalog_meta | {"count": count}
 
@@ -288,8 +301,6 @@ class Store:
             if stamp:
                 doc["stamp"] = dict(stamp)
             self._scans.insert(Document(doc, seq))
-            if self._index is not None:  # else it is built with this scan when first asked
-                self._index.note(seq, doc)
             return Scan.from_dict(doc)
 
     def _next_seq(self) -> int:
@@ -302,8 +313,6 @@ class Store:
             if doc is None or doc.get("voided"):
                 return
             self._scans.update({"voided": True}, doc_ids=[seq])
-            if self._index is not None:
-                self._index.forget(seq, doc)
 
     def scan(self, seq: int) -> Scan | None:
         with self._lock:
@@ -399,16 +408,17 @@ class Store:
             def apply(doc: MutableMapping[str, Any]) -> None:
                 doc["sync"] = outcome[int(doc["seq"])]
 
-            updated = self._scans.update(apply, doc_ids=list(outcome))
-            if (index := self._index) is not None:
-                for seq in updated:
-                    if int(seq) in index.pending:
-                        index.sync(int(seq), outcome[int(seq)])
+            self._scans.update(apply, doc_ids=list(outcome))
 
     def counts(self) -> dict[str, int]:
         """Live scans per verdict."""
         with self._lock:
             return {k: v for k, v in self._idx.counts.items() if v}
+
+
+def _scan_index(saved: bytes | None) -> ScanIndex:
+    """The scan index as saved beside the snapshot, or empty (the storage fills it)."""
+    return ScanIndex.load(saved) if saved else ScanIndex()
 
 
 def _not_a_dir(path: Path) -> str:

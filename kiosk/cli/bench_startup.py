@@ -1,0 +1,285 @@
+"""``kiosk bench startup``: does start-up cost the same at any history? Measured side by side.
+
+Two state directories share one catalogue (a SLiMS-format item export read
+by ``kiosk catalog import``, as a librarian would load it); one holds no
+scans, the other a long stock take's worth, filled in one snapshot through
+the store's own storage plus a tail of scans in its journal. Each round then
+times, as whole processes, in turn:
+
+``version``  ``kiosk --version`` (the floor: an interpreter and the CLI)
+``help``     ``kiosk --help``
+``status``   ``kiosk status --json`` on each state directory
+``ready``    ``kiosk run --simulate`` until it sends ``READY=1`` to a real
+             ``$NOTIFY_SOCKET`` datagram socket, as systemd would see it
+
+The daemon is then fed a short shelf walk, ending with a book from far along
+the shelf: the verdicts must match an engine that had its shelf order from
+the start (the first scans after start still get a correct misshelf verdict).
+Its RSS is read after the first scan and after its shelf order is built.
+Medians over the rounds; the issue's ratios with pass/fail.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from kiosk.cli.bench_store import daemon_cmd
+from kiosk.cli.sample_data import generate, to_csv
+from kiosk.config import StockTake
+from kiosk.engine import Engine, shelf_order
+from kiosk.models import Scan, Verdict
+from kiosk.store import Store
+from kiosk.store.adapter import open_db
+
+#: The fill the issue asks for.
+ITEMS, SCANS = 50_000, 200_000
+#: Scans stored one by one after the bulk fill, so a journal is replayed as in real life.
+JOURNAL_TAIL = 300
+#: Where the walk happens.
+LOCATION = "Rak Umum"
+LIMITS = {
+    "history_ready": 1.3,
+    "history_status": 1.3,
+    "ready_over_version": 2.5,
+    "status_over_version": 2.0,
+    "rss_mb": 80.0,
+}
+
+
+# -- the fill ---------------------------------------------------------------------------------
+def make_states(root: Path, items: int, scans: int) -> tuple[dict[int, Path], list[str], float]:
+    """Two state directories (0 and ``scans`` scans) with one imported catalogue; the walk."""
+    sample = generate(items)
+    export = root / "item_export.csv"
+    export.write_text(to_csv(sample), encoding="utf-8")
+    states: dict[int, Path] = {}
+    import_s = 0.0
+    for n in (0, scans):
+        state = states[n] = root / f"state-{n}"
+        state.mkdir()
+        t0 = time.perf_counter()
+        _kiosk(state, "catalog", "import", str(export))
+        import_s = time.perf_counter() - t0
+        with Store.open(state) as store:
+            store.start_session("Stock take 2026")
+            store.start_run(LOCATION)
+    walk = shelf_walk(states[0])
+    # Other shelves only: with the walk's shelf found already, no jump along it is a misshelf.
+    codes = [s.row["item_code"] for s in sample if s.row["location_name"] != LOCATION]
+    fill_scans(states[scans], codes, scans)
+    return states, walk, import_s
+
+
+def scan_doc(seq: int, code: str, session: int, run: int) -> dict[str, Any]:
+    """One stored scan as the daemon writes it: mostly found, some synced, a few problems."""
+    verdict = Verdict.OK if seq % 25 else Verdict.UNKNOWN
+    return {
+        "seq": seq,
+        "code": code if verdict == Verdict.OK else f"X{seq:08d}",
+        "verdict": str(verdict),
+        "scanner": "scanner-1",
+        "ts": 1_780_000_000.0 + seq * 1.7,
+        "location": LOCATION,
+        "run": run,
+        "detail": {},
+        "sync": "accepted" if seq % 10 < 8 else None,
+        "voided": seq % 997 == 0,
+        "session": session,
+    }
+
+
+def fill_scans(state: Path, codes: Sequence[str], n: int) -> None:
+    """``n`` scans: all but a journal's tail in one snapshot, the tail one ``add_scan`` each."""
+    with Store.open(state) as store:
+        session, run = store.current_session(), store.current_run()
+    bulk = max(0, n - JOURNAL_TAIL)
+    db = open_db(state / "scans.json")
+    try:
+        tables: dict[str, Any] = dict(db.storage.read() or {})
+        tables["scans"] = {
+            str(i): scan_doc(i, codes[i % len(codes)], session, run) for i in range(1, bulk + 1)
+        }
+        db.storage.write(tables)
+    finally:
+        db.close()
+    with Store.open(state) as store:
+        run = store.start_run(LOCATION)  # the shelf run under way: the journal's tail
+        for i in range(bulk + 1, n + 1):
+            d = scan_doc(i, codes[i % len(codes)], session, run)
+            store.add_scan(
+                code=d["code"], verdict=Verdict(d["verdict"]), scanner="scanner-1", ts=d["ts"],
+                location=LOCATION, run=run,
+            )  # fmt: skip
+
+
+# -- the probes -------------------------------------------------------------------------------
+def _env() -> dict[str, str]:
+    env = dict(os.environ)
+    root = str(Path(__file__).resolve().parent.parent.parent)
+    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+    env.pop("KIOSK_CONFIG", None)
+    env.pop("NOTIFY_SOCKET", None)
+    return env
+
+
+def _kiosk(state: Path | None, *argv: str) -> float:
+    """Run one ``kiosk`` command to completion; its wall time."""
+    cmd = [sys.executable, "-m", "kiosk"]
+    if state is not None:
+        cmd += ["--state-dir", str(state)]
+    t0 = time.perf_counter()
+    subprocess.run([*cmd, *argv], check=True, env=_env(), stdout=subprocess.DEVNULL)
+    return time.perf_counter() - t0
+
+
+def daemon_probe(state: Path, walk: Sequence[str], tmp: Path) -> dict[str, Any]:
+    """Start the daemon; time to READY=1; verdicts of ``walk``; RSS after scan 1 and shelf order."""
+    addr = str(tmp / "notify.sock")
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    sock.bind(addr)
+    sock.settimeout(120)
+    env = _env() | {"NOTIFY_SOCKET": addr}
+    shelf_ready = threading.Event()
+    try:
+        t0 = time.perf_counter()
+        with subprocess.Popen(
+            daemon_cmd(state),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+        ) as proc:
+            assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
+            err = proc.stderr
+
+            def watch() -> None:
+                for line in err:
+                    if b"shelf order ready" in line:
+                        shelf_ready.set()
+
+            threading.Thread(target=watch, daemon=True).start()
+            try:
+                while b"READY=1" not in sock.recv(4096):
+                    pass
+                ready_s = time.perf_counter() - t0
+                verdicts = []
+                rss_first = 0.0
+                for code in walk:
+                    os.write(proc.stdin.fileno(), code.encode() + b"\n")
+                    line = proc.stdout.readline()
+                    if not line:
+                        raise RuntimeError(f"kiosk run exited with {proc.poll()} while scanning")
+                    verdicts.append(json.loads(line)["verdict"])
+                    if not rss_first:
+                        rss_first = _rss_mb(proc.pid)
+                if not shelf_ready.wait(120):
+                    raise RuntimeError("the daemon never logged its shelf order ready")
+                rss_shelf = _rss_mb(proc.pid)
+            finally:
+                proc.kill()
+    finally:
+        sock.close()
+        os.unlink(addr)
+    return {"ready_s": ready_s, "verdicts": verdicts, "rss_first_mb": rss_first,
+            "rss_shelf_mb": rss_shelf}  # fmt: skip
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+def shelf_walk(state: Path) -> list[str]:
+    """Five books in shelf order at :data:`LOCATION`, then one from far along the shelf."""
+    with Store.open_readonly(state) as store:
+        codes = shelf_order(store.catalog().values())[LOCATION].codes
+    return [*codes[100:105], codes[len(codes) - 50]]
+
+
+def expected_verdicts(state: Path, walk: Sequence[str]) -> list[str]:
+    """What an engine that had its shelf order from the start says to ``walk``."""
+    with Store.open_readonly(state) as store:
+        catalog = dict(store.catalog())
+        found = store.scanned_codes()
+    engine = Engine(catalog, StockTake(), location=LOCATION, found=found)
+    engine.set_shelf_order(shelf_order(catalog.values()))
+    out = []
+    for code in walk:
+        d = engine.decide(code)
+        out.append(str(d.verdict))
+        engine.apply(Scan(seq=0, code=code, verdict=d.verdict, scanner="", ts=0.0))
+    return out
+
+
+# -- the run ----------------------------------------------------------------------------------
+def _median(xs: Sequence[float]) -> float:
+    return round(statistics.median(xs), 3)
+
+
+def run(*, items: int = ITEMS, scans: int = SCANS, rounds: int = 5) -> dict[str, Any]:
+    """The whole benchmark, as the JSON object ``kiosk bench startup --json`` prints."""
+    with tempfile.TemporaryDirectory(prefix="kiosk-bench-startup-") as tmp:
+        root = Path(tmp)
+        t0 = time.perf_counter()
+        states, walk, import_s = make_states(root, items, scans)
+        fill_s = time.perf_counter() - t0
+        expected = {n: expected_verdicts(state, walk) for n, state in states.items()}
+        times: dict[str, list[float]] = {"version": [], "help": []}
+        probes: dict[int, list[dict[str, Any]]] = {n: [] for n in states}
+        for n in states:
+            times[f"status_{n}"] = []
+        for _ in range(rounds):
+            times["version"].append(_kiosk(None, "--version"))
+            times["help"].append(_kiosk(None, "--help"))
+            for n, state in states.items():
+                times[f"status_{n}"].append(_kiosk(state, "status", "--json"))
+                probes[n].append(daemon_probe(state, walk, root))
+    med = {k: _median(v) for k, v in times.items()}
+    daemon = {}
+    for n, ps in probes.items():
+        daemon[str(n)] = {
+            "ready_s": _median([p["ready_s"] for p in ps]),
+            "rss_first_scan_mb": max(p["rss_first_mb"] for p in ps),
+            "rss_shelf_order_mb": max(p["rss_shelf_mb"] for p in ps),
+            "verdicts": ps[0]["verdicts"],
+            "expected": expected[n],
+            "verdicts_ok": all(p["verdicts"] == expected[n] for p in ps),
+        }
+    hi = str(scans)
+    ratios = {
+        "history_ready": daemon[hi]["ready_s"] / daemon["0"]["ready_s"],
+        "history_status": med[f"status_{scans}"] / med["status_0"],
+        "ready_over_version": daemon["0"]["ready_s"] / med["version"],
+        "status_over_version": med[f"status_{scans}"] / med["version"],
+    }
+    checks = {k: {"ratio": round(v, 2), "limit": LIMITS[k], "pass": v <= LIMITS[k]}
+              for k, v in ratios.items()}  # fmt: skip
+    rss = max(daemon[hi]["rss_first_scan_mb"], daemon[hi]["rss_shelf_order_mb"])
+    checks["rss_mb"] = {"value": rss, "limit": LIMITS["rss_mb"], "pass": rss <= LIMITS["rss_mb"]}
+    last = [d["verdicts"][-1] for d in daemon.values()]
+    right = all(d["verdicts_ok"] for d in daemon.values())
+    checks["misshelf_verdicts"] = {"last": last, "pass": right and last == ["misshelved"] * 2}
+    return {
+        "items": items,
+        "scans": scans,
+        "rounds": rounds,
+        "fill_s": round(fill_s, 1),
+        "catalog_import_s": round(import_s, 2),
+        "median_s": med,
+        "daemon": daemon,
+        "checks": checks,
+        "pass": all(c["pass"] for c in checks.values()),
+    }

@@ -1,0 +1,127 @@
+"""What a snapshot holds, saved beside it so an opener need not parse every document.
+
+Opening a store used to parse every scan in the snapshot (to learn where each
+one is) and read them all once more (to count them): seconds at 200,000
+scans on a Pi Zero, at every daemon start and every ``kiosk status``. At each
+compaction the storage now writes ``NAME.sum`` next to ``NAME.json``:
+
+* the snapshot it describes: generation, size, CRC-32 (its end marker's), and
+  where the tables kept on disk begin (the snapshot writes them last);
+* per table kept on disk, its location array (8 bytes per document) as raw
+  bytes, and its :class:`Summary` (e.g. the scan index) as the summary's own
+  bytes.
+
+An opener whose snapshot matches (same generation, size and checksum, the
+whole file still read once for the checksum, in blocks, not parsed) parses
+only the small tables and the journal. Anything that does not match — a
+missing, torn or older ``.sum``, a snapshot damaged since — falls back to
+reading the snapshot line by line, as without it. The file is only ever a
+cache: deleting it loses nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import zlib
+from array import array
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
+
+from kiosk.fileio import atomic_write
+
+FORMAT = "kiosk-summary"
+VERSION = 1
+_BYTEORDER = sys.byteorder  # location arrays are raw machine integers
+
+
+class Summary(Protocol):
+    """Running totals over one table's documents, kept by the storage as they change."""
+
+    def add(self, doc_id: int, doc: Mapping[str, Any]) -> None: ...
+    def remove(self, doc_id: int, doc: Mapping[str, Any]) -> None: ...
+    def clear(self) -> None: ...
+    def dump(self) -> bytes: ...
+
+
+@dataclass
+class Known:
+    """A snapshot as its ``.sum`` describes it, with what it saved for each table on disk."""
+
+    generation: int
+    size: int
+    crc32: int
+    #: Byte offset of the first line of a table kept on disk, and of the end marker.
+    cold_start: int
+    footer_at: int
+    locations: dict[str, array[int]] = field(default_factory=dict)
+    counts: dict[str, tuple[int, int]] = field(default_factory=dict)  # (documents, max id)
+    summaries: dict[str, bytes] = field(default_factory=dict)
+
+
+def sum_path(snapshot: Path) -> Path:
+    return snapshot.with_suffix(".sum")
+
+
+def write_known(path: Path, known: Known) -> None:
+    """Save ``known`` atomically as ``path`` (the snapshot's ``.sum``)."""
+    blobs: list[bytes] = []
+    tables: dict[str, list[int]] = {}
+    for name, locs in known.locations.items():
+        raw = locs.tobytes()
+        summary = known.summaries.get(name, b"")
+        count, top = known.counts[name]
+        tables[name] = [len(raw), len(summary), count, top]
+        blobs += [raw, summary]
+    head = {
+        "format": FORMAT,
+        "version": VERSION,
+        "byteorder": _BYTEORDER,
+        "generation": known.generation,
+        "size": known.size,
+        "crc32": known.crc32,
+        "cold_start": known.cold_start,
+        "footer_at": known.footer_at,
+        "tables": tables,
+    }
+    body = json.dumps(head, separators=(",", ":")).encode() + b"\n" + b"".join(blobs)
+    atomic_write(path, [body, b"%08x\n" % zlib.crc32(body)])
+
+
+def read_known(path: Path) -> Known | None:
+    """The ``.sum`` at ``path`` if whole and of this format, else None (then it is ignored)."""
+    try:
+        data = path.read_bytes()
+    except OSError:
+        return None
+    body, tail = data[:-9], data[-9:]
+    if len(data) < 9 or tail[-1:] != b"\n" or tail[:-1] != b"%08x" % zlib.crc32(body):
+        return None
+    head_end = body.find(b"\n")
+    try:
+        head = json.loads(body[:head_end])
+        if head.get("format") != FORMAT or head.get("version") != VERSION:
+            return None
+        if head.get("byteorder") != _BYTEORDER:
+            return None
+        known = Known(
+            int(head["generation"]),
+            int(head["size"]),
+            int(head["crc32"]),
+            int(head["cold_start"]),
+            int(head["footer_at"]),
+        )
+        pos = head_end + 1
+        for name, (n_locs, n_sum, count, top) in head["tables"].items():
+            locs = array("q")
+            locs.frombytes(body[pos : pos + n_locs])
+            pos += n_locs
+            known.locations[name] = locs
+            known.summaries[name] = body[pos : pos + n_sum]
+            known.counts[name] = (int(count), int(top))
+            pos += n_sum
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return known

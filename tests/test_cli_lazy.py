@@ -1,0 +1,38 @@
+"""The command line imports only the verb it runs, and still lists every verb the same way."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+from kiosk.cli import VERBS, build_parser, verb_of
+
+
+def test_help_lists_verbs_as_their_modules_do() -> None:
+    """`kiosk --help` without importing the verbs reads exactly as with all of them imported."""
+    assert build_parser([]).format_help() == build_parser(None).format_help()
+
+
+def test_verb_is_found_after_global_options() -> None:
+    """The verb is the first word after the global options, whose values are skipped."""
+    assert verb_of(["--config", "status", "-v", "--state-dir", "d", "scans", "--all"]) == "scans"
+    assert verb_of(["-vv", "--version"]) is None
+
+
+def test_version_and_a_verb_import_only_what_they_need() -> None:
+    """`kiosk --version` loads no verb module, and `kiosk status --help` only the status verb's."""
+    probe = (
+        "import sys\n"
+        "from kiosk.cli import main\n"
+        "try:\n    main(sys.argv[1:])\nexcept SystemExit:\n    pass\n"
+        "print(' '.join(m for m in sys.modules if m.startswith('kiosk.cli.')), file=sys.stderr)"
+    )
+
+    def loaded(*argv: str) -> set[str]:
+        res = subprocess.run(
+            [sys.executable, "-c", probe, *argv], capture_output=True, text=True, check=True
+        )
+        return {m.removeprefix("kiosk.cli.") for m in res.stderr.split()}
+
+    assert not loaded("--version") & set(VERBS)
+    assert loaded("status", "--help") & set(VERBS) == {"status"}
