@@ -108,6 +108,8 @@ def build(
             rep.on_loan_on_shelf.append(s.code)
         elif v is Verdict.EXCLUDED:
             rep.excluded.append(s.code)
+        elif v is Verdict.FOUND_AGAIN:
+            rep.found_again.append(s.code)
         elif v is Verdict.INVALID:
             rep.invalid.append(s.code)
         elif v is Verdict.UNKNOWN:
@@ -120,6 +122,7 @@ def build(
     rep.unknown_detail = [UnknownRow(c, loc, unknown_times[c]) for c, loc in unknown_in.items()]
     rep.on_loan_on_shelf = _unique(rep.on_loan_on_shelf)
     rep.excluded = _unique(rep.excluded)
+    rep.found_again = _unique(rep.found_again)
     rep.invalid = _unique(rep.invalid)
 
     spans = _scanned_ranges(walked, catalog)

@@ -82,6 +82,7 @@ EN: Final[dict[str, str]] = {
     "verdict_misshelved": "misshelved",
     "verdict_invalid": "invalid",
     "verdict_excluded": "excluded",
+    "verdict_found_again": "found again",
     "verdict_command": "command",
     "verdict_error": "not stored",
 }
@@ -164,6 +165,7 @@ ID: Final[dict[str, str]] = {
     "verdict_misshelved": "salah rak",
     "verdict_invalid": "tidak sah",
     "verdict_excluded": "dikecualikan",
+    "verdict_found_again": "ditemukan kembali",
     "verdict_command": "perintah",
     "verdict_error": "tidak tersimpan",
 }
