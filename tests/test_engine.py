@@ -170,7 +170,7 @@ def test_unknown_location_is_refused_naming_the_closest() -> None:
 
 
 def test_skip_flags_learned_from_slims_decide_exclusion() -> None:
-    """An item whose status SLiMS flags skip-stock-take is excluded; one named alike but unflagged is not."""
+    """A status SLiMS flags skip-stock-take is excluded; an unflagged one is in the stock take."""
     items = [Item("B9001", "100 A", status="Repair"), Item("B9002", "100 B", status="No Loan")]
     cfg = StockTake(excluded_statuses=[])
     learned = {"skipped": ["Repair"], "lost": ["Missing"]}
@@ -188,7 +188,7 @@ def test_config_override_replaces_what_slims_said() -> None:
 
 
 def test_a_lost_book_found_again_counts_as_found_once() -> None:
-    """A book SLiMS holds as Missing is FOUND AGAIN, counts as found, and a rescan is a duplicate."""
+    """A book SLiMS holds as Missing is FOUND AGAIN, counts as found; a rescan is a duplicate."""
     e = engine(location="Rak Umum")
     first = scan(e, "B0102")
     assert first.verdict is Verdict.FOUND_AGAIN and first.verdict.counts_as_found
