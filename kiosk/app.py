@@ -17,6 +17,7 @@ from typing import TextIO
 from kiosk import config, feedback
 from kiosk.config import Config
 from kiosk.daemon import Daemon, Notify
+from kiosk.engine import Statuses
 from kiosk.exc import KioskError
 from kiosk.models import Barcode
 from kiosk.scanner import Source
@@ -58,7 +59,9 @@ def with_page(
             submit,
             credentials_file=cfg.slims.credentials_file,
             command_prefix=cfg.stocktake.command_prefix,
-            excluded_statuses=cfg.stocktake.excluded_statuses,
+            excluded_statuses=Statuses.resolve(
+                cfg.stocktake.excluded_statuses, store.catalog_info().get("statuses")
+            ).skipped,
             report_language=cfg.report.language,
         )
     except (OSError, KioskError) as e:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Protocol, TextIO
 from kiosk import __version__
 from kiosk.clock import Clock
 from kiosk.config import Config
-from kiosk.engine import Decision, Engine, shelf_order
+from kiosk.engine import Decision, Engine, Statuses, shelf_order
 from kiosk.engine.freshness import CatalogHealth
 from kiosk.engine.shelf import ShelfOrder
 from kiosk.engine.walk import Walk
@@ -108,6 +108,9 @@ class Daemon:
             cfg.stocktake,
             location=str(store.state().get("location", cfg.stocktake.location)),
             found=store.scanned_codes(),
+            statuses=Statuses.resolve(
+                cfg.stocktake.excluded_statuses, store.catalog_info().get("statuses")
+            ),
         )
         #: Run spans and no-label tallies for the screens (rebuilt from the stored scans).
         self.walk = Walk()

@@ -27,6 +27,7 @@ VERBS = (
     "status",
     "store",
     "catalog",
+    "session",
     "sync",
     "report",
     "commands",

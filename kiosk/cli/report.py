@@ -5,9 +5,11 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
+from typing import Any
 
 from kiosk import report
 from kiosk.cli.common import cannot_write, load_config
+from kiosk.engine import Statuses
 from kiosk.exc import ConfigError
 from kiosk.fileio import atomic_write
 from kiosk.store import Store
@@ -37,6 +39,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "CSV and JSON always hold every list",
     )
     p.add_argument("--out", type=Path, help="write to this file instead of standard output")
+    p.add_argument(
+        "--session",
+        type=int,
+        metavar="ID",
+        help="the report of an earlier (archived) stock take; see `kiosk session list`",
+    )
     p.set_defaults(func=cmd_report)
 
 
@@ -49,11 +57,19 @@ def cmd_report(args: argparse.Namespace) -> int:
     language = args.language or cfg.report.language
     with Store.open_readonly(cfg.state_path) as store:
         catalog = store.catalog()
+        session = store.current_session() if args.session is None else args.session
+        record = store.session(session)
+        if not record:
+            known = ", ".join(str(s["id"]) for s in store.sessions()) or "none"
+            raise ConfigError(f"there is no session {session} (sessions: {known})")
+        statuses = Statuses.resolve(
+            cfg.stocktake.excluded_statuses, store.catalog_info().get("statuses")
+        )
         rep = report.build(
             catalog,
-            store.iter_scans(session=store.current_session()),
-            stocktake=store.state().get("stocktake", ""),
-            excluded_statuses=cfg.stocktake.excluded_statuses,
+            store.iter_scans(session=session),
+            stocktake=_title(store, record),
+            excluded_statuses=statuses.skipped,
         )
         losses = store.losses()
     for loss in losses:  # the report counts what is left: nobody may miss what is not
@@ -70,6 +86,14 @@ def cmd_report(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _title(store: Store, record: dict[str, Any]) -> str:
+    """The stock take's name as SLiMS calls it, else the session's own name."""
+    slims = record.get("slims") or {}
+    if record["id"] == store.current_session() and not slims:
+        return str(store.state().get("stocktake", "") or record.get("name", ""))
+    return str(slims.get("name") or record.get("name", ""))
 
 
 def _sections(spec: str) -> tuple[str, ...]:
