@@ -184,7 +184,8 @@ class FakeSlims:
     def start_stocktake(self, name: str = "Test stock take", *, started: str = "") -> None:
         with self.lock:
             self.stocktake_name = name
-            self.stocktake_started = started or time.strftime("%Y-%m-%d %H:%M:%S")
+            # Tests date their scans from the epoch on: a stock take begun then takes them all.
+            self.stocktake_started = started or "1970-01-01 00:00:00"
             self.active = True
             self.stocktake = {
                 it.code: ("l" if it.on_loan else "m")

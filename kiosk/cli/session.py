@@ -10,7 +10,6 @@ ID``) and its scans are never sent into another stock take.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import time
 from collections import Counter
 from pathlib import Path
@@ -123,14 +122,6 @@ def _ask_daemon(state: Path, name: str, locked: StoreLocked) -> tuple[int, int]:
     return int(final["archived"]), int(final["session"])
 
 
-def _epoch(started: str) -> float | None:
-    """SLiMS's start time ("YYYY-MM-DD HH:MM:SS", its server's local time) as seconds."""
-    try:
-        return dt.datetime.strptime(started, "%Y-%m-%d %H:%M:%S").timestamp()
-    except ValueError:
-        return None
-
-
 def follow_stocktake(store: Store, identity: StockTakeIdentity, lang: str = "en") -> str:
     """Make the cart's session the one for SLiMS's active stock take; say what happened.
 
@@ -151,8 +142,7 @@ def follow_stocktake(store: Store, identity: StockTakeIdentity, lang: str = "en"
             return say(lang, "session.same", id=sid, name=identity.name)
     else:
         first = next(store.iter_scans(session=sid, include_voided=True), None)
-        began = _epoch(identity.started)
-        if first is None or began is None or first.ts >= began:
+        if first is None or not identity.predates(first.ts):
             store.bind_session(sid, identity.to_dict())
             return say(lang, "session.tie", id=sid, name=identity.name)
     found = len(store.scanned_codes(sid))

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import html
 import re
+import time
 from dataclasses import dataclass
 
 from kiosk.slims.pages import strip_tags
@@ -35,6 +36,8 @@ ITEM_STATUS = "admin/modules/master_file/item_status.php"
 SKIP_STOCK_TAKE = "2"
 #: The status SLiMS's stock-take completion gives every item still missing.
 LOST_STATUS_CODE = "MIS"
+#: How far SLiMS's clock (its local time) and the cart's may disagree.
+CLOCK_SLACK_S = 86_400.0
 
 _TABLE = re.compile(r'<table[^>]*id="dataList"[^>]*>(?P<body>.*?)</table>', re.S | re.I)
 _ROW = re.compile(r"<tr\b(?P<attrs>[^>]*)>(?P<body>.*?)</tr>", re.S | re.I)
@@ -53,6 +56,19 @@ class StockTakeIdentity:
 
     def to_dict(self) -> dict[str, str]:
         return {"name": self.name, "started": self.started}
+
+    def predates(self, ts: float) -> bool:
+        """A scan made at ``ts`` (cart clock) was made before this stock take began.
+
+        SLiMS's start time is its server's local time and the cart's clock may
+        be in another zone, so only a scan more than a day older counts: scans
+        from an earlier count are months older.
+        """
+        try:
+            began = time.mktime(time.strptime(self.started, "%Y-%m-%d %H:%M:%S"))
+        except (ValueError, OverflowError):
+            return False
+        return ts < began - CLOCK_SLACK_S
 
     def same_as(self, other: StockTakeIdentity) -> bool:
         """The same stock take; a start time either side could not read compares by name."""

@@ -112,14 +112,6 @@ def export_file(store: SyncStore, path: Path | str) -> Path:
     return path
 
 
-def _epoch(started: str) -> float | None:
-    """SLiMS's start time ("YYYY-MM-DD HH:MM:SS", its server's local time) as seconds."""
-    try:
-        return time.mktime(time.strptime(started, "%Y-%m-%d %H:%M:%S"))
-    except ValueError:
-        return None
-
-
 def _key(code: str) -> str:
     # SLiMS trims codes and compares them case-insensitively.
     return code.strip().casefold()
@@ -237,9 +229,8 @@ class Uploader:
                     f"--session {session}`). `kiosk catalog pull` starts a session for {now}"
                 )
             return now
-        began = _epoch(now.started)
         oldest = min(s.ts for s in pending)
-        if began is not None and oldest < began:
+        if now.predates(oldest):
             raise SyncError(
                 f"not sent: session {session} has scans from "
                 f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(oldest))}, before SLiMS's "
