@@ -216,3 +216,19 @@ def test_admin_pages_are_read_by_shape_in_any_language(fake: FakeSlims) -> None:
     assert status_rules("<form></form>") is None
     fake.finish_stocktake()
     assert not c.stocktake_info().active
+
+
+def test_running_daemon_starts_the_session_asked_for(tmp_path: Path) -> None:
+    """`kiosk session new` with the daemon running asks it; the scan loop archives and starts."""
+    from kiosk.cli.run import answer_requests
+    from tests.helpers import shelf_items
+    from tests.web_cart import running_cart, write_credentials
+
+    creds = write_credentials(tmp_path / "creds.toml")
+    with running_cart(tmp_path / "s", shelf_items(), credentials=creds) as cart:
+        cart.scan_and_wait("B0001")
+        answer = answer_requests(cart.daemon)({"cmd": "session", "name": "Opname 2026"}, 10.0)
+        assert answer == {"event": "done", "archived": 0, "session": 1}
+        assert cart.daemon.engine.decide("B0001").verdict is Verdict.OK  # not a duplicate
+        refused = answer_requests(cart.daemon)({"cmd": "session", "name": " "}, 10.0)
+        assert refused["event"] == "failed"

@@ -231,6 +231,12 @@ class Engine:
         elif command in (Command.PAUSE, Command.RESUME):
             self.paused = command is Command.PAUSE
 
+    def new_session(self) -> None:
+        """A new stock take began: nothing is found yet, every shelf is walked afresh."""
+        self._found.clear()
+        self._shelves.clear()
+        self._early.clear()
+
     def undo(self, scan: Scan) -> None:
         """Forget a scan that the librarian took back."""
         if scan.verdict.counts_as_found:
