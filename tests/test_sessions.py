@@ -232,3 +232,44 @@ def test_running_daemon_starts_the_session_asked_for(tmp_path: Path) -> None:
         assert cart.daemon.engine.decide("B0001").verdict is Verdict.OK  # not a duplicate
         refused = answer_requests(cart.daemon)({"cmd": "session", "name": " "}, 10.0)
         assert refused["event"] == "failed"
+
+
+def test_report_from_slims_covers_every_carts_work(
+    fake: FakeSlims, env: dict[str, str], tmp_path: Path
+) -> None:
+    """`report --from-slims`: books other carts found count as found; SLiMS's loans are used."""
+    state = tmp_path / "s"
+    fake.start_stocktake("Opname 2025", started="2025-01-06 08:00:00")
+    pull(state, env)
+    with Store.open(state) as store:
+        for code in ("B0004", "B0005", "B0007"):
+            scan(store, code)
+    with fake.lock:
+        fake.stocktake["B0006"] = "e"  # another cart found it
+        fake.stocktake["B0008"] = "l"  # lent out in SLiMS
+    res = kiosk("--state-dir", str(state), "report", "--from-slims", "--format", "json", env=env)
+    assert res.returncode == 0, res.stderr
+    rep = json.loads(res.stdout)
+    assert rep["merged_from"] == "Opname 2025"
+    assert rep["found"] == ["B0004", "B0005", "B0006", "B0007"]
+    assert rep["found_by_others"] == ["B0006"] and rep["on_loan"] == ["B0008"]
+    assert {r["code"] for r in rep["sync_items"]} == {"B0004", "B0005", "B0007"}
+    text = kiosk("--state-dir", str(state), "report", "--from-slims", env=env).stdout
+    assert "of which found by other carts: 1" in text
+    alone = json.loads(
+        kiosk("--state-dir", str(state), "report", "--format", "json", env=env).stdout
+    )
+    assert "B0006" not in alone["found"] and alone["merged_from"] == ""
+
+
+def test_report_from_slims_refuses_another_stock_take(
+    fake: FakeSlims, env: dict[str, str], tmp_path: Path
+) -> None:
+    """Merging another count's lists into this session's report is refused, saying why."""
+    state = tmp_path / "s"
+    fake.start_stocktake("Opname 2024", started="2024-01-08 08:00:00")
+    pull(state, env)
+    fake.finish_stocktake()
+    fake.start_stocktake("Opname 2025", started="2025-01-06 08:00:00")
+    res = kiosk("--state-dir", str(state), "report", "--from-slims", env=env)
+    assert res.returncode == 1 and "another count" in res.stderr

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
 from typing import Any
 
 from kiosk import report
 from kiosk.cli.common import cannot_write, load_config
+from kiosk.config import Config, slims_environment
 from kiosk.engine import Statuses
-from kiosk.exc import ConfigError
+from kiosk.exc import ConfigError, SlimsNoStockTake
 from kiosk.fileio import atomic_write
 from kiosk.store import Store
 from kiosk.text import printable
+
+log = logging.getLogger(__name__)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -45,6 +49,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         metavar="ID",
         help="the report of an earlier (archived) stock take; see `kiosk session list`",
     )
+    p.add_argument(
+        "--from-slims",
+        action="store_true",
+        help="merge what SLiMS holds from every cart (found, missing, on loan) into this "
+        "cart's report: the whole library's stock take (needs SLiMS)",
+    )
     p.set_defaults(func=cmd_report)
 
 
@@ -65,11 +75,13 @@ def cmd_report(args: argparse.Namespace) -> int:
         statuses = Statuses.resolve(
             cfg.stocktake.excluded_statuses, store.catalog_info().get("statuses")
         )
+        holds = _from_slims(cfg, record) if args.from_slims else None
         rep = report.build(
             catalog,
             store.iter_scans(session=session),
             stocktake=_title(store, record),
             excluded_statuses=statuses.skipped,
+            slims=holds,
         )
         losses = store.losses()
     for loss in losses:  # the report counts what is left: nobody may miss what is not
@@ -86,6 +98,39 @@ def cmd_report(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _from_slims(cfg: Config, record: dict[str, Any]) -> report.SlimsHolds:
+    """Every cart's work as SLiMS holds it: its stock take's found, missing and on-loan lists.
+
+    Refused when SLiMS runs another stock take than the session's: the lists
+    would belong to another count.
+    """
+    from kiosk.slims.admin_pages import StockTakeIdentity  # noqa: PLC0415  (loads requests)
+    from kiosk.slims.connect import client_from_config  # noqa: PLC0415
+
+    client = client_from_config(cfg.slims, env=slims_environment())
+    if client is None:
+        raise ConfigError("--from-slims needs SLiMS: set slims.url (or SLIMS_URL) and credentials")
+    with client:
+        info = client.stocktake_info()
+        if not info.active or info.identity is None:
+            raise SlimsNoStockTake(f"no stock take is active in SLiMS at {client.base}")
+        tied = record.get("slims") or {}
+        wanted = StockTakeIdentity(str(tied.get("name", "")), str(tied.get("started", "")))
+        if tied and not wanted.same_as(info.identity):
+            raise ConfigError(
+                f"session {record['id']} is SLiMS's stock take {wanted}, but SLiMS now runs "
+                f"{info.identity}: its lists are another count's"
+            )
+        lists = {view: client.stocktake_codes(view) for view in ("e", "m", "l")}
+    log.info(
+        "SLiMS holds %d found, %d missing, %d on loan",
+        len(lists["e"]),
+        len(lists["m"]),
+        len(lists["l"]),
+    )
+    return report.SlimsHolds.of(info.identity.name, lists["e"], lists["m"], lists["l"])
 
 
 def _title(store: Store, record: dict[str, Any]) -> str:
