@@ -273,3 +273,14 @@ def test_report_from_slims_refuses_another_stock_take(
     fake.start_stocktake("Opname 2025", started="2025-01-06 08:00:00")
     res = kiosk("--state-dir", str(state), "report", "--from-slims", env=env)
     assert res.returncode == 1 and "another count" in res.stderr
+
+
+def test_archived_unsent_scans_do_not_ask_for_a_sync(tmp_path: Path) -> None:
+    """After a switch the cart's "to sync" counts only this stock take's scans."""
+    with Store.open(tmp_path / "s") as store:
+        scan(store, "B0001")
+        scan(store, "B0002")
+        store.start_session("new")
+        assert store.pending_count() == 0
+        scan(store, "B0003")
+        assert store.pending_count() == 1 and len(store.pending_sync()) == 3

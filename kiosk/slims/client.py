@@ -99,8 +99,13 @@ class SlimsClient(AdminSession):
         if not item_code.strip():
             raise ValueError("an empty item code cannot be sent to SLiMS")
 
+        sent = 0  # times the code went out, over a re-login too: SLiMS may have taken it
+
         def call() -> SyncOutcome:
+            nonlocal sent
             resp = self.request("POST", ACTION, data={"itemCode": item_code})
+            sent += self.last_attempts
+            self.last_attempts = sent
             body = resp.text
             if resp.status_code != 200:
                 raise SlimsProtocolError(f"{ACTION} answered HTTP {resp.status_code}")

@@ -25,6 +25,7 @@ each durable write, so no call on the hot path walks all scans.
 from __future__ import annotations
 
 import fcntl
+import itertools
 import os
 import threading
 import time
@@ -80,6 +81,7 @@ class Store:
             meta: Mapping[str, Any] = self._meta.get(doc_id=1) or {}
             self._state: dict[str, Any] = dict(meta.get("state", {}))
             self._index: ScanIndex | None = None
+            self._held: int | None = None  # see _held_back
         except BaseException:
             self.close()
             raise
@@ -234,6 +236,7 @@ class Store:
             now = time.time()
             doc = {"name": name, "started": now, "first_seq": self._next_seq()} | fields
             sid = int(self._sessions.insert(doc))
+            self._held = None
             old = self.session(previous)
             if not old.get("archived"):
                 self._update_session(previous, {"archived": now, "name": old.get("name", "")})
@@ -428,8 +431,21 @@ class Store:
             return [s for s in scans if session is None or s.session == session]
 
     def pending_count(self) -> int:
+        """Scans of the current stock take SLiMS has not answered yet.
+
+        Earlier sessions' unsent scans are left out: they can never go into
+        this stock take, so the cart must not keep asking for a sync for them.
+        """
         with self._lock:
-            return len(self._idx.pending)
+            return len(self._idx.pending) - self._held_back()
+
+    def _held_back(self) -> int:
+        """Pending scans of earlier sessions (their seqs come before this session's first)."""
+        if self._held is None:
+            first = int(self.session(self.current_session()).get("first_seq", 1))
+            older = itertools.takewhile(lambda seq: seq < first, self._idx.pending)
+            self._held = sum(1 for _ in older) if first > 1 else 0
+        return self._held
 
     def nolabel_count(self, location: str) -> int:
         """Books without a label tallied at ``location`` (any spelling) in this stock take."""
@@ -464,6 +480,7 @@ class Store:
                 doc["sync"] = outcome[int(doc["seq"])]
 
             updated = self._scans.update(apply, doc_ids=list(outcome))
+            self._held = None
             if (index := self._index) is not None:
                 for seq in updated:
                     if int(seq) in index.pending:
