@@ -65,7 +65,7 @@ def with_page(
             command_prefix=cfg.stocktake.command_prefix,
             excluded_statuses=Statuses.resolve(
                 cfg.stocktake.excluded_statuses, store.catalog_info().get("statuses")
-            ).skipped,
+            ).not_expected,
             report_language=cfg.report.language,
             new_session=new_session,
         )

@@ -100,7 +100,8 @@ def test_books_skipped_by_status_are_not_a_gap() -> None:
         Item(f"C{i:03d}", f"{100 + i} ABC a", location="Rak", status="Repair" if 3 <= i < 9 else "")
         for i in range(12)
     ]
-    e = Engine({it.code: it for it in items}, StockTake(), location="Rak")
+    skipped = Statuses(skipped=("Repair",))
+    e = Engine({it.code: it for it in items}, StockTake(), location="Rak", statuses=skipped)
     verdicts = [scan(e, it.code).verdict for it in items if not it.status]
     assert verdicts == [Verdict.OK] * 6
 

@@ -169,7 +169,7 @@ def run_demo(out: Path, cfg: Config, narrate_to: TextIO | None = None) -> DemoRe
             stocktake="Demo stock take",
             excluded_statuses=Statuses.resolve(
                 cfg.stocktake.excluded_statuses, SAMPLE_STATUSES
-            ).skipped,
+            ).not_expected,
         )
         counts = store.counts()
     html_path, json_path = out / "report.html", out / "report.json"

@@ -80,7 +80,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             catalog,
             store.iter_scans(session=session),
             stocktake=_title(store, record),
-            excluded_statuses=statuses.skipped,
+            excluded_statuses=statuses.not_expected,
             slims=holds,
         )
         losses = store.losses()

@@ -101,7 +101,7 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
         "tampilan layar OLED, satu PNG per tampilan",
     ),
     # kiosk session, and the session part of kiosk catalog pull
-    "session.tied": ("SLiMS: {name} {started}", "SLiMS: {name} {started}"),
+    "session.tied": ("SLiMS: {name}, started {started}", "SLiMS: {name}, mulai {started}"),
     "session.untied": ("(not tied to a SLiMS stock take yet)", "(belum terkait stok opname SLiMS)"),
     "session.archived": ("archived", "diarsipkan"),
     "session.counts": (

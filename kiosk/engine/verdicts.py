@@ -53,6 +53,14 @@ class Statuses:
     skipped: tuple[str, ...] = ()
     lost: tuple[str, ...] = DEFAULT_LOST
 
+    @property
+    def not_expected(self) -> tuple[str, ...]:
+        """Statuses whose items nobody expects on the shelf: skipped, or lost in an earlier count.
+
+        What a report must never call missing (SLiMS's own lost list has them).
+        """
+        return tuple(dict.fromkeys((*self.skipped, *self.lost)))
+
     @classmethod
     def resolve(cls, override: Sequence[str], learned: Mapping[str, Any] | None) -> Statuses:
         """The config override (``stocktake.excluded_statuses``) when set, else what SLiMS said."""
