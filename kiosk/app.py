@@ -17,6 +17,7 @@ from typing import TextIO
 from kiosk import config, feedback
 from kiosk.config import Config
 from kiosk.daemon import Daemon, Notify
+from kiosk.engine import Statuses
 from kiosk.exc import KioskError
 from kiosk.models import Barcode
 from kiosk.scanner import Source
@@ -42,7 +43,11 @@ def build_sources(cfg: Config, *, simulate: bool) -> list[Source]:
 
 
 def with_page(
-    cfg: Config, store: Store, fb: feedback.Feedback, submit: Callable[[Barcode], None]
+    cfg: Config,
+    store: Store,
+    fb: feedback.Feedback,
+    submit: Callable[[Barcode], None],
+    new_session: Callable[[str], object] | None = None,
 ) -> feedback.Feedback:
     """``fb`` with the cart's page listening beside it, serving on ``[web]`` address and port.
 
@@ -58,8 +63,11 @@ def with_page(
             submit,
             credentials_file=cfg.slims.credentials_file,
             command_prefix=cfg.stocktake.command_prefix,
-            excluded_statuses=cfg.stocktake.excluded_statuses,
+            excluded_statuses=Statuses.resolve(
+                cfg.stocktake.excluded_statuses, store.catalog_info().get("statuses")
+            ).not_expected,
             report_language=cfg.report.language,
+            new_session=new_session,
         )
     except (OSError, KioskError) as e:
         log.error("the cart's page is off: %s", e)
@@ -93,10 +101,14 @@ def build_cart(
         if daemon is not None:
             daemon.barcode(barcode)
 
+    def new_session(name: str) -> None:  # the page's "new stock take", on the scan loop
+        if daemon is not None:
+            daemon.new_session(name)
+
     config.check_pins(cfg)  # two parts on one pin: refused before any is driven
     fb = feedback.build(cfg, simulate=simulate, frames_dir=frames_dir, on_button=on_button)
     if cfg.web.enabled:
-        fb = with_page(cfg, store, fb, submit)
+        fb = with_page(cfg, store, fb, submit, new_session)
     if sources is None:
         sources = build_sources(cfg, simulate=simulate)
     sync = SyncWorker(cfg, store, fb)

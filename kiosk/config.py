@@ -41,7 +41,8 @@ DEFAULT_STATE_DIR = Path("/var/lib/kiosk")
 class StockTake:
     name: str = ""
     location: str = ""
-    excluded_statuses: list[str] = field(default_factory=lambda: ["Repair", "No Loan", "Missing"])
+    #: An override of the statuses SLiMS skips (learned by ``kiosk catalog pull``); empty: SLiMS's.
+    excluded_statuses: list[str] = field(default_factory=list)
     item_code_pattern: str = r"^[A-Za-z0-9_.\-]{3,32}$"
     command_prefix: str = "KIOSK:"
     misshelf_check: bool = True

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Protocol, TextIO
 from kiosk import __version__
 from kiosk.clock import Clock
 from kiosk.config import Config
-from kiosk.engine import Decision, Engine, shelf_order
+from kiosk.engine import Decision, Engine, Statuses, shelf_order
 from kiosk.engine.freshness import CatalogHealth
 from kiosk.engine.shelf import ShelfOrder
 from kiosk.engine.walk import Walk
@@ -64,9 +64,12 @@ class _Unmanaged:
 
 @dataclass(frozen=True)
 class _Event:
-    kind: str  # "barcode" | "problem" | "finished" | "scanners" | "button" | "shelf_order" | "stop"
+    kind: str  # "barcode" | "problem" | "finished" | "scanners" | "button" | "shelf_order" |
+    # "session" | "stop"
     barcode: Barcode | None = None
     text: str = ""
+    #: Where the loop puts its answer (a new session: (archived id, new id) or an error text).
+    reply: queue.SimpleQueue[tuple[int, int] | str] | None = None
 
 
 class Daemon:
@@ -108,6 +111,9 @@ class Daemon:
             cfg.stocktake,
             location=str(store.state().get("location", cfg.stocktake.location)),
             found=store.scanned_codes(),
+            statuses=Statuses.resolve(
+                cfg.stocktake.excluded_statuses, store.catalog_info().get("statuses")
+            ),
         )
         #: Run spans and no-label tallies for the screens (rebuilt from the stored scans).
         self.walk = Walk()
@@ -168,6 +174,15 @@ class Daemon:
         """Sync as if the sync button was pressed (``kiosk sync`` signals this)."""
         self._queue.put(_Event("button", text="sync"))
 
+    def new_session(self, name: str) -> queue.SimpleQueue[tuple[int, int] | str]:
+        """Archive the current session and start ``name`` on the scan loop (the store's writer).
+
+        The returned queue receives ``(archived id, new id)``, or why it failed.
+        """
+        reply: queue.SimpleQueue[tuple[int, int] | str] = queue.SimpleQueue()
+        self._queue.put(_Event("session", text=name, reply=reply))
+        return reply
+
     def stop(self) -> None:
         """Ask the loop to end (safe from signal handlers and other threads)."""
         self._stop.set()
@@ -209,6 +224,8 @@ class Daemon:
                     log.warning("%s", event.text)
                 elif event.kind == "button":
                     self._button(event.text)
+                elif event.kind == "session":
+                    self._new_session(event.text, event.reply)
                 elif event.kind == "scanners":
                     self._scanners(int(event.text))
                 elif event.kind == "finished":
@@ -362,6 +379,26 @@ class Daemon:
         self.engine.undo(last)
         self.walk.undo(last)
         log.info("undo: scan %d (%s) taken back", last.seq, last.code)
+
+    def _new_session(
+        self, name: str, reply: queue.SimpleQueue[tuple[int, int] | str] | None
+    ) -> None:
+        """A new stock take on the cart: the old one's scans stay in its archived session."""
+        old = self.store.current_session()
+        try:
+            new = self.store.start_session(name)
+        except StoreError as e:
+            log.error("new session not started: %s", e)
+            self.feedback.problem(ProblemKind.STORE, str(e))
+            if reply is not None:
+                reply.put(str(e))
+            return
+        self.engine.new_session()
+        self.walk = Walk()
+        log.info("session %d archived; session %d (%s) begins", old, new, name)
+        self.feedback.status(self.status())
+        if reply is not None:
+            reply.put((old, new))
 
     def _sync(self) -> None:
         if self.sync is None:

@@ -23,6 +23,8 @@ class Verdict(StrEnum):
     MISSHELVED = "misshelved"
     INVALID = "invalid"
     EXCLUDED = "excluded"
+    #: SLiMS holds the item as lost ("Missing" after an earlier count), yet it is here.
+    FOUND_AGAIN = "found_again"
     COMMAND = "command"  # a command barcode was accepted
     ERROR = "error"  # the scan could not be handled (e.g. store full)
 
@@ -32,7 +34,9 @@ class Verdict(StrEnum):
         return self in _FOUND
 
 
-_FOUND = frozenset({Verdict.OK, Verdict.ON_LOAN, Verdict.WRONG_LOCATION, Verdict.MISSHELVED})
+_FOUND = frozenset(
+    {Verdict.OK, Verdict.ON_LOAN, Verdict.WRONG_LOCATION, Verdict.MISSHELVED, Verdict.FOUND_AGAIN}
+)
 
 
 class Command(StrEnum):
@@ -223,6 +227,8 @@ class Scan:
     voided: bool = False
     #: Clock reading at the scan (wall, mono, boot, synced): see kiosk.clock.
     stamp: dict[str, Any] | None = None
+    #: The cart's session (stock take) the scan was made in: see Store.start_session.
+    session: int = 0
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -237,6 +243,7 @@ class Scan:
             "sync": self.sync,
             "voided": self.voided,
             "stamp": self.stamp,
+            "session": self.session,
         }
 
     @property
@@ -263,4 +270,5 @@ class Scan:
             sync=None if d.get("sync") is None else SyncOutcome(d["sync"]),
             voided=bool(d.get("voided", False)),
             stamp=d.get("stamp"),
+            session=int(d.get("session") or 0),
         )

@@ -110,11 +110,28 @@ class FakeItem:
 
 
 @dataclass
+class FakeStatus:
+    """One row of SLiMS's item status table (``mst_item_status``)."""
+
+    code: str
+    name: str
+    skip: bool = False  # "Skipped By Stock Take"
+
+
+#: What SLiMS 9.6 and later install (9.4/9.5 leave "No Loan" and "Repair" unflagged).
+INSTALLED_STATUSES = (
+    FakeStatus("R", "Repair", skip=True),
+    FakeStatus("NL", "No Loan", skip=True),
+    FakeStatus("MIS", "Missing", skip=True),
+)
+
+
+@dataclass
 class User:
     password: str
     uid: int = 1
     realname: str = "Librarian"
-    rights: frozenset[str] = frozenset({"stock_take", "bibliography"})
+    rights: frozenset[str] = frozenset({"stock_take", "bibliography", "master_file"})
 
 
 @dataclass
@@ -141,12 +158,19 @@ class FakeSlims:
         version: str = "9.6.1",
         login_message: bool = False,
         tls: tuple[str, str] | None = None,
+        statuses: Iterable[FakeStatus] | None = None,
     ) -> None:
         self.flavour = FLAVOURS[version]
-        #: Statuses whose items a new stock take leaves out (SLiMS's per-status flag).
-        self.skip_statuses: set[str] = set(self.flavour.skip_statuses)
+        if statuses is None:  # as this release's installer leaves them
+            skips = self.flavour.skip_statuses
+            statuses = [FakeStatus(st.code, st.name, st.name in skips) for st in INSTALLED_STATUSES]
         self.login_message = login_message  # SLiMS's $sysconf['login_message']: welcome alert
         self.items: dict[str, FakeItem] = {it.code: it for it in items}
+        #: Item status code -> status; an item's skip flag comes from its status's rule.
+        self.statuses: dict[str, FakeStatus] = {
+            st.code: FakeStatus(st.code, st.name, st.skip) for st in statuses
+        }
+        self.stocktake_started = ""  # start_date of the active stock take, as SLiMS shows it
         self.users = users if users is not None else {"admin": User("secret")}
         self.keep_alive = keep_alive
         self.max_upload_kb = max_upload_kb
@@ -204,9 +228,11 @@ class FakeSlims:
         return f"{scheme}://{'localhost' if self.tls else host!s}:{port}/"
 
     # -- knobs --------------------------------------------------------------------
-    def start_stocktake(self, name: str = "Test stock take") -> None:
+    def start_stocktake(self, name: str = "Test stock take", *, started: str = "") -> None:
         with self.lock:
             self.stocktake_name = name
+            # Tests date their scans from the epoch on: a stock take begun then takes them all.
+            self.stocktake_started = started or "1970-01-01 00:00:00"
             self.active = True
             self.stocktake = {
                 it.code: ("l" if it.on_loan else "m")
@@ -215,8 +241,11 @@ class FakeSlims:
             }
 
     def skipped(self, item: FakeItem) -> bool:
-        """Whether a new stock take leaves the item out (its status's skip flag)."""
-        return item.skip_stock_take or item.status_name in self.skip_statuses
+        """SLiMS's rule: the item's status carries "Skipped By Stock Take" (or the item is marked)."""
+        with self.lock:
+            return item.skip_stock_take or any(
+                st.skip and st.name == item.status_name for st in self.statuses.values()
+            )
 
     def finish_stocktake(self) -> None:
         with self.lock:
@@ -399,6 +428,8 @@ class _Handler(BaseHTTPRequestHandler):
             "/admin/modules/bibliography/item_export.php": self.export,
             "/admin/modules/reporting/customs/loan_history.php": self.loan_history,
             "/admin/modules/reporting/xlsoutput.php": self.xlsoutput,
+            "/admin/modules/stock_take/st_report.php": self.st_report,
+            "/admin/modules/master_file/item_status.php": self.item_status,
         }.get(path)
         if route is None:
             self._send(404, "<h1>Not Found</h1>")
@@ -796,6 +827,7 @@ class _Handler(BaseHTTPRequestHandler):
         chosen = None if wanted == "0" else locs[int(wanted[1:])]
         with fake.lock:
             fake.stocktake_name = form["name"]
+            fake.stocktake_started = time.strftime("%Y-%m-%d %H:%M:%S")
             fake.active = True
             fake.stocktake = {
                 it.code: ("l" if it.on_loan else "m")
@@ -808,6 +840,81 @@ class _Handler(BaseHTTPRequestHandler):
             "<script type=\"text/javascript\">parent.location.href = '/admin/index.php?mod=stock_take';</script>",
             {},
         )
+
+    def st_report(self, method: str, params: dict[str, str], form: dict[str, Any]):
+        """The current stock take's report: rows of "label : value", as SLiMS draws them."""
+        fake = self.fake
+        refused = self._gate("stock_take", stocktake=True)
+        if refused:
+            return refused
+        with fake.lock:
+            states = list(fake.stocktake.values())
+            total = len(states)
+            lost, loan = states.count("m"), states.count("l")
+            name, started = fake.stocktake_name, fake.stocktake_started
+        labels = _REPORT_LABELS[fake.language]
+        checked = total - lost
+        share = checked * 100 // total if total else 0
+        bar = f'<div style="height: 15px; background-color: red;"><div style="height: 15px; width: {share}%; background-color: #3161ff;">&nbsp;</div></div>'
+        values = (
+            _html(name),
+            str(total),
+            str(lost) if lost else labels[-1],
+            str(loan) if loan else labels[-1],
+            f"{checked} ({share}%) {bar}",
+            "Librarian",
+            "<ul></ul>",
+            started,
+            "",
+        )
+        rows = "".join(
+            f'<tr><td class="alterCell" style="width: 170px;">{label}</td>'
+            f'<td class="alterCell" style="width: 1%;">:</td>'
+            f'<td class="alterCell2" style="width: auto;">{value}</td></tr>\n'
+            for label, value in zip(labels, values, strict=False)
+        )
+        return (
+            200,
+            '<div class="menuBox"><div class="menuBoxInner reportIcon"><div class="per_title">'
+            "<h2>Current Stock Take Report</h2></div></div></div>\n"
+            f'<table align="center" class="table" id="dataList" cellpadding="3" cellspacing="0">\n{rows}</table>',
+            {},
+        )
+
+    def item_status(self, method: str, params: dict[str, str], form: dict[str, Any]):
+        """Master File → Item Status: the list, or one status's form with its rules."""
+        fake = self.fake
+        refused = self._gate("master_file")
+        if refused:
+            return refused
+        with fake.lock:
+            statuses = sorted(fake.statuses.values(), key=lambda st: st.name)
+        if method == "POST" and form.get("detail"):
+            st = fake.statuses.get(form.get("itemID", ""))
+            code, name, skip = (st.code, st.name, st.skip) if st else ("", "", False)
+            boxes = "".join(
+                f'<div ><input type="checkbox" id="simbio-checkbox-{value}" name="rules[]" value="{value}" style="border: 0;" {"checked" if on else ""} /> <label>{label}</label></div>\n'
+                for value, label, on in (
+                    ("1", "No Loan Transaction", bool(st)),
+                    ("2", "Skipped By Stock Take", skip),
+                )
+            )
+            return (
+                200,
+                '<form name="mainForm" id="mainForm" method="post"><table id="dataList" class="s-table table">'
+                f'<tr><td>Item Status Code*</td><td>:</td><td><input type="text" name="itemStatusID" value="{_html(code)}" maxlength="3" class="form-control" /></td></tr>'
+                f'<tr><td>Item Status Name*</td><td>:</td><td><input type="text" name="itemStatus" value="{_html(name)}" class="form-control" /></td></tr>'
+                f"<tr><td>Rules</td><td>:</td><td>{boxes}</td></tr></table></form>",
+                {},
+            )
+        rows = "".join(
+            f'<tr class="alterCell"><td><input class="selected-row" type="checkbox" name="itemID[]" value="{st.code}" id="cbRow{i}" /></td>'
+            f'<td><a class="editLink" href="/admin/modules/master_file/item_status.php?itemID={st.code}&amp;detail=true" postdata="itemID={st.code}&amp;detail=true" title="Edit">&nbsp;</a></td>'
+            f"<td>{st.code}</td><td>{_html(st.name)}</td><td>2020-01-02</td></tr>\n"
+            for i, st in enumerate(statuses)
+        )
+        header = '<tr class="dataListHeader"><td>DELETE</td><td>EDIT</td><td>Item Status Code</td><td>Item Status Name</td><td>Last Update</td></tr>'
+        return 200, f'<table id="dataList" class="s-table table">{header}\n{rows}</table>', {}
 
     def loan_history(self, method: str, params: dict[str, str], form: dict[str, Any]):
         refused = self._gate("reporting")
@@ -912,6 +1019,35 @@ def _opac(content: str, product: str) -> str:
         f'<!DOCTYPE html><html><head><meta name="generator" content="{product}">'
         f"<title>Library</title></head><body>{content}</body></html>"
     )
+
+
+#: st_report.php's row labels, in its order; the last word is what an empty count shows.
+_REPORT_LABELS = {
+    "en": (
+        "Stock Take Name",
+        "Total Item Stock Taked",
+        "Total Item Lost",
+        "Total Item On Loan",
+        "Total Checked/Scanned Items",
+        "Initializer",
+        "Stock Take Participants",
+        "Start Date",
+        "End Date",
+        "None",
+    ),
+    "id": (
+        "Nama Stok Opname",
+        "Jumlah Eksemplar Diinventarisasi",
+        "Jumlah Eksemplar Hilang",
+        "Jumlah Eksemplar Dipinjam",
+        "Jumlah Eksemplar Diperiksa/Dipindai",
+        "Pemrakarsa",
+        "Peserta Stok Opname",
+        "Tanggal Mulai",
+        "Tanggal Selesai",
+        "Tidak ada",
+    ),
+}
 
 
 def _t(fake: FakeSlims, key: str, code: str) -> str:

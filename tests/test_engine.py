@@ -8,7 +8,7 @@ from collections.abc import Iterable
 import pytest
 
 from kiosk.config import StockTake
-from kiosk.engine import Engine, shelf_order
+from kiosk.engine import Engine, Statuses, shelf_order
 from kiosk.engine.shelf import ShelfOrder
 from kiosk.models import Command, Item, Scan, Verdict
 from tests.helpers import shelf_items
@@ -35,7 +35,7 @@ def scan(e: Engine, code: str) -> Scan:
         ("B0001", Verdict.OK),
         ("B9999", Verdict.UNKNOWN),
         ("B0101", Verdict.ON_LOAN),
-        ("B0102", Verdict.EXCLUDED),
+        ("B0102", Verdict.FOUND_AGAIN),
         ("B0100", Verdict.WRONG_LOCATION),
         ("x!", Verdict.INVALID),
         ("", Verdict.INVALID),
@@ -100,7 +100,8 @@ def test_books_skipped_by_status_are_not_a_gap() -> None:
         Item(f"C{i:03d}", f"{100 + i} ABC a", location="Rak", status="Repair" if 3 <= i < 9 else "")
         for i in range(12)
     ]
-    e = Engine({it.code: it for it in items}, StockTake(), location="Rak")
+    skipped = Statuses(skipped=("Repair",))
+    e = Engine({it.code: it for it in items}, StockTake(), location="Rak", statuses=skipped)
     verdicts = [scan(e, it.code).verdict for it in items if not it.status]
     assert verdicts == [Verdict.OK] * 6
 
@@ -167,3 +168,39 @@ def test_unknown_location_is_refused_naming_the_closest() -> None:
     assert d.near[0] == "Rak Umum" and "Rak Umun" in d.detail.reason
     assert e.location == ""  # nothing changed: the next book is not WRONG PLACE
     assert e.decide("B0001").verdict is Verdict.OK
+
+
+def test_skip_flags_learned_from_slims_decide_exclusion() -> None:
+    """A status SLiMS flags skip-stock-take is excluded; an unflagged one is in the stock take."""
+    items = [Item("B9001", "100 A", status="Repair"), Item("B9002", "100 B", status="No Loan")]
+    cfg = StockTake(excluded_statuses=[])
+    learned = {"skipped": ["Repair"], "lost": ["Missing"]}
+    e = Engine({it.code: it for it in items}, cfg, statuses=Statuses.resolve([], learned))
+    assert e.decide("B9001").verdict is Verdict.EXCLUDED
+    assert e.decide("B9002").verdict is Verdict.OK  # SLiMS 9.4/9.5: "No Loan" is in the stock take
+
+
+def test_config_override_replaces_what_slims_said() -> None:
+    """stocktake.excluded_statuses, when set, is the whole list of skipped statuses."""
+    statuses = Statuses.resolve(["No Loan"], {"skipped": ["Repair"]})
+    assert statuses.skipped == ("No Loan",)
+    assert Statuses.resolve([], {"skipped": ["Repair"]}).skipped == ("Repair",)
+    assert Statuses.resolve([], None).skipped == ()
+
+
+def test_a_lost_book_found_again_counts_as_found_once() -> None:
+    """A book SLiMS holds as Missing is FOUND AGAIN, counts as found; a rescan is a duplicate."""
+    e = engine(location="Rak Umum")
+    first = scan(e, "B0102")
+    assert first.verdict is Verdict.FOUND_AGAIN and first.verdict.counts_as_found
+    assert first.detail.status == "Missing"
+    assert e.decide("B0102").verdict is Verdict.DUPLICATE
+
+
+def test_lost_status_learned_from_slims_is_used_in_any_language() -> None:
+    """The lost status is SLiMS's own name for it, e.g. "Hilang" on an Indonesian install."""
+    items = [Item("B9003", "100 A", status="Hilang"), Item("B9004", "100 B", status="Missing")]
+    statuses = Statuses.resolve([], {"skipped": ["Hilang"], "lost": ["Hilang"]})
+    e = Engine({it.code: it for it in items}, StockTake(), statuses=statuses)
+    assert e.decide("B9003").verdict is Verdict.FOUND_AGAIN
+    assert e.decide("B9004").verdict is Verdict.OK

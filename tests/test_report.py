@@ -392,6 +392,8 @@ def test_json_keeps_its_keys_and_their_order() -> None:
         "by_class",
         "on_loan_detail",
         "found_again",
+        "found_by_others",
+        "merged_from",
     ]
     assert list(data["misshelved"][0]) == [
         "code",

@@ -74,8 +74,11 @@ def test_nothing_to_do_says_so() -> None:
 
 def test_found_again_has_its_place_in_the_todo_list() -> None:
     """Books SLiMS holds as lost but found on the shelf get their own to-do group."""
-    rep = report.build(catalog(), [scan("B0001")], now=NOW)
-    rep.found_again = ["B0102"]
+    rep = report.build(
+        catalog(), [scan("B0001"), scan("B0102", Verdict.FOUND_AGAIN, status="Missing")], now=NOW
+    )
+    assert rep.found_again == ["B0102"]
+    assert "B0102" in rep.found and "B0102" not in rep.missing  # found, and sent to SLiMS
     html = todo_part(report.render(rep, catalog(), "html", "id"))
     assert "Ditemukan kembali (tercatat hilang di SLiMS): ubah statusnya di SLiMS (1)" in html
     assert "B0102" in html

@@ -32,7 +32,9 @@ from tests.helpers import ROOT, kiosk
 P = "KIOSK:"
 #: One planted action: a :class:`Plan` method name and its arguments.
 Step = tuple[Any, ...]
-EXCLUDED_STATUSES = ("Repair", "No Loan", "Missing")  # the configured default
+#: What a pull from SLiMS 9.6 learns: statuses with the skip flag, and the one for lost items.
+EXCLUDED_STATUSES = ("Repair", "No Loan", "Missing")
+LOST_STATUSES = ("Missing",)
 RAK, FIKSI, REF, ANAK = "Rak Umum", "Fiksi", "Referensi", "Koleksi Anak"
 
 
@@ -82,6 +84,7 @@ class Plan:
     wrong_location: dict[str, tuple[str, str]] = field(default_factory=dict)
     on_loan_on_shelf: list[str] = field(default_factory=list)
     excluded: list[str] = field(default_factory=list)
+    found_again: list[str] = field(default_factory=list)
     unknown: Counter[str] = field(default_factory=Counter)
     invalid: list[str] = field(default_factory=list)
     times: Counter[str] = field(default_factory=Counter)
@@ -112,7 +115,10 @@ class Plan:
 
     def book(self, it: Item) -> None:
         """Scan a book that stands where it belongs (or is on loan / excluded)."""
-        if it.status in EXCLUDED_STATUSES:
+        if it.status in LOST_STATUSES:
+            self.scan(it.code, "found_again")
+            self.found_again.append(it.code)
+        elif it.status in EXCLUDED_STATUSES:
             self.scan(it.code, "excluded")
             self.excluded.append(it.code)
         elif it.on_loan:
@@ -296,7 +302,8 @@ def walked(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     plan = build_plan(items)
     state = tmp_path_factory.mktemp("walk") / "state"
     with Store.open(state) as store:
-        store.replace_catalog(items, source="generated SLiMS export")
+        learned = {"skipped": list(EXCLUDED_STATUSES), "lost": list(LOST_STATUSES)}
+        store.replace_catalog(items, source="generated SLiMS export", statuses=learned)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KIOSK_", "SLIMS_"))}
     env["PYTHONPATH"] = str(ROOT)
     res = kiosk(
@@ -406,6 +413,8 @@ def test_excluded_on_loan_on_shelf_and_no_label(walked: dict[str, Any]) -> None:
     plan: Plan = walked["plan"]
     rep = walked["report"]
     assert rep["excluded"] == plan.excluded and len(plan.excluded) > 10
+    assert rep["found_again"] == plan.found_again
+    assert set(plan.found_again) <= set(rep["found"])
     assert rep["on_loan_on_shelf"] == plan.on_loan_on_shelf and len(plan.on_loan_on_shelf) == 3
     assert rep["no_label"] == dict(plan.no_label) == {RAK: 2, FIKSI: 1}
 

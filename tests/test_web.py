@@ -199,6 +199,27 @@ def test_web_sync_action_syncs(cart: Cart) -> None:
     assert "in an upload file <b>2</b>" in page
 
 
+def test_web_new_session_action_starts_a_new_stock_take(cart: Cart) -> None:
+    """Starting a new stock take archives the scans so far; a book scanned again is no duplicate."""
+    client = logged_in(cart)
+    cart.scan_and_wait("B0001", "B9999")  # an unknown book opens a to-do entry
+    assert cart.page.board.todo()
+    old = cart.store.current_session()
+    status, headers, _ = client.post(
+        "/action/session", {"csrf": client.csrf(), "name": "Opname 2026"}
+    )
+    assert status == 303 and headers["Location"] == "/actions?sent=session"
+    assert cart.page.board.wait(lambda b: b.now().status.stocktake == "Opname 2026")
+    assert cart.store.session(old)["archived"] and cart.store.current_session() != old
+    assert cart.page.board.todo() == []  # the new stock take's lists start empty
+    cart.scan_and_wait("B0001")
+    last = cart.store.scans()[-1]
+    assert last.verdict is Verdict.OK and last.session == cart.store.current_session()
+    assert [s.code for s in cart.store.scans(session=old)] == ["B0001", "B9999"]
+    _, _, page = client.get("/actions?sent=session")
+    assert "Sent to the cart: Start a new stock take." in page
+
+
 def test_web_location_action_needs_a_location(cart: Cart) -> None:
     """Setting an empty location is refused with a clear answer, and nothing is scanned."""
     client = logged_in(cart)

@@ -32,6 +32,7 @@ VERBS = {
     "status": "summarise the store",
     "store": "repair the scan store",
     "catalog": "load the catalogue (item list) from SLiMS or an export file",
+    "session": "list the cart's stock takes, start a new one, archive the current one",
     "sync": "send found scans to SLiMS's active stock take (or write the upload file)",
     "report": "write the stock-take report",
     "commands": "write a printable sheet of command barcodes",

@@ -23,7 +23,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kiosk.cli.common import load_config, print_json
+from kiosk.cli.session import follow_stocktake
+from kiosk.cli.texts import say
 from kiosk.config import Config, slims_environment
+from kiosk.engine.verdicts import DEFAULT_LOST
 from kiosk.exc import (
     CatalogError,
     SlimsForbidden,
@@ -32,13 +35,14 @@ from kiosk.exc import (
     StoreError,
 )
 from kiosk.models import Item
+from kiosk.slims.admin_pages import LOST_STATUS_CODE
 from kiosk.slims.export import ExportReport, check_complete, decode_text, read_export_file
 from kiosk.store import Store
 from kiosk.text import printable
 from kiosk.textfmt import parse_day
 
 if TYPE_CHECKING:
-    from kiosk.slims.client import SlimsClient
+    from kiosk.slims.client import SlimsClient, StockTakeInfo
 
 log = logging.getLogger(__name__)
 
@@ -145,8 +149,47 @@ def cmd_pull(args: argparse.Namespace) -> int:
             loans = _on_loan(client)
         finally:
             bar.done()
+        statuses = _statuses(client)
+        try:
+            stocktake: StockTakeInfo | None = client.stocktake_info()
+        except (SlimsForbidden, SlimsProtocolError) as e:
+            log.warning("cannot tell which stock take SLiMS runs (%s); the session is kept", e)
+            stocktake = None
     log.info("pulled %d items in %.2f s", len(items), time.perf_counter() - t0)
-    return _store(cfg, items, loans, report, source=f"slims:{client.base}", as_json=args.json)
+    return _store(
+        cfg,
+        items,
+        loans,
+        report,
+        source=f"slims:{client.base}",
+        as_json=args.json,
+        statuses=statuses,
+        stocktake=stocktake,
+    )
+
+
+def _statuses(client: SlimsClient) -> dict[str, list[str]] | None:
+    """The statuses SLiMS's stock take skips and the one it gives lost items, from SLiMS.
+
+    None (with a warning) when SLiMS will not show them to this user: then
+    only ``stocktake.excluded_statuses`` excludes anything, and SLiMS's own
+    answer at sync time ("skipped by stock take") still keeps the count right.
+    """
+    try:
+        statuses = client.item_statuses()
+    except (SlimsForbidden, SlimsProtocolError) as e:
+        log.warning(
+            "cannot read SLiMS's item statuses (%s): the cart cannot tell which statuses the "
+            "stock take skips; give the user Master File rights or set "
+            "stocktake.excluded_statuses",
+            e,
+        )
+        return None
+    lost = [st.name for st in statuses if st.code.upper() == LOST_STATUS_CODE]
+    return {
+        "skipped": [st.name for st in statuses if st.skip],
+        "lost": lost or list(DEFAULT_LOST),
+    }
 
 
 def _verify(cfg: Config, report: ExportReport, items: list[Item], *, whole_rows: bool) -> None:
@@ -236,6 +279,8 @@ def _store(
     *,
     source: str,
     as_json: bool,
+    statuses: dict[str, list[str]] | None = None,
+    stocktake: StockTakeInfo | None = None,
 ) -> int:
     codes = {it.code.casefold() for it in items}
     folded = {c.casefold(): due for c, due in loans.dues.items()}
@@ -248,8 +293,11 @@ def _store(
         for it in items
     ]
     loaned = sum(1 for it in items if it.on_loan)
+    meta = {} if statuses is None else {"statuses": statuses}
+    lang = cfg.report.language
     with Store.open(cfg.state_path) as store:
-        count = store.replace_catalog(items, source=source)
+        count = store.replace_catalog(items, source=source, **meta)
+        session = _follow(store, stocktake, lang)
     summary: dict[str, Any] = {
         "items": count,
         "on_loan": loaned,
@@ -264,6 +312,8 @@ def _store(
         "on_loan_not_in_catalog": len(unknown),
         "lent_in_slims": loans.lent,
         "source": source,
+        "statuses": statuses,
+        "session": session,
     }
     if as_json:
         print_json(summary)
@@ -277,7 +327,25 @@ def _store(
         print(f"skipped {report.skipped} unreadable rows, {report.duplicates} repeated codes:")
         for p in report.problems:
             print(f"  {printable(p)}")
+    if statuses is not None:
+        skipped = ", ".join(statuses["skipped"]) or "-"
+        print(f"SLiMS skips items with status: {printable(skipped)}")
+        if cfg.stocktake.excluded_statuses:
+            override = ", ".join(cfg.stocktake.excluded_statuses)
+            print(f"  overridden by stocktake.excluded_statuses: {printable(override)}")
+    if session["message"]:
+        print(session["message"])
     return 0
+
+
+def _follow(store: Store, stocktake: StockTakeInfo | None, lang: str) -> dict[str, Any]:
+    """Keep the cart's session on SLiMS's active stock take (a pull only; an import cannot)."""
+    message = ""
+    if stocktake is not None and stocktake.identity is not None:
+        message = follow_stocktake(store, stocktake.identity, lang)
+    elif stocktake is not None:
+        message = say(lang, "session.no_stocktake", id=store.current_session())
+    return {"id": store.current_session(), "message": message}
 
 
 class _Bar:

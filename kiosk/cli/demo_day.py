@@ -25,6 +25,7 @@ from kiosk import report
 from kiosk.app import build_cart
 from kiosk.cli.texts import say
 from kiosk.config import Config
+from kiosk.engine import Statuses
 from kiosk.engine.callnumber import sort_key
 from kiosk.feedback.panel import narration
 from kiosk.models import Item
@@ -38,6 +39,8 @@ log = logging.getLogger(__name__)
 LOCATION = "Rak Umum"
 #: Seconds between scans: a brisk librarian, slow enough for the screen to show each one.
 PACE_S = 0.05
+#: What a pull from a SLiMS 9.6 install learns about the sample's statuses.
+SAMPLE_STATUSES = {"skipped": ["Repair", "No Loan", "Missing"], "lost": ["Missing"]}
 
 
 @dataclass(frozen=True)
@@ -80,7 +83,11 @@ def shelf_walk(items: list[Item], cfg: Config) -> list[str]:
     walk = shelf[:150]
     in_order = [it for it in walk if plain(it)]
     loaned = next(it for it in walk if it.on_loan)
-    excluded = next(it for it in shelf if it.status in cfg.stocktake.excluded_statuses)
+    statuses = Statuses.resolve(cfg.stocktake.excluded_statuses, SAMPLE_STATUSES)
+    excluded = next(
+        it for it in shelf if it.status in statuses.skipped and it.status not in statuses.lost
+    )
+    lost = next(it for it in shelf if it.status in statuses.lost)
     elsewhere = next(it for it in items if it.location == "Fiksi" and plain(it))
     far_away, mistaken = [it for it in shelf if plain(it)][-2:]
     codes = [f"{p}location:{LOCATION}"]
@@ -102,6 +109,8 @@ def shelf_walk(items: list[Item], cfg: Config) -> list[str]:
             codes.append("#$%")  # a smudged label read as garbage: invalid
         elif i == 70:
             codes.append(excluded.code)  # status says skip: excluded
+        elif i == 75:
+            codes.append(lost.code)  # lost in an earlier count, on the shelf: found again
         elif i == 80:
             codes.append(f"{p}nolabel")  # a book without a label, counted
         elif i == 91:  # (90 is a missing book's turn)
@@ -145,7 +154,7 @@ def run_demo(out: Path, cfg: Config, narrate_to: TextIO | None = None) -> DemoRe
     items = load_sample()
     print(say(cfg.report.language, "demo.catalog", n=len(items)))
     with Store.open(state) as store:
-        store.replace_catalog(items, source="sample")
+        store.replace_catalog(items, source="sample", statuses=SAMPLE_STATUSES)
         store.set_state(stocktake="Demo stock take")
         walk = [StdinSource(_paced(shelf_walk(items, cfg), PACE_S), "demo-scanner")]
         print("what the cart showed and sounded, one line per scan:")
@@ -158,7 +167,9 @@ def run_demo(out: Path, cfg: Config, narrate_to: TextIO | None = None) -> DemoRe
             catalog,
             store.scans(),
             stocktake="Demo stock take",
-            excluded_statuses=cfg.stocktake.excluded_statuses,
+            excluded_statuses=Statuses.resolve(
+                cfg.stocktake.excluded_statuses, SAMPLE_STATUSES
+            ).not_expected,
         )
         counts = store.counts()
     html_path, json_path = out / "report.html", out / "report.json"

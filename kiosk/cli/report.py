@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from pathlib import Path
+from typing import Any
 
 from kiosk import report
 from kiosk.cli.common import cannot_write, load_config
-from kiosk.exc import ConfigError
+from kiosk.config import Config, slims_environment
+from kiosk.engine import Statuses
+from kiosk.exc import ConfigError, SlimsNoStockTake
 from kiosk.fileio import atomic_write
 from kiosk.store import Store
 from kiosk.text import printable
+
+log = logging.getLogger(__name__)
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -37,6 +43,18 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "CSV and JSON always hold every list",
     )
     p.add_argument("--out", type=Path, help="write to this file instead of standard output")
+    p.add_argument(
+        "--session",
+        type=int,
+        metavar="ID",
+        help="the report of an earlier (archived) stock take; see `kiosk session list`",
+    )
+    p.add_argument(
+        "--from-slims",
+        action="store_true",
+        help="merge what SLiMS holds from every cart (found, missing, on loan) into this "
+        "cart's report: the whole library's stock take (needs SLiMS)",
+    )
     p.set_defaults(func=cmd_report)
 
 
@@ -49,11 +67,21 @@ def cmd_report(args: argparse.Namespace) -> int:
     language = args.language or cfg.report.language
     with Store.open_readonly(cfg.state_path) as store:
         catalog = store.catalog()
+        session = store.current_session() if args.session is None else args.session
+        record = store.session(session)
+        if not record:
+            known = ", ".join(str(s["id"]) for s in store.sessions()) or "none"
+            raise ConfigError(f"there is no session {session} (sessions: {known})")
+        statuses = Statuses.resolve(
+            cfg.stocktake.excluded_statuses, store.catalog_info().get("statuses")
+        )
+        holds = _from_slims(cfg, record) if args.from_slims else None
         rep = report.build(
             catalog,
-            store.iter_scans(session=store.current_session()),
-            stocktake=store.state().get("stocktake", ""),
-            excluded_statuses=cfg.stocktake.excluded_statuses,
+            store.iter_scans(session=session),
+            stocktake=_title(store, record),
+            excluded_statuses=statuses.not_expected,
+            slims=holds,
         )
         losses = store.losses()
     for loss in losses:  # the report counts what is left: nobody may miss what is not
@@ -70,6 +98,47 @@ def cmd_report(args: argparse.Namespace) -> int:
     else:
         sys.stdout.write(text)
     return 0
+
+
+def _from_slims(cfg: Config, record: dict[str, Any]) -> report.SlimsHolds:
+    """Every cart's work as SLiMS holds it: its stock take's found, missing and on-loan lists.
+
+    Refused when SLiMS runs another stock take than the session's: the lists
+    would belong to another count.
+    """
+    from kiosk.slims.admin_pages import StockTakeIdentity  # noqa: PLC0415  (loads requests)
+    from kiosk.slims.connect import client_from_config  # noqa: PLC0415
+
+    client = client_from_config(cfg.slims, env=slims_environment())
+    if client is None:
+        raise ConfigError("--from-slims needs SLiMS: set slims.url (or SLIMS_URL) and credentials")
+    with client:
+        info = client.stocktake_info()
+        if not info.active or info.identity is None:
+            raise SlimsNoStockTake(f"no stock take is active in SLiMS at {client.base}")
+        tied = record.get("slims") or {}
+        wanted = StockTakeIdentity(str(tied.get("name", "")), str(tied.get("started", "")))
+        if tied and not wanted.same_as(info.identity):
+            raise ConfigError(
+                f"session {record['id']} is SLiMS's stock take {wanted}, but SLiMS now runs "
+                f"{info.identity}: its lists are another count's"
+            )
+        lists = {view: client.stocktake_codes(view) for view in ("e", "m", "l")}
+    log.info(
+        "SLiMS holds %d found, %d missing, %d on loan",
+        len(lists["e"]),
+        len(lists["m"]),
+        len(lists["l"]),
+    )
+    return report.SlimsHolds.of(info.identity.name, lists["e"], lists["m"], lists["l"])
+
+
+def _title(store: Store, record: dict[str, Any]) -> str:
+    """The stock take's name as SLiMS calls it, else the session's own name."""
+    slims = record.get("slims") or {}
+    if record["id"] == store.current_session() and not slims:
+        return str(store.state().get("stocktake", "") or record.get("name", ""))
+    return str(slims.get("name") or record.get("name", ""))
 
 
 def _sections(spec: str) -> tuple[str, ...]:

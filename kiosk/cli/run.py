@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import queue
 import signal
 import sys
 from types import FrameType
@@ -100,6 +101,8 @@ def answer_requests(daemon: Daemon) -> Handler:
     """The control socket's answers: ``sync`` runs the cart's sync and reports it."""
 
     def answer(request: dict[str, Any], wait: float) -> dict[str, Any]:
+        if request.get("cmd") == "session":
+            return _session(daemon, str(request.get("name") or ""), wait)
         if request.get("cmd") != "sync":
             return {"event": "failed", "error": f"unknown request {request.get('cmd')!r}"}
         worker = daemon.sync
@@ -119,3 +122,16 @@ def answer_requests(daemon: Daemon) -> Handler:
         return {"event": "done", "result": result.to_dict()}
 
     return answer
+
+
+def _session(daemon: Daemon, name: str, wait: float) -> dict[str, Any]:
+    """``kiosk session new`` while the daemon owns the store: the scan loop starts it."""
+    if not name.strip():
+        return {"event": "failed", "error": "a session needs a name"}
+    try:
+        got = daemon.new_session(name).get(timeout=max(wait, 1.0))
+    except queue.Empty:
+        return {"event": "timeout"}
+    if isinstance(got, str):
+        return {"event": "failed", "error": got}
+    return {"event": "done", "archived": got[0], "session": got[1]}

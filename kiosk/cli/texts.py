@@ -100,6 +100,36 @@ TEXTS: Final[dict[str, tuple[str, str]]] = {
         "what the OLED showed, one PNG per frame",
         "tampilan layar OLED, satu PNG per tampilan",
     ),
+    # kiosk session, and the session part of kiosk catalog pull
+    "session.tied": ("SLiMS: {name}, started {started}", "SLiMS: {name}, mulai {started}"),
+    "session.untied": ("(not tied to a SLiMS stock take yet)", "(belum terkait stok opname SLiMS)"),
+    "session.archived": ("archived", "diarsipkan"),
+    "session.counts": (
+        "{found} found, {unsynced} not in SLiMS",
+        "{found} ditemukan, {unsynced} belum di SLiMS",
+    ),
+    "session.started": (
+        "session {old} archived with its scans; session {new} ({name}) begins",
+        "sesi {old} diarsipkan beserta pindaiannya; sesi {new} ({name}) dimulai",
+    ),
+    "session.same": (
+        "session {id} goes on with SLiMS's stock take {name}",
+        "sesi {id} melanjutkan stok opname SLiMS {name}",
+    ),
+    "session.tie": (
+        "session {id} is now tied to SLiMS's stock take {name}",
+        "sesi {id} kini terkait stok opname SLiMS {name}",
+    ),
+    "session.switched": (
+        "SLiMS runs a new stock take ({name}): session {old} archived with its {found} "
+        "books found; session {new} begins",
+        "SLiMS menjalankan stok opname baru ({name}): sesi {old} diarsipkan beserta "
+        "{found} buku yang ditemukan; sesi {new} dimulai",
+    ),
+    "session.no_stocktake": (
+        "no stock take is active in SLiMS: the cart stays in session {id}",
+        "tidak ada stok opname aktif di SLiMS: kereta tetap di sesi {id}",
+    ),
 }
 
 

@@ -4,6 +4,6 @@ Pure decisions: no I/O, no threads, no hardware, no HTTP. The daemon feeds it
 stored scans and hands it the shelf order once that is built.
 """
 
-from kiosk.engine.verdicts import Decision, Engine, Rules, shelf_order
+from kiosk.engine.verdicts import Decision, Engine, Rules, Statuses, shelf_order
 
-__all__ = ["Decision", "Engine", "Rules", "shelf_order"]
+__all__ = ["Decision", "Engine", "Rules", "Statuses", "shelf_order"]

@@ -12,7 +12,7 @@ import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Protocol
+from typing import Any, Protocol
 
 from kiosk.engine.shelf import Misshelf, ShelfOrder, ShelfRun
 from kiosk.models import Command, Item, Neighbours, Scan, ScanDetail, Verdict
@@ -33,6 +33,41 @@ class Rules(Protocol):
     def misshelf_check(self) -> bool: ...
     @property
     def misshelf_max_gap(self) -> int: ...
+
+
+#: The status SLiMS gives every item still missing when a stock take is finished
+#: (``MIS``, named "Missing" by its installers): the fallback when a pull could not ask.
+DEFAULT_LOST = ("Missing",)
+
+
+@dataclass(frozen=True)
+class Statuses:
+    """Item statuses by what the stock take does with them, as SLiMS says.
+
+    ``skipped``: statuses carrying SLiMS's skip-stock-take flag (SLiMS leaves
+    their items out of the stock take); ``lost``: the statuses SLiMS gives
+    items lost in an earlier count. Learned by ``kiosk catalog pull`` from
+    SLiMS's own item status table, so the cart skips exactly what SLiMS skips.
+    """
+
+    skipped: tuple[str, ...] = ()
+    lost: tuple[str, ...] = DEFAULT_LOST
+
+    @property
+    def not_expected(self) -> tuple[str, ...]:
+        """Statuses whose items nobody expects on the shelf: skipped, or lost in an earlier count.
+
+        What a report must never call missing (SLiMS's own lost list has them).
+        """
+        return tuple(dict.fromkeys((*self.skipped, *self.lost)))
+
+    @classmethod
+    def resolve(cls, override: Sequence[str], learned: Mapping[str, Any] | None) -> Statuses:
+        """The config override (``stocktake.excluded_statuses``) when set, else what SLiMS said."""
+        learned = learned or {}
+        lost = tuple(str(s) for s in learned.get("lost") or DEFAULT_LOST)
+        skipped = override if override else learned.get("skipped") or ()
+        return cls(skipped=tuple(str(s) for s in skipped), lost=lost)
 
 
 @dataclass(frozen=True)
@@ -74,9 +109,12 @@ class Engine:
         *,
         location: str = "",
         found: Iterable[str] = (),
+        statuses: Statuses | None = None,
     ) -> None:
         self.catalog = catalog
         self.rules = rules
+        if statuses is None:
+            statuses = Statuses(skipped=tuple(rules.excluded_statuses))
         #: The catalogue's locations by their casefolded name, in SLiMS's spelling.
         self.locations: dict[str, str] = {}
         for item in catalog.values():
@@ -86,7 +124,8 @@ class Engine:
         self.paused = False
         self._found = set(found)
         self._pattern = re.compile(rules.item_code_pattern)
-        self._excluded = {s.casefold() for s in rules.excluded_statuses}
+        self._excluded = {s.casefold() for s in statuses.skipped}
+        self._lost = {s.casefold() for s in statuses.lost}
         self._shelves: dict[str, ShelfRun] = {}
         self._orders: Mapping[str, ShelfOrder] | None = None
         self._awaiting = False
@@ -107,6 +146,9 @@ class Engine:
         if item is None:
             return Decision(code, Verdict.UNKNOWN)
         detail = _describe(item)
+        if item.status.casefold() in self._lost:
+            # Before the skip rule: SLiMS skips its lost items too, yet this one is here.
+            return Decision(code, Verdict.FOUND_AGAIN, item, replace(detail, status=item.status))
         if self._is_excluded(item):
             return Decision(code, Verdict.EXCLUDED, item, replace(detail, status=item.status))
         if item.on_loan:
@@ -197,6 +239,12 @@ class Engine:
         elif command in (Command.PAUSE, Command.RESUME):
             self.paused = command is Command.PAUSE
 
+    def new_session(self) -> None:
+        """A new stock take began: nothing is found yet, every shelf is walked afresh."""
+        self._found.clear()
+        self._shelves.clear()
+        self._early.clear()
+
     def undo(self, scan: Scan) -> None:
         """Forget a scan that the librarian took back."""
         if scan.verdict.counts_as_found:
@@ -232,9 +280,14 @@ class Engine:
                     return None
                 self._orders = shelf_order(self.catalog.values())
             order = self._orders.get(item.location) or ShelfOrder([], location=item.location)
-            # Books SLiMS skips (excluded statuses) are never expected on the shelf:
-            # any number of them in a row is not a gap.
-            skipped = {c for c in order.codes if self._is_excluded(self.catalog[c])}
+            # Books SLiMS skips (excluded statuses) or holds as lost are never expected
+            # on the shelf: any number of them in a row is not a gap.
+            skipped = {
+                c
+                for c in order.codes
+                if self._is_excluded(self.catalog[c])
+                or self.catalog[c].status.casefold() in self._lost
+            }
             shelf = self._shelves[item.location] = ShelfRun(
                 order, seen=self._found | skipped, max_gap=self.rules.misshelf_max_gap
             )

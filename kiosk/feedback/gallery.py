@@ -91,6 +91,10 @@ def examples() -> Iterator[Screen]:
         _scan(Verdict.EXCLUDED),
         Item("B0030003", "297 QUR", "Tafsir Al-Mishbah jilid 1", status="Weeded"),
     )
+    yield VerdictScreen(
+        _scan(Verdict.FOUND_AGAIN, "B0040004", ScanDetail(status="Missing")),
+        Item("B0040004", "899.221 TOE b", "Bumi Manusia", status="Missing"),
+    )
     for command in Command:
         arg = "Referensi" if command is Command.LOCATION else ""
         code = f"KIOSK:{command.upper()}" + (f":{arg}" if arg else "")

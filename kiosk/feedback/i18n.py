@@ -19,6 +19,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "misshelved": ("MISSHELVED", "SALAH LETAK"),
     "invalid": ("INVALID", "TIDAK VALID"),
     "excluded": ("EXCLUDED", "DIKECUALIKAN"),
+    "found_again": ("FOUND AGAIN", "KETEMU LAGI"),
     "command": ("COMMAND", "PERINTAH"),
     "error": ("ERROR", "GALAT"),
     # verdict hints: what happened, then what to do (small lines under the word)
@@ -30,6 +31,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "hint.invalid": ("not an item code", "bukan kode buku"),
     "todo.invalid": ("scan the label again", "pindai ulang labelnya"),
     "hint.excluded": ("skip: {status}", "lewati: {status}"),
+    "hint.found_again": ("SLiMS: {status}", "SLiMS: {status}"),
+    "todo.found_again": ("to the desk: fix status", "ke meja: ubah status"),
     "hint.error": ("scan NOT stored", "TIDAK tersimpan"),
     "belongs": ("move to: {where}", "pindah ke: {where}"),
     "after": ("after {x}", "setelah {x}"),

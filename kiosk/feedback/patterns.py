@@ -201,6 +201,8 @@ DEFAULTS: dict[str, Pattern] = {
         ),
         pattern(Verdict.INVALID, "500@400", "500:r latch:r"),
         pattern(Verdict.EXCLUDED, "200@1000", "300:y"),
+        # Good news that still needs the desk: rising, green then yellow, yellow kept.
+        pattern(Verdict.FOUND_AGAIN, "80@2000 60 80@2000 120 250@2600", "200:g 100 300:y latch:y"),
         pattern(Verdict.COMMAND, "50@2000 30 50@3000", "100:g 50 100:g"),
         pattern(Verdict.ERROR, "700@300 150 700@300", "1000:r latch:r"),
         pattern(PROBLEM, "400@300 100 400@300 100 400@300", "1200:r latch:r"),

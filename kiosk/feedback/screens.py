@@ -315,6 +315,9 @@ def _verdict_hints(s: VerdictScreen, lang: str) -> list[str]:
         return [tr(lang, "belongs", where=d.expected_location)]
     if v == Verdict.EXCLUDED:
         return [tr(lang, "hint.excluded", status=(item.status if item else "") or "-")]
+    if v == Verdict.FOUND_AGAIN:
+        status = d.status or (item.status if item else "") or "-"
+        return [tr(lang, "hint.found_again", status=status), tr(lang, "todo.found_again")]
     return [tr(lang, k) for k in (f"hint.{v}", f"todo.{v}") if has(k)]
 
 

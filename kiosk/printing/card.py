@@ -31,6 +31,7 @@ ORDER = (
     Verdict.UNKNOWN,
     Verdict.INVALID,
     Verdict.EXCLUDED,
+    Verdict.FOUND_AGAIN,
     Verdict.COMMAND,
     Verdict.ERROR,
     PROBLEM,
@@ -110,6 +111,16 @@ TEXTS: dict[str, tuple[tuple[str, str], tuple[str, str]]] = {
         (
             "Statusnya (misalnya Repair) tidak ikut stok opname ini.",
             "Tidak perlu apa-apa; biarkan di tempatnya.",
+        ),
+    ),
+    Verdict.FOUND_AGAIN: (
+        (
+            "SLiMS holds it as lost (Missing) from an earlier count, yet it is here.",
+            "Take it to the desk: its status must be changed in SLiMS.",
+        ),
+        (
+            "SLiMS mencatatnya hilang sejak stok opname lalu, padahal ada di sini.",
+            "Bawa ke meja sirkulasi: statusnya harus diubah di SLiMS.",
         ),
     ),
     Verdict.COMMAND: (

@@ -5,7 +5,7 @@
 HTML, CSV, JSON or text in the words of kiosk.report.texts.
 """
 
-from kiosk.report.analysis import build
+from kiosk.report.analysis import SlimsHolds, build
 from kiosk.report.formats import (
     DEFAULT_SECTIONS,
     FORMATS,
@@ -23,6 +23,7 @@ __all__ = [
     "SECTIONS",
     "TEXT",
     "Report",
+    "SlimsHolds",
     "build",
     "format_for",
     "parse_sections",

@@ -20,6 +20,7 @@ import datetime as dt
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from kiosk.engine.callnumber import ddc_group, parse, sort_key
@@ -55,6 +56,31 @@ SYNC_ORDER: tuple[SyncState, ...] = (
 )
 
 
+@dataclass(frozen=True)
+class SlimsHolds:
+    """What SLiMS's stock take holds for every item, from every cart (``current.php``).
+
+    ``found`` (``e``), ``missing`` (``m``: no cart has found it yet) and
+    ``on_loan`` (``l``); an item in none of them is outside the stock take.
+    """
+
+    stocktake: str
+    found: frozenset[str]
+    missing: frozenset[str]
+    on_loan: frozenset[str]
+
+    @classmethod
+    def of(cls, stocktake: str, e: Iterable[str], m: Iterable[str], l: Iterable[str]) -> SlimsHolds:  # noqa: E741
+        def fold(codes: Iterable[str]) -> frozenset[str]:
+            return frozenset(c.strip().casefold() for c in codes)
+
+        return cls(stocktake, fold(e), fold(m), fold(l))
+
+    def knows(self, code: str) -> bool:
+        key = code.casefold()
+        return key in self.found or key in self.missing or key in self.on_loan
+
+
 def build(
     catalog: Mapping[str, Item],
     scans: Iterable[Scan],
@@ -62,12 +88,19 @@ def build(
     stocktake: str = "",
     excluded_statuses: Iterable[str] = (),
     now: float | None = None,
+    slims: SlimsHolds | None = None,
 ) -> Report:
     """Compare the catalogue with the (non-voided) scans.
 
     Items whose status is excluded from the stock take are never missing nor
     "not covered": like SLiMS, the count leaves them out. ``now`` (default:
     the clock) dates the report and counts the days a loan is overdue.
+
+    With ``slims`` (what SLiMS holds from every cart) the report covers the
+    whole library: books other carts found count as found (and as covered),
+    the loans are SLiMS's, and items outside SLiMS's stock take are excluded.
+    A book no cart found is missing inside this cart's walked spans, and
+    "not covered" elsewhere, as without SLiMS.
     """
     skip = {s.casefold() for s in excluded_statuses}
     live = (s for s in scans if not s.voided)  # one pass: the scans may be streamed from disk
@@ -108,6 +141,8 @@ def build(
             rep.on_loan_on_shelf.append(s.code)
         elif v is Verdict.EXCLUDED:
             rep.excluded.append(s.code)
+        elif v is Verdict.FOUND_AGAIN:
+            rep.found_again.append(s.code)
         elif v is Verdict.INVALID:
             rep.invalid.append(s.code)
         elif v is Verdict.UNKNOWN:
@@ -120,6 +155,7 @@ def build(
     rep.unknown_detail = [UnknownRow(c, loc, unknown_times[c]) for c, loc in unknown_in.items()]
     rep.on_loan_on_shelf = _unique(rep.on_loan_on_shelf)
     rep.excluded = _unique(rep.excluded)
+    rep.found_again = _unique(rep.found_again)
     rep.invalid = _unique(rep.invalid)
 
     spans = _scanned_ranges(walked, catalog)
@@ -134,23 +170,28 @@ def build(
     )
     status: dict[str, Category] = {}
     covered: set[str] = set()
+    others: list[str] = []
     for code in order:
         item = catalog[code]
         cn = parse(item.call_number)
         inside = cn.orderable and any(
             lo <= cn.key <= hi for lo, hi in bounds.get(item.location, ())
         )
+        key = code.casefold()
         if code in found:
             status[code] = Category.FOUND
-        elif item.status.casefold() in skip:
+        elif slims is not None and key in slims.found:
+            status[code] = Category.FOUND
+            others.append(code)
+        elif item.status.casefold() in skip or (slims is not None and not slims.knows(code)):
             status[code] = Category.EXCLUDED
-        elif item.on_loan:
+        elif key in slims.on_loan if slims is not None else item.on_loan:
             status[code] = Category.ON_LOAN
         elif inside:
             status[code] = Category.MISSING
         else:
             status[code] = Category.NOT_COVERED
-        if inside or code in found:
+        if inside or status[code] is Category.FOUND:
             covered.add(code)
         if cn.problems or not cn.orderable:
             rep.call_numbers_to_fix.append(
@@ -174,8 +215,14 @@ def build(
     rep.coverage = len(covered) / len(catalog) if catalog else 0.0
 
     rank = {state: i for i, state in enumerate(SYNC_ORDER)}
+    rep.found_by_others = others
+    rep.merged_from = slims.stocktake if slims is not None else ""
     rep.sync_items = sorted(
-        (SyncRow(c, catalog[c].call_number, found[c].sync or PENDING) for c in rep.found),
+        (
+            SyncRow(c, catalog[c].call_number, found[c].sync or PENDING)
+            for c in rep.found
+            if c in found
+        ),
         key=lambda r: rank.get(r.outcome, len(rank)),
     )
     for r in rep.sync_items:

@@ -185,10 +185,16 @@ class _Page:
         coverage_note = t["coverage_note"].format(
             covered=self.n(rep.covered), catalog=self.n(rep.catalog_size)
         )
+        merged = (
+            f"<p class='note'>{e(t['merged_from'].format(name=rep.merged_from))}: "
+            f"{e(t['found_by_others'])} {self.n(len(rep.found_by_others))}</p>"
+            if rep.merged_from
+            else ""
+        )
         return "\n".join(
             [
                 f"<h2>{e(t['summary'])}</h2>",
-                f"<p class='note'>{e(coverage_note)}</p>",
+                f"<p class='note'>{e(coverage_note)}</p>{merged}",
                 self.groups(rep.by_location, "by_location", "location", lambda n: n),
                 self.groups(rep.by_class, "by_class", "by_class", class_label),
                 self.heading("ranges", len(rep.ranges)),

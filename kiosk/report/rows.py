@@ -249,6 +249,10 @@ class Report:
     #: SLiMS. Filled by the analysis from the FOUND_AGAIN verdict; the to-do list of every
     #: renderer already has its place.
     found_again: list[str] = field(default_factory=list)
+    #: Found by other carts (SLiMS holds them found), with ``--from-slims``; also in ``found``.
+    found_by_others: list[str] = field(default_factory=list)
+    #: The SLiMS stock take merged in (``--from-slims``); "" for this cart's scans alone.
+    merged_from: str = ""
     misshelved: list[MisshelvedRow] = field(default_factory=list)
     wrong_location: list[str] = field(default_factory=list)
     wrong_location_detail: list[WrongLocationRow] = field(default_factory=list)
@@ -310,6 +314,8 @@ class Report:
             "by_class": {k: v.to_dict() for k, v in self.by_class.items()},
             "on_loan_detail": [r.to_dict() for r in self.on_loan_detail],
             "found_again": list(self.found_again),
+            "found_by_others": list(self.found_by_others),
+            "merged_from": self.merged_from,
         }
 
     @property

@@ -83,6 +83,8 @@ def to_text(rep: Report, catalog: Mapping[str, Item], lang: str, sections: Colle
         f"{t['title']} {rep.stocktake}".strip(),
         t["generated"].format(when=textfmt.timestamp(rep.generated, lang), scans=n(rep.scans)),
     ]
+    if rep.merged_from:
+        lines.append(t["merged_from"].format(name=rep.merged_from))
     if "todo" in sections:
         lines += ["", f"{t['todo']} ({n(rep.todo_size())})"]
         lines += _todo_lines(rep, catalog, t) or [f"  {t['todo_none']}"]
@@ -106,6 +108,10 @@ def to_text(rep: Report, catalog: Mapping[str, Item], lang: str, sections: Colle
             "excluded": len(rep.excluded),
         }
         lines += [f"{t[name]}: {n(size)}" for name, size in sizes.items()]
+        if rep.merged_from:
+            lines.insert(
+                -len(sizes) + 1, f"  {t['found_by_others']}: {n(len(rep.found_by_others))}"
+            )
         lines.append(f"{t['no_label']}: {n(sum(rep.no_label.values()))}")
         lines.append(f"{t['fix']}: {n(len(rep.call_numbers_to_fix))}")
         outcomes = ", ".join(f"{outcome_name(t, k)}: {n(len(v))}" for k, v in rep.sync.items())

@@ -8,7 +8,9 @@ which page to ask and what to do with the reading.
 
 from __future__ import annotations
 
+import functools
 import logging
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +24,15 @@ from kiosk.exc import (
     SlimsUnreachable,
 )
 from kiosk.models import Item, SyncOutcome
+from kiosk.slims.admin_pages import (
+    ITEM_STATUS,
+    ST_REPORT,
+    ItemStatus,
+    StockTakeIdentity,
+    status_codes,
+    status_rules,
+    stocktake_identity,
+)
 from kiosk.slims.export import ExportReport, parse_export
 from kiosk.slims.pages import (
     ACTION,
@@ -57,6 +68,9 @@ from kiosk.slims.session import AdminSession
 
 __all__ = ["SlimsClient", "SlimsProbe", "StockTakeInfo"]
 
+#: Words of SLiMS's "not enough privileges" box (English, Indonesian).
+_NO_RIGHTS = re.compile(r"privilege|hak akses|not authorized|wewenang", re.I)
+
 log = logging.getLogger(__name__)
 
 #: Separator and encloser asked of the item export: ASCII unit and record
@@ -66,9 +80,11 @@ EXPORT_SEP, EXPORT_ENC = "\x1f", "\x1e"
 
 @dataclass(frozen=True)
 class StockTakeInfo:
-    """The active stock take as seen from ``current.php``."""
+    """The active stock take as seen from ``current.php`` (and its report, for the identity)."""
 
     active: bool
+    #: Its name and start time, when asked for (:meth:`SlimsClient.stocktake_info`).
+    identity: StockTakeIdentity | None = None
 
 
 @dataclass(frozen=True)
@@ -99,8 +115,13 @@ class SlimsClient(AdminSession):
         if not item_code.strip():
             raise ValueError("an empty item code cannot be sent to SLiMS")
 
+        sent = 0  # times the code went out, over a re-login too: SLiMS may have taken it
+
         def call() -> SyncOutcome:
+            nonlocal sent
             resp = self.request("POST", ACTION, data={"itemCode": item_code})
+            sent += self.last_attempts
+            self.last_attempts = sent
             body = resp.text
             if resp.status_code != 200:
                 raise SlimsProtocolError(f"{ACTION} answered HTTP {resp.status_code}")
@@ -154,6 +175,63 @@ class SlimsClient(AdminSession):
             return StockTakeInfo(active=True)
 
         return self.with_session(call)
+
+    def stocktake_info(self) -> StockTakeInfo:
+        """Whether a stock take is active, and which one (name and start time).
+
+        Read from the current stock take's report page, which needs only the
+        stock-take read right and names the stock take whatever the language.
+        """
+
+        def call() -> StockTakeInfo:
+            body = self.get_page(ST_REPORT)
+            try:
+                raise_error_box(body, self.base)
+            except SlimsNoStockTake:
+                return StockTakeInfo(active=False)
+            identity = stocktake_identity(body)
+            if identity is None:
+                if looks_like_login(body):
+                    raise SessionLost(strip_tags(body), login=True)
+                raise SlimsProtocolError(
+                    f"{ST_REPORT} did not name the active stock take: {strip_tags(body)[:160]!r}"
+                )
+            return StockTakeInfo(active=True, identity=identity)
+
+        return self.with_session(call)
+
+    def item_statuses(self) -> list[ItemStatus]:
+        """SLiMS's item statuses with their "Skipped By Stock Take" rule.
+
+        The list comes from Master File → Item Status and each rule from the
+        status's own form, which SLiMS shows to users who may edit master
+        files; others get :class:`SlimsForbidden`.
+        """
+
+        def listing() -> list[str]:
+            codes: list[str] = []
+            page, pages = 1, 1
+            while page <= pages:
+                body = self.get_page(ITEM_STATUS, params={"page": page})
+                _refused(body, self.base, self.username)
+                pages = page_count(body) if page == 1 else pages
+                codes.extend(status_codes(body))
+                page += 1
+            return codes
+
+        def rules(code: str) -> ItemStatus:
+            resp = self.request("POST", ITEM_STATUS, data={"itemID": code, "detail": "true"})
+            body = resp.text
+            _refused(body, self.base, self.username)
+            status = status_rules(body)
+            if status is None:
+                raise SlimsProtocolError(
+                    f"{ITEM_STATUS} showed no rules for status {code!r}: {strip_tags(body)[:160]!r}"
+                )
+            return status
+
+        codes = self.with_session(listing)
+        return [self.with_session(functools.partial(rules, code)) for code in codes]
 
     def on_loan_codes(self) -> set[str]:
         """Item codes the active stock take holds as on loan (status ``l``)."""
@@ -358,3 +436,15 @@ class SlimsClient(AdminSession):
             return loans
 
         return self.with_session(call)
+
+
+def _refused(body: str, base: str, user: str) -> None:
+    """Raise for a lost session or missing rights on a master-file page."""
+    if is_error_box(body):
+        if _NO_RIGHTS.search(body):
+            raise SlimsForbidden(
+                f"SLiMS user {user!r} may not read item statuses at {base} (Master File rights)"
+            )
+        raise SessionLost(strip_tags(body))
+    if looks_like_login(body):
+        raise SessionLost(strip_tags(body), login=True)

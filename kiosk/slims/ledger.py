@@ -18,6 +18,7 @@ from kiosk.exc import KioskError, SlimsNoStockTake
 from kiosk.models import Scan, SyncOutcome
 
 if TYPE_CHECKING:
+    from kiosk.slims.admin_pages import StockTakeIdentity
     from kiosk.slims.client import SlimsClient
 
 __all__ = [
@@ -42,9 +43,15 @@ Progress = Callable[[int, int], None]
 class SyncStore(Protocol):
     """What the uploader needs from :class:`kiosk.store.Store`."""
 
-    def pending_sync(self) -> list[Scan]: ...
+    def pending_sync(self, session: int | None = None) -> list[Scan]: ...
 
     def set_sync(self, results: Mapping[int, str]) -> None: ...
+
+    def current_session(self) -> int: ...
+
+    def session(self, sid: int) -> dict[str, Any]: ...
+
+    def bind_session(self, sid: int, slims: Mapping[str, Any]) -> None: ...
 
 
 @dataclass
@@ -68,6 +75,8 @@ class SyncResult:
     requests: int = 0
     uploads: int = 0
     verified_by_count: int = 0
+    #: Scans of other (archived) sessions, never sent into this stock take.
+    held_back: int = 0
 
     @property
     def complete(self) -> bool:
@@ -94,6 +103,7 @@ class SyncResult:
             "requests": self.requests,
             "uploads": self.uploads,
             "verified_by_count": self.verified_by_count,
+            "held_back": self.held_back,
         }
 
 
@@ -108,6 +118,8 @@ class Ledger:
         self.store = store
         self.result = result
         self.watch: SlimsClient | None = None
+        #: Once set, a batch counts only while SLiMS's active stock take is still this one.
+        self.expect: StockTakeIdentity | None = None
         self._batch: dict[int, str] = {}
         self._last_flush = since
 
@@ -132,7 +144,7 @@ class Ledger:
         if self._batch:
             if self.watch is not None:
                 try:
-                    active = self.watch.current_stocktake().active
+                    active = self._still_running(self.watch)
                 except KioskError:
                     if not failing:
                         raise
@@ -142,8 +154,8 @@ class Ledger:
                     if failing:
                         return
                     raise SlimsNoStockTake(
-                        f"the stock take in SLiMS at {self.watch.base} ended during the sync; "
-                        "the last answers were not counted by SLiMS and stay pending"
+                        f"the stock take in SLiMS at {self.watch.base} ended (or another began) "
+                        "during the sync; the last answers were not counted and stay pending"
                     )
             self.store.set_sync(self._batch)
             exported = sum(1 for o in self._batch.values() if o == SyncOutcome.EXPORTED)
@@ -151,3 +163,10 @@ class Ledger:
             self.result.synced += len(self._batch) - exported
             self._batch = {}
         self._last_flush = time.monotonic()
+
+    def _still_running(self, client: SlimsClient) -> bool:
+        """SLiMS's stock take is still active, and still the one the scans are for."""
+        if self.expect is None:
+            return client.current_stocktake().active
+        info = client.stocktake_info()
+        return info.active and info.identity is not None and info.identity.same_as(self.expect)

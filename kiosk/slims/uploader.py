@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from kiosk.exc import KioskError, SyncError
 from kiosk.models import Scan
+from kiosk.slims.admin_pages import StockTakeIdentity
 from kiosk.slims.file_export import FileExport
 from kiosk.slims.journal import Journal
 from kiosk.slims.ledger import Groups, Ledger, Progress, SyncResult, SyncStore
@@ -144,6 +145,7 @@ class Uploader:
         on_progress: Callable[[int, int], None] | None = None,
         stop: threading.Event | None = None,
         overwrite: bool = False,
+        session: int | None = None,
     ) -> None:
         check_mode(mode, online=client is not None)
         self.store = store
@@ -155,11 +157,16 @@ class Uploader:
         self.on_progress = on_progress
         self.stop = stop if stop is not None else threading.Event()
         self.overwrite = overwrite
+        #: The session whose scans are synced (default: the current one).
+        self.session = session
 
     def run(self) -> SyncResult:
-        """Sync every pending scan; raises SyncError (after saving progress) if cut short."""
+        """Sync every pending scan of the session; raises SyncError (after saving progress)
+        if cut short, or before sending anything if SLiMS runs another stock take."""
         t0 = time.monotonic()
-        pending = self.store.pending_sync()
+        session = self.store.current_session() if self.session is None else self.session
+        everything = self.store.pending_sync()
+        pending = [s for s in everything if s.session == session]
         groups = _group(pending)
         strategy = pick_strategy(
             self.mode,
@@ -171,7 +178,10 @@ class Uploader:
             overwrite=self.overwrite,
         )
         result = SyncResult(mode=strategy.mode, pending=len(pending), codes=len(groups))
+        result.held_back = len(everything) - len(pending)
         ledger = Ledger(self.store, result, since=t0)
+        if groups and isinstance(strategy, OnlineSync) and self.client is not None:
+            ledger.expect = self._stocktake_for(session, pending, self.client)
         try:
             if groups:
                 strategy.sync(groups, ledger, stop=self.stop, progress=self._progress)
@@ -193,6 +203,42 @@ class Uploader:
         if result.complete:
             self.journal.clear()
         return result
+
+    def _stocktake_for(
+        self, session: int, pending: list[Scan], client: SlimsClient
+    ) -> StockTakeIdentity | None:
+        """The SLiMS stock take these scans go into; refuse if SLiMS runs another one.
+
+        A session tied to a stock take syncs only into that one. A session tied
+        to none (made offline, or before sessions existed) is tied now, unless
+        some of its scans are older than SLiMS's stock take: those were made for
+        an earlier count.
+        """
+        info = client.stocktake_info()
+        if not info.active or info.identity is None:
+            return None  # OnlineSync says "no active stock take" in its own words
+        now = info.identity
+        tied = self.store.session(session).get("slims")
+        if tied:
+            wanted = StockTakeIdentity(str(tied.get("name", "")), str(tied.get("started", "")))
+            if not wanted.same_as(now):
+                raise SyncError(
+                    f"not sent: the {len(pending)} scans of session {session} were made for "
+                    f"SLiMS's stock take {wanted}, but SLiMS now runs {now}. A scan never goes "
+                    f"into another stock take; they stay in session {session} (`kiosk report "
+                    f"--session {session}`). `kiosk catalog pull` starts a session for {now}"
+                )
+            return now
+        oldest = min(s.ts for s in pending)
+        if now.predates(oldest):
+            raise SyncError(
+                f"not sent: session {session} has scans from "
+                f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(oldest))}, before SLiMS's "
+                f"stock take {now} began, so they were made for an earlier count. They stay in "
+                f"session {session}; `kiosk catalog pull` archives it and starts one for {now}"
+            )
+        self.store.bind_session(session, now.to_dict())
+        return now
 
     def _progress(self, done: int, total: int) -> None:
         if self.on_progress is not None:

@@ -25,6 +25,7 @@ each durable write, so no call on the hot path walks all scans.
 from __future__ import annotations
 
 import fcntl
+import itertools
 import os
 import threading
 import time
@@ -83,6 +84,7 @@ class Store:
                 self._check_schema()
             meta: Mapping[str, Any] = self._meta.get(doc_id=1) or {}
             self._state: dict[str, Any] = dict(meta.get("state", {}))
+            self._held: int | None = None  # see _held_back
         except BaseException:
             self.close()
             raise
@@ -171,11 +173,15 @@ class Store:
         finally:
             db.close()
 
-    def replace_catalog(self, items: Iterable[Item], *, source: str) -> int:
-        """Replace the whole catalogue atomically (a pull or import is always complete)."""
+    def replace_catalog(self, items: Iterable[Item], *, source: str, **meta: Any) -> int:
+        """Replace the whole catalogue atomically (a pull or import is always complete).
+
+        ``meta`` (plain JSON values, e.g. the item statuses SLiMS skips) is kept
+        with it and returned by :meth:`catalog_info`.
+        """
         with self._lock:
             rows = {it.code: it for it in items}
-            info = {"source": source, "loaded": time.time(), "count": len(rows)}
+            info = meta | {"source": source, "loaded": time.time(), "count": len(rows)}
             docs = {str(i): it.to_dict() for i, it in enumerate(rows.values(), start=1)}
             with self._catalog_file() as db:  # meta first: catalog_info reads only that far
                 db.storage.write({"meta": {"1": info}, "items": docs})
@@ -229,17 +235,74 @@ class Store:
             self._meta.update({"anchors": saved | {anchor.boot: anchor.offset}}, doc_ids=[1])
 
     # -- stock takes (sessions) and shelf runs -------------------------------
+    # A session is one stock take as the cart lived it: its scans stay with it
+    # when a new one starts (it is archived, never deleted). Scans made before
+    # any session was started belong to session 0, whose record is kept in the
+    # cart's state (TinyDB has no document 0).
     def start_session(self, name: str, **fields: Any) -> int:
-        """Begin a stock take; later scans belong to it until another starts."""
+        """Begin a stock take; later scans belong to it until another starts.
+
+        The session that was current is archived (kept with all its scans).
+        """
         with self._lock:
-            doc = {"name": name, "started": time.time()} | fields
+            previous = self.current_session()
+            now = time.time()
+            doc = {"name": name, "started": now, "first_seq": self._next_seq()} | fields
             sid = int(self._sessions.insert(doc))
+            self._held = None
+            old = self.session(previous)
+            if not old.get("archived"):
+                self._update_session(previous, {"archived": now, "name": old.get("name", "")})
             self.set_state(session=sid, stocktake=name)
             return sid
 
     def sessions(self) -> list[dict[str, Any]]:
+        """Every session, oldest first; session 0 only when it holds scans or is current."""
         with self._lock:
-            return [{"id": int(k)} | d for k, d in rows_of(self._sessions).items()]
+            out = [{"id": int(k)} | d for k, d in rows_of(self._sessions).items()]
+            if self.current_session() == 0 or self._idx.found.get(0) or self._has_scans(0, out):
+                out.insert(0, self.session(0))
+            return out
+
+    def _has_scans(self, sid: int, rows: list[dict[str, Any]]) -> bool:
+        """Whether any scan was stored before the first session ``sid + 1`` began."""
+        later = [int(r.get("first_seq", 1)) for r in rows if int(r["id"]) > sid]
+        return min(later, default=rows_of(self._scans).max_id + 1) > 1
+
+    def session(self, sid: int) -> dict[str, Any]:
+        """One session's record (``{}`` if there is no such session)."""
+        with self._lock:
+            if sid == 0:
+                zero = dict(self._state.get("session0") or {})
+                if self.current_session() == 0:
+                    zero.setdefault("name", str(self._state.get("stocktake", "")))
+                return {"id": 0, "name": "", "first_seq": 1} | zero
+            doc = rows_of(self._sessions).get(str(sid))
+            return {} if doc is None else {"id": sid} | dict(doc)
+
+    def _update_session(self, sid: int, changes: Mapping[str, Any]) -> None:
+        if sid == 0:
+            self.set_state(session0=dict(self._state.get("session0") or {}) | dict(changes))
+        else:
+            self._sessions.update(dict(changes), doc_ids=[sid])
+
+    def bind_session(self, sid: int, slims: Mapping[str, Any]) -> None:
+        """Tie a session to the SLiMS stock take its scans are for (name and start)."""
+        with self._lock:
+            if not self.session(sid):
+                raise StoreError(f"there is no session {sid}")
+            self._update_session(sid, {"slims": dict(slims)})
+            if sid == self.current_session() and slims.get("name"):
+                self.set_state(stocktake=str(slims["name"]))
+
+    def archive_session(self, sid: int | None = None) -> None:
+        """Mark a session archived (the current one: a new one must start; see start_session)."""
+        with self._lock:
+            sid = self.current_session() if sid is None else sid
+            if not self.session(sid):
+                raise StoreError(f"there is no session {sid}")
+            if not self.session(sid).get("archived"):
+                self._update_session(sid, {"archived": time.time()})
 
     def current_session(self) -> int:
         """Id of the active stock take (0 before any was started)."""
@@ -347,8 +410,11 @@ class Store:
         with self._lock:
             rows = rows_of(self._scans)
             seq = rows.max_id
+            session = self.current_session()
             while seq > 0:
                 if seq not in self._idx.voided and (doc := rows.get(str(seq))) is not None:
+                    if int(doc.get("session") or 0) != session:
+                        return None  # an earlier stock take's scans are not undone from this one
                     scan = Scan.from_dict(doc)
                     if scan.undoable:
                         return scan
@@ -361,8 +427,8 @@ class Store:
             sess = self.current_session() if session is None else session
             return frozenset(self._idx.found.get(sess, {}))
 
-    def pending_sync(self) -> list[Scan]:
-        """Scans of items that are here and that SLiMS has not answered yet.
+    def pending_sync(self, session: int | None = None) -> list[Scan]:
+        """Scans of items that are here and that SLiMS has not answered yet (of one session).
 
         Scans written to an upload file (``exported``) stay here until SLiMS
         itself answers: the file may never be uploaded, and an online sync
@@ -370,11 +436,25 @@ class Store:
         """
         with self._lock:
             rows = rows_of(self._scans)
-            return [Scan.from_dict(rows[str(s)]) for s in self._idx.pending]
+            scans = (Scan.from_dict(rows[str(s)]) for s in self._idx.pending)
+            return [s for s in scans if session is None or s.session == session]
 
     def pending_count(self) -> int:
+        """Scans of the current stock take SLiMS has not answered yet.
+
+        Earlier sessions' unsent scans are left out: they can never go into
+        this stock take, so the cart must not keep asking for a sync for them.
+        """
         with self._lock:
-            return len(self._idx.pending)
+            return len(self._idx.pending) - self._held_back()
+
+    def _held_back(self) -> int:
+        """Pending scans of earlier sessions (their seqs come before this session's first)."""
+        if self._held is None:
+            first = int(self.session(self.current_session()).get("first_seq", 1))
+            older = itertools.takewhile(lambda seq: seq < first, self._idx.pending)
+            self._held = sum(1 for _ in older) if first > 1 else 0
+        return self._held
 
     def nolabel_count(self, location: str) -> int:
         """Books without a label tallied at ``location`` (any spelling) in this stock take."""
@@ -409,6 +489,7 @@ class Store:
                 doc["sync"] = outcome[int(doc["seq"])]
 
             self._scans.update(apply, doc_ids=list(outcome))
+            self._held = None
 
     def counts(self) -> dict[str, int]:
         """Live scans per verdict."""

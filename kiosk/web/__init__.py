@@ -75,6 +75,7 @@ def start(
     command_prefix: str,
     excluded_statuses: Sequence[str],
     report_language: str = "en",
+    new_session: Callable[[str], object] | None = None,
 ) -> Page:
     """Open the page's socket and serve it on threads of its own.
 
@@ -89,6 +90,7 @@ def start(
         hub=hub,
         gate=Gate(token),
         submit=submit,
+        new_session=new_session,
         command_prefix=command_prefix,
         language=settings.language,
         report_language=report_language,

@@ -74,6 +74,7 @@ class Board:
         self._syncing: tuple[int, int] | None = None
         self._problems: dict[ProblemKind, str] = {}
         self._catalog: Mapping[str, Item] = {}
+        self._session = 0
         self._pull: tuple[int, str, float, list[Item]] | None = None
         self._now: Now | None = None
         self.version = 0
@@ -143,6 +144,9 @@ class Board:
         scans = self.store.scans(session=session)
         status = _status_of(self.store)
         with self._lock:
+            self._session = session
+            self._scans = {}
+            self._pull = None
             self._catalog = catalog
             for s in scans:
                 self._scans.setdefault(s.seq, s)
@@ -150,6 +154,8 @@ class Board:
             self._status = status
 
     def _take(self, kind: str, value: Any) -> list[Event]:
+        if kind in ("scan", "status") and self.store.current_session() != self._session:
+            self._load()  # a new stock take began: its lists start empty
         if kind == "scan":
             scan, status = value
             return self._take_scan(scan, status)

@@ -200,10 +200,17 @@ def actions_page(
         f"{escape(t['act_location'])}</button>"
         f"<small>{escape(t['act_location_help'])}</small></form>"
     )
+    session = (
+        f'<form method="post" action="/action/session" class="action">{_csrf(csrf)}'
+        f'<label>{escape(t["act_session_name"])} <input name="name" id="session-name" '
+        f'maxlength="120"></label><button type="submit" id="act-session">'
+        f"{escape(t['act_session'])}</button>"
+        f"<small>{escape(t['act_session_help'])}</small></form>"
+    )
     return (
         f"<h1>{escape(t['nav_actions'])}</h1>{note}"
         f'<div id="sync-progress"></div>'
-        f"{button('sync')}{button('run')}{location}{button('undo')}"
+        f"{button('sync')}{button('run')}{location}{button('undo')}{session}"
     )
 
 

@@ -9,7 +9,9 @@ headers on every answer, and a login in front of every page but the login.
 
 Every action is a POST carrying the session's CSRF token, and goes to the
 daemon as the command barcode it stands for (scanner ``web``), so the store
-keeps its one writer and the page can do nothing a barcode could not.
+keeps its one writer and the page can do nothing a barcode could not; the one
+exception, starting a new session, also goes to the daemon's scan loop, but
+has no barcode so that a stray scan can never end a stock take.
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ SECURITY_HEADERS = {
     # same-origin: browsers then send a real Origin on our own POSTs (no-referrer makes it "null").
     "Referrer-Policy": "same-origin",
 }
-ACTIONS = ("sync", "run", "undo", "location")
+ACTIONS = ("sync", "run", "undo", "location", "session")
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,8 @@ class Site:
     hub: Hub
     gate: Gate
     submit: Callable[[Barcode], None]
+    #: Start a new session (stock take) on the daemon's scan loop; None: not offered.
+    new_session: Callable[[str], object] | None
     command_prefix: str
     language: str
     report_language: str
@@ -323,6 +327,8 @@ class Handler(BaseHTTPRequestHandler):
         name = path.removeprefix("/action/")
         if name not in ACTIONS:
             return self._send(HTTPStatus.NOT_FOUND, b"not found", "text/plain")
+        if name == "session":
+            return self._new_session(form)
         prefix = self.site.command_prefix
         if not prefix:
             return self._redirect("/actions?sent=refused")
@@ -335,6 +341,21 @@ class Handler(BaseHTTPRequestHandler):
         log.info("web action %s from %s", name, self.client_address[0])
         self.site.submit(Barcode(text, "web", time.time()))
         self._redirect(f"/actions?sent={name}")
+
+    def _new_session(self, form: Mapping[str, str]) -> None:
+        """Archive the session and start a new one, through the daemon (the store's one writer).
+
+        No barcode can do this: a stray scan must never end a stock take.
+        """
+        title = " ".join(form.get("name", "").split())
+        if len(title) > 120 or not title.isprintable():
+            return self._send(HTTPStatus.BAD_REQUEST, b"name the new stock take", "text/plain")
+        if self.site.new_session is None:
+            return self._redirect("/actions?sent=refused")
+        title = title or f"stock take {time.strftime('%Y-%m-%d')}"
+        log.info("web action session %r from %s", title, self.client_address[0])
+        self.site.new_session(title)
+        self._redirect("/actions?sent=session")
 
     def _login(self, form: Mapping[str, str]) -> None:
         t = TEXT[self._lang()]

@@ -70,6 +70,10 @@ EN: Final[dict[str, str]] = {
     "act_location_help": "The cart is now at this location, as a location barcode.",
     "act_undo": "Undo last scan",
     "act_undo_help": "Take back the last scan, as the undo barcode.",
+    "act_session": "Start a new stock take",
+    "act_session_name": "Name",
+    "act_session_help": "Only when a new stock take begins: the scans so far are archived "
+    "(still in their report) and the cart starts counting from zero.",
     "act_sent": "Sent to the cart: {what}.",
     "act_refused": "The cart cannot take commands: command barcodes are switched off.",
     "problem": "Problem",
@@ -82,6 +86,7 @@ EN: Final[dict[str, str]] = {
     "verdict_misshelved": "misshelved",
     "verdict_invalid": "invalid",
     "verdict_excluded": "excluded",
+    "verdict_found_again": "found again",
     "verdict_command": "command",
     "verdict_error": "not stored",
 }
@@ -152,6 +157,10 @@ ID: Final[dict[str, str]] = {
     "act_location_help": "Troli sekarang di lokasi ini, seperti barcode lokasi.",
     "act_undo": "Batalkan pindaian terakhir",
     "act_undo_help": "Tarik kembali pindaian terakhir, seperti barcode undo.",
+    "act_session": "Mulai stok opname baru",
+    "act_session_name": "Nama",
+    "act_session_help": "Hanya bila stok opname baru dimulai: pindaian sejauh ini diarsipkan "
+    "(tetap ada di laporannya) dan troli mulai menghitung dari nol.",
     "act_sent": "Dikirim ke troli: {what}.",
     "act_refused": "Troli tidak menerima perintah: barcode perintah dimatikan.",
     "problem": "Masalah",
@@ -164,6 +173,7 @@ ID: Final[dict[str, str]] = {
     "verdict_misshelved": "salah rak",
     "verdict_invalid": "tidak sah",
     "verdict_excluded": "dikecualikan",
+    "verdict_found_again": "ditemukan kembali",
     "verdict_command": "perintah",
     "verdict_error": "tidak tersimpan",
 }

@@ -17,7 +17,8 @@ from enum import StrEnum
 from kiosk import report
 from kiosk.models import Item, Scan, SyncOutcome, Verdict
 
-#: Item statuses that mean "SLiMS thinks this book is lost" (English and Indonesian installs).
+#: Item statuses that meant "SLiMS thinks this book is lost" to carts that stored such a
+#: scan as excluded, before the found-again verdict (English and Indonesian installs).
 LOST_STATUSES = frozenset({"missing", "lost", "hilang"})
 
 
@@ -71,7 +72,7 @@ def opens(scan: Scan, item: Item | None) -> Todo | None:
         return entry(TodoKind.ON_LOAN)
     if v is Verdict.UNKNOWN:
         return entry(TodoKind.UNKNOWN)
-    if v is Verdict.EXCLUDED and d.status.casefold() in LOST_STATUSES:
+    if v is Verdict.FOUND_AGAIN or (v is Verdict.EXCLUDED and d.status.casefold() in LOST_STATUSES):
         return entry(TodoKind.FOUND_AGAIN)
     return None
 
