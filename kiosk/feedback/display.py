@@ -112,6 +112,11 @@ class DisplayWorker:
             self._last_activity = now
         self._wake.set()
 
+    @property
+    def shown(self) -> Screen | None:
+        """The screen last drawn on the panel (``None`` before the first frame)."""
+        return self._shown
+
     def wake(self) -> None:
         """Count as user activity: undim / unblank."""
         with self._lock:

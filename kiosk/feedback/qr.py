@@ -74,4 +74,3 @@ def place(image: Image.Image, sym: Symbol, x: int, y: int) -> None:
             if dark:
                 px, py = left + c * s, top + r * s
                 draw.rectangle((px, py, px + s - 1, py + s - 1), fill=0)
-
