@@ -209,3 +209,14 @@ def test_display_stand_in_replaces_the_named_screen() -> None:
         assert worker.device.image == render(address).convert(worker.device.mode)
     finally:
         worker.close(address)
+
+
+def test_web_command_works_while_paused(cart: Cart) -> None:
+    """Paused, the cart refuses books but still shows the page's address and a new PIN."""
+    worker = _screen(cart)
+    first = wait_for_address(worker)
+    cart.scan_and_wait("KIOSK:pause")
+    cart.scan_and_wait("KIOSK:web")
+    shown = wait_for_address(worker, pin_not=first.pin)
+    assert cart.client().login(shown.pin)[0] == 303
+    assert [s.command for s in cart.store.scans()] == [Command.PAUSE, Command.WEB]

@@ -20,7 +20,7 @@ from typing import Protocol
 from kiosk.feedback import Feedback
 from kiosk.feedback.display import DisplayWorker
 from kiosk.feedback.screens import WebAddress
-from kiosk.models import Barcode
+from kiosk.models import Barcode, Command
 from kiosk.store import Store
 from kiosk.web.auth import Gate, load_token
 from kiosk.web.board import Board, Tee
@@ -69,13 +69,19 @@ class Page:
         tee.page = self
         display = getattr(first, "display", None)
         if isinstance(display, DisplayWorker):
-            display.stand_in("command-web", lambda: (self.address(), ADDRESS_HOLD_S))
+            display.stand_in(f"command-{Command.WEB}", lambda: (self.address(), ADDRESS_HOLD_S))
             display.show(self.address(), START_HOLD_S)
         return tee
 
     def address(self) -> WebAddress:
-        """The screen that brings a phone here: the address as a QR code, a fresh PIN."""
-        return WebAddress(self.url, self.server.site.gate.issue_pin())
+        """The screen that brings a phone here: the address as a QR code, a fresh PIN.
+
+        The address is looked up again each time: the Wi-Fi may have come up
+        (or changed) since the page started.
+        """
+        host, port = self.server.server_address[:2]
+        url = f"http://{_reachable(str(host))}:{port}/"
+        return WebAddress(url, self.server.site.gate.issue_pin())
 
     def stop(self) -> None:
         self.server.site.stopping.set()
