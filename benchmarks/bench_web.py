@@ -8,16 +8,15 @@ script, fetches the Now region a quarter second after each change), so drift
 of the machine hits both alike. A cart with the page switched off is
 measured first for reference.
 
-The verdict compares the median of the per-block p99s, not the p99 of all
-samples pooled: on a shared machine a handful of fsync or scheduler stalls
-of tens of milliseconds decide a pooled p99, and whichever condition they
-happen to fall in "loses" by 30 % either way. A stall spoils one block's p99;
-the median over the blocks shrugs it off, while a page that slowed every
-scan would still raise every block's. Both figures are printed.
+The verdict is the p99 of each condition's samples pooled over its blocks.
+The median of the per-block p99s is printed beside it: it was tried as the
+more robust figure, but a block of 50 scans has no real p99 (it is the
+block's second worst), and on a shared 2-core machine it swung further than
+the pooled p99 (open/closed 0.76-1.38 against 0.66-1.04 over six runs).
 
 Usage: python benchmarks/bench_web.py [--samples N] [--block B] [--pause-ms P]
-Prints one JSON object; exit status 1 if the open page's median block p99 is
-more than 10 % above the closed page's.
+Prints one JSON object; exit status 1 if the open page's p99 is more than 10 %
+above the closed page's.
 """
 
 from __future__ import annotations
@@ -194,11 +193,11 @@ def main() -> int:
         "open_vs_closed_p99": round(ratio, 3),
         "open_vs_closed_block_p99_median": round(block_ratio, 3),
         "allowed": ALLOWED,
-        "within_allowed": block_ratio <= ALLOWED,
+        "within_allowed": ratio <= ALLOWED,
     }
     json.dump(result, sys.stdout, indent=2)
     sys.stdout.write("\n")
-    return 0 if block_ratio <= ALLOWED else 1
+    return 0 if ratio <= ALLOWED else 1
 
 
 if __name__ == "__main__":
