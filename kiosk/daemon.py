@@ -281,7 +281,11 @@ class Daemon:
         """Decide, store, then signal one barcode; returns the stored scan."""
         self._take_shelf_order()
         decision = self.engine.decide(barcode.text)
-        if self.engine.paused and decision.command not in (Command.RESUME, Command.PAUSE):
+        if self.engine.paused and decision.command not in (
+            Command.RESUME,
+            Command.PAUSE,
+            Command.WEB,  # the page's address helps while paused too
+        ):
             self.feedback.problem(ProblemKind.PAUSED, "scanning is paused; scan RESUME to go on")
             return None
         if decision.unknown_location:

@@ -49,6 +49,7 @@ class Command(StrEnum):
     NOLABEL = "nolabel"  # tally a book that has no barcode label
     PAUSE = "pause"
     RESUME = "resume"
+    WEB = "web"  # show the cart page's address (a QR code) and a login PIN on the screen
 
     @property
     def undoable(self) -> bool:

@@ -63,7 +63,7 @@ def test_pngs_one_per_code_read_back(state_dir: Path, tmp_path: Path) -> None:
     run_cli("--state-dir", str(state_dir), "commands", "--out", str(out), "--location", "Lantai 2")
     pngs = sorted(out.glob("*.png"))
     names = [p.name for p in pngs]
-    assert "01-undo.png" in names and "07-location-lantai-2.png" in names
+    assert "01-undo.png" in names and "08-location-lantai-2.png" in names
     decoded = set()
     for p in pngs:
         with Image.open(p) as img:

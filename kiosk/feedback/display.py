@@ -21,6 +21,9 @@ from kiosk.feedback.screens import Screen, Starting, render
 
 log = logging.getLogger(__name__)
 
+#: Makes the screen (and its seconds on show) that stands in for a named one.
+StandIn = Callable[[], tuple[Screen, float | None]]
+
 #: Contrast used while dimmed (SSD1306/SH1106 never go fully dark at 0).
 DIM_CONTRAST = 8
 
@@ -64,6 +67,7 @@ class DisplayWorker:
         self._overlay_until: float | None = None
         self._last_activity = clock()
         self._final: Screen | None = None
+        self._stand_ins: dict[str, StandIn] = {}
         self._closing = False
         self.device: Any = None
         self._shown: Screen | None = None
@@ -85,14 +89,33 @@ class DisplayWorker:
             self._base = screen
         self._wake.set()
 
+    def stand_in(self, name: str, make: StandIn) -> None:
+        """Show what ``make`` returns whenever a screen named ``name`` is to be shown.
+
+        How a part outside the panel fills in a screen only it knows: the cart's
+        page puts its address and a fresh PIN in place of ``command-web``.
+        """
+        self._stand_ins[name] = make
+
     def show(self, screen: Screen, hold_s: float | None = None) -> None:
         """Show ``screen`` now; after ``hold_s`` seconds (``None``: never) fall back to the base."""
+        make = self._stand_ins.get(screen.name)
+        if make is not None:
+            try:
+                screen, hold_s = make()
+            except Exception:
+                log.exception("cannot make the screen shown for %s", screen.name)
         with self._lock:
             now = self._clock()
             self._overlay = screen
             self._overlay_until = None if hold_s is None else now + hold_s
             self._last_activity = now
         self._wake.set()
+
+    @property
+    def shown(self) -> Screen | None:
+        """The screen last drawn on the panel (``None`` before the first frame)."""
+        return self._shown
 
     def wake(self) -> None:
         """Count as user activity: undim / unblank."""

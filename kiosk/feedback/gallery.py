@@ -21,6 +21,7 @@ from kiosk.feedback.screens import (
     Starting,
     Stopped,
     VerdictScreen,
+    WebAddress,
     render,
 )
 from kiosk.models import Command, Item, Neighbours, ProblemKind, Scan, ScanDetail, Verdict
@@ -45,6 +46,9 @@ AFTER_COMMAND = Status(
     nolabel=3,
     last_span=("020 SUL p", "027.1 ANW s"),
 )
+
+#: The cart page's address as a phone on the library's Wi-Fi would reach it.
+WEB_URL = "http://192.168.1.20:8080/"
 
 ITEM = Item(
     code="B0012345",
@@ -102,6 +106,7 @@ def examples() -> Iterator[Screen]:
         yield VerdictScreen(_scan(Verdict.COMMAND, code, detail), None, AFTER_COMMAND)
     yield VerdictScreen(_scan(Verdict.ERROR), ITEM)
     yield Progress("sync", 1234, 2000)
+    yield WebAddress(WEB_URL, pin="482913")
     for kind, (message, details) in PROBLEMS.items():
         yield ProblemScreen(kind, message, details)
     yield Stopped()

@@ -45,6 +45,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "cmd.nolabel": ("NO LABEL", "TANPA LABEL"),
     "cmd.pause": ("PAUSE", "JEDA"),
     "cmd.resume": ("RESUME", "LANJUT"),
+    "cmd.web": ("CART PAGE", "HALAMAN TROLI"),
     # command hints: what the command did and what comes next (wrapped over the lines)
     "hint.cmd.undo": ("last scan taken back", "pindaian terakhir dibatalkan"),
     "hint.cmd.run": ("run {n} begins", "deret {n} dimulai"),
@@ -57,6 +58,11 @@ TEXTS: dict[str, tuple[str, str]] = {
     "todo.nolabel": ("set it aside for a label", "sisihkan untuk dilabeli"),
     "hint.cmd.pause": ("paused: scan RESUME to go on", "dijeda: pindai LANJUT untuk terus"),
     "hint.cmd.resume": ("scanning again", "memindai lagi"),
+    # seen only when the page is off: when it is on, its QR code and PIN stand in
+    "hint.cmd.web": (
+        "Its QR code shows here if [web] is on in kiosk.toml.",
+        "Kode QR tampil di sini bila [web] aktif di kiosk.toml.",
+    ),
     # idle
     "stocktake": ("Stock take", "Stok opname"),
     "no_location": ("no location", "tanpa lokasi"),
@@ -134,6 +140,9 @@ TEXTS: dict[str, tuple[str, str]] = {
     "banner.undo": ("undo refused", "batal ditolak"),
     "banner.catalog": ("pull the catalogue", "perbarui katalog"),
     "banner.location": ("unknown location", "lokasi asing"),
+    # the cart page's address (a QR code) and one-time login PIN
+    "web": ("CART PAGE", "HALAMAN"),
+    "web.pin": ("login PIN", "PIN masuk"),
     # start / stop
     "starting": ("Starting...", "Memulai..."),
     "stopped": ("STOPPED", "BERHENTI"),

@@ -12,11 +12,12 @@ from __future__ import annotations
 import functools
 import unicodedata
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 from PIL import Image, ImageDraw, ImageFont
 
 from kiosk import textfmt
-from kiosk.feedback import Status
+from kiosk.feedback import Status, qr
 from kiosk.feedback.i18n import has, tr
 from kiosk.models import Command, Item, ProblemKind, Scan, Verdict
 
@@ -79,7 +80,16 @@ class Stopped:
     name = "stopped"
 
 
-Screen = Starting | Idle | VerdictScreen | Progress | ProblemScreen | Stopped
+@dataclass(frozen=True)
+class WebAddress:
+    """The cart page's address as a QR code for a phone, with a one-time login PIN."""
+
+    url: str
+    pin: str = ""
+    name = "web"
+
+
+Screen = Starting | Idle | VerdictScreen | Progress | ProblemScreen | Stopped | WebAddress
 
 
 @functools.cache
@@ -206,6 +216,8 @@ def _draw(screen: Screen, lang: str, size: tuple[int, int]) -> _Canvas:
             _problem(c, screen, lang)
         case Stopped():
             _stopped(c, lang)
+        case WebAddress():
+            _web(c, screen, lang)
     return c
 
 
@@ -408,3 +420,26 @@ def _stopped(c: _Canvas, lang: str) -> None:
     c.band(tr(lang, "stopped"), 34, _BIG, invert=False)
     c.draw.line((16, 36, c.width - 17, 36), fill=1)
     c.line(_ROWS[2] - 4, tr(lang, "stopped.hint"), 11)
+
+
+def _web(c: _Canvas, s: WebAddress, lang: str) -> None:
+    """QR code on the left (dark modules on a lit field), address and PIN on the right."""
+    try:
+        sym = qr.symbol(s.url, c.height)
+    except ValueError:  # no address fits: the words alone still tell what to type
+        sym = None
+    if sym is not None:
+        qr.place(c.image, sym, 0, (c.height - sym.side) // 2)
+    x = sym.side + 3 if sym is not None else 1
+    w = c.width - x - 1
+    small = font(9)
+    c.text((x, 9), c.clip(_spaced(fold(tr(lang, "web"))), small, w), small)
+    where = urlsplit(s.url)
+    host, port = where.hostname or s.url, f":{where.port}" if where.port else ""
+    lines = [host + port] if c.width_of(host + port, small) <= w else [host, port]
+    for baseline, text in zip((21, 31), lines, strict=False):
+        f = c.fit(text, (9, 8, 7), w)
+        c.text((x, baseline), c.clip(text, f, w, data=True), f)
+    if s.pin:
+        c.text((x, 44), c.clip(_spaced(fold(tr(lang, "web.pin"))), small, w), small)
+        c.text((x, 61), s.pin, c.fit(s.pin, (18, 16, 14, 12), w))

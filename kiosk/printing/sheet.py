@@ -57,6 +57,10 @@ TEXTS: dict[Command, tuple[tuple[str, str], tuple[str, str]]] = {
         ("Resume scanning", "Scanning goes on after a pause."),
         ("Lanjutkan pemindaian", "Pemindaian berjalan lagi sesudah jeda."),
     ),
+    Command.WEB: (
+        ("Cart page", "Shows the page's QR code and a one-time PIN on the screen."),
+        ("Halaman troli", "Menampilkan kode QR halaman dan PIN sekali pakai di layar."),
+    ),
 }
 
 PAGE: dict[str, dict[str, str]] = {

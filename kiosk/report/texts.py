@@ -126,6 +126,7 @@ TEXT: dict[str, dict[str, str]] = {
         "c.nolabel": "book without a label",
         "c.pause": "pause scanning",
         "c.resume": "resume scanning",
+        "c.web": "show the cart page's address",
     },
     "id": {
         "title": "Laporan stok opname",
@@ -239,6 +240,7 @@ TEXT: dict[str, dict[str, str]] = {
         "c.nolabel": "buku tanpa label",
         "c.pause": "jeda pemindaian",
         "c.resume": "lanjutkan pemindaian",
+        "c.web": "tampilkan alamat halaman troli",
     },
 }
 

@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Protocol
 
 from kiosk.feedback import Feedback
-from kiosk.models import Barcode
+from kiosk.feedback.display import DisplayWorker
+from kiosk.feedback.screens import WebAddress
+from kiosk.models import Barcode, Command
 from kiosk.store import Store
 from kiosk.web.auth import Gate, load_token
 from kiosk.web.board import Board, Tee
@@ -28,6 +30,11 @@ from kiosk.web.server import PageServer, Site
 __all__ = ["Page", "WebSettings", "start"]
 
 log = logging.getLogger(__name__)
+
+#: Seconds the address and PIN stay on the cart's screen: after the command
+#: barcode asks for them, and at start (a scan brings its verdict back at once).
+ADDRESS_HOLD_S = 90.0
+START_HOLD_S = 30.0
 
 
 class WebSettings(Protocol):
@@ -53,10 +60,28 @@ class Page:
     _thread: threading.Thread
 
     def feedback(self, first: Feedback) -> Feedback:
-        """``first`` (buzzer, LEDs, screen) with the page listening beside it."""
+        """``first`` (buzzer, LEDs, screen) with the page listening beside it.
+
+        When ``first`` has a screen, the page's address and a login PIN stand in
+        for the ``KIOSK:web`` command's screen, and show for a while right away.
+        """
         tee = Tee(first, self.board, on_close=self.stop)
         tee.page = self
+        display = getattr(first, "display", None)
+        if isinstance(display, DisplayWorker):
+            display.stand_in(f"command-{Command.WEB}", lambda: (self.address(), ADDRESS_HOLD_S))
+            display.show(self.address(), START_HOLD_S)
         return tee
+
+    def address(self) -> WebAddress:
+        """The screen that brings a phone here: the address as a QR code, a fresh PIN.
+
+        The address is looked up again each time: the Wi-Fi may have come up
+        (or changed) since the page started.
+        """
+        host, port = self.server.server_address[:2]
+        url = f"http://{_reachable(str(host))}:{port}/"
+        return WebAddress(url, self.server.site.gate.issue_pin())
 
     def stop(self) -> None:
         self.server.site.stopping.set()

@@ -3,7 +3,9 @@
 The cart sits on a library's shared Wi-Fi, so every page and action asks for
 the token set at install (``[web] token`` in the 0600 credentials file) or,
 failing that, one the cart makes up once and keeps in its state directory
-(mode 0600, for ``sudo cat``). A right token gives a session cookie
+(mode 0600, for ``sudo cat``). At the cart itself a six-digit PIN shown on its
+screen does as well: it opens one session, within two minutes, and only the
+last one shown works. A right token or PIN gives a session cookie
 (HttpOnly, SameSite=Strict); every form carries the session's CSRF token and
 a POST without it is refused. Failed logins are counted per address and for
 the whole cart, and past a few the door stays shut for a while: an eight
@@ -35,6 +37,9 @@ PER_ADDRESS = 5
 OVERALL = 20
 WINDOW_S = 300.0
 COOKIE = "kiosk_session"
+#: How long a PIN shown on the cart's screen lets one person in.
+PIN_S = 120.0
+PIN_DIGITS = 6
 
 
 def load_token(credentials_file: Path | str, state_dir: Path) -> tuple[str, str]:
@@ -106,6 +111,7 @@ class Gate:
         self._sessions: dict[str, Session] = {}
         self._failed: dict[str, deque[float]] = {}
         self._failed_all: deque[float] = deque()
+        self._pin: tuple[bytes, float] | None = None  # (PIN, valid until)
 
     # -- logging in --------------------------------------------------------------
     def wait_s(self, address: str) -> float:
@@ -121,14 +127,34 @@ class Gate:
                 waits.append(self._failed_all[-OVERALL] + WINDOW_S - now)
             return max(waits)
 
+    def issue_pin(self) -> str:
+        """A new PIN to show on the cart's screen; the one shown before stops working.
+
+        Guessing stays hopeless under the brake: at most :data:`OVERALL` tries
+        in a PIN's two minutes, against a million PINs.
+        """
+        pin = f"{secrets.randbelow(10**PIN_DIGITS):0{PIN_DIGITS}d}"
+        with self._lock:
+            self._pin = (pin.encode(), self._clock() + PIN_S)
+        return pin
+
     def login(self, address: str, token: str) -> str | None:
-        """A new session id for the right token; ``None`` (and one more failure) otherwise."""
+        """A new session id for the right token or PIN; ``None`` (and one more failure) otherwise.
+
+        A PIN is used up by the login it opens.
+        """
         if self.wait_s(address) > 0:
             return None
-        if hmac.compare_digest(token.strip().encode(), self._token):
-            with self._lock:
+        right = hmac.compare_digest(token.strip().encode(), self._token)
+        with self._lock:
+            now = self._clock()
+            if not right and self._pin is not None and self._pin[1] > now:
+                typed = "".join(token.split()).encode()  # "482 913" as the screen groups it
+                if hmac.compare_digest(typed, self._pin[0]):
+                    right, self._pin = True, None
+            if right:
                 sid = secrets.token_urlsafe(32)
-                self._sessions[sid] = Session(secrets.token_urlsafe(24), self._clock() + SESSION_S)
+                self._sessions[sid] = Session(secrets.token_urlsafe(24), now + SESSION_S)
                 return sid
         with self._lock:
             now = self._clock()

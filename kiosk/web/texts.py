@@ -13,11 +13,12 @@ EN: Final[dict[str, str]] = {
     "nav_actions": "Actions",
     "logout": "Log out",
     "login_title": "Open the cart's page",
-    "login_help": "Type the page token. It is in the cart's credentials file "
-    "([web] token), or ask whoever set up the cart.",
-    "token": "Token",
+    "login_help": "Scan “Cart page” on the command sheet, then type the PIN the "
+    "cart's screen shows. Or type the page token: it is in the cart's credentials file "
+    "([web] token); ask whoever set up the cart.",
+    "token": "PIN or token",
     "login": "Open",
-    "login_wrong": "That token is not right.",
+    "login_wrong": "That PIN or token is not right (a PIN works once, for two minutes).",
     "login_wait": "Too many wrong tries: wait {s} seconds.",
     "stocktake": "Stock take",
     "none": "(none)",
@@ -100,11 +101,12 @@ ID: Final[dict[str, str]] = {
     "nav_actions": "Tindakan",
     "logout": "Keluar",
     "login_title": "Buka halaman troli",
-    "login_help": "Ketik token halaman. Token ada di berkas kredensial troli "
-    "([web] token), atau tanyakan kepada yang memasang troli.",
-    "token": "Token",
+    "login_help": "Pindai “Halaman troli” di lembar perintah, lalu ketik PIN "
+    "yang tampil di layar troli. Atau ketik token halaman: token ada di berkas kredensial "
+    "troli ([web] token); tanyakan kepada yang memasang troli.",
+    "token": "PIN atau token",
     "login": "Buka",
-    "login_wrong": "Token itu salah.",
+    "login_wrong": "PIN atau token itu salah (PIN hanya berlaku sekali, selama dua menit).",
     "login_wait": "Terlalu banyak percobaan salah: tunggu {s} detik.",
     "stocktake": "Stock opname",
     "none": "(tidak ada)",
