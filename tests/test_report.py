@@ -394,6 +394,7 @@ def test_json_keeps_its_keys_and_their_order() -> None:
         "found_again",
         "found_by_others",
         "merged_from",
+        "store_damage",
     ]
     assert list(data["misshelved"][0]) == [
         "code",

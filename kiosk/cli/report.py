@@ -76,15 +76,16 @@ def cmd_report(args: argparse.Namespace) -> int:
             cfg.stocktake.excluded_statuses, store.catalog_info().get("statuses")
         )
         holds = _from_slims(cfg, record) if args.from_slims else None
+        losses = store.losses()
         rep = report.build(
             catalog,
             store.iter_scans(session=session),
             stocktake=_title(store, record),
             excluded_statuses=statuses.not_expected,
             slims=holds,
+            damage=[report.DamageRow(x.what, x.lost, x.kept) for x in losses],
         )
-        losses = store.losses()
-    for loss in losses:  # the report counts what is left: nobody may miss what is not
+    for loss in losses:  # in the report too; here for whoever writes it to a file
         print(f"kiosk: warning: store damage: {loss.line()}", file=sys.stderr)
     text = report.render(rep, catalog, fmt, language, args.sections)
     if args.out:

@@ -28,6 +28,7 @@ from kiosk.models import Command, Item, Neighbours, Scan, SyncOutcome, Verdict
 from kiosk.report.rows import (
     PENDING,
     Category,
+    DamageRow,
     FixRow,
     GapRow,
     GroupTally,
@@ -89,6 +90,7 @@ def build(
     excluded_statuses: Iterable[str] = (),
     now: float | None = None,
     slims: SlimsHolds | None = None,
+    damage: Iterable[DamageRow] = (),
 ) -> Report:
     """Compare the catalogue with the (non-voided) scans.
 
@@ -101,12 +103,16 @@ def build(
     the loans are SLiMS's, and items outside SLiMS's stock take are excluded.
     A book no cart found is missing inside this cart's walked spans, and
     "not covered" elsewhere, as without SLiMS.
+
+    ``damage`` is what the store lost to damage: the report shows it first,
+    since the scans it held are in none of the lists.
     """
     skip = {s.casefold() for s in excluded_statuses}
     live = (s for s in scans if not s.voided)  # one pass: the scans may be streamed from disk
     walked: dict[tuple[str, int], list[tuple[Any, str]]] = {}
     generated = time.time() if now is None else now
     rep = Report(stocktake=stocktake, generated=generated, catalog_size=len(catalog))
+    rep.store_damage = list(damage)
     found: dict[str, Scan] = {}
     times: Counter[str] = Counter()
     wrong: dict[str, WrongLocationRow] = {}
