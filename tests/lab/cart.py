@@ -11,13 +11,14 @@ import re
 import time
 from dataclasses import dataclass, field
 
-from tests.lab.lab import Lab, LabError, LogWatch
+from tests.lab.lab import GUEST, Lab, LabError, LogWatch
 
 SRC = "/home/pi/kiosk"
 WHEELS = "/srv/lab/wheels"
 #: install.sh offline, as on a Pi whose packages and wheels were fetched earlier.
 INSTALL = f"cd {SRC} && KIOSK_PIP_ARGS='--no-index --find-links {WHEELS}' ./install.sh"
 DROPIN = "/etc/systemd/system/kiosk.service.d"
+TOOLS = "/usr/local/lib/kiosk-lab"
 #: The lab's own drop-in: GPIO on gpiozero's mock pins (no gpio-sim in Debian's
 #: kernel), and --json so the host sees each scan the moment it is acknowledged.
 LAB_DROPIN = """[Service]
@@ -48,6 +49,11 @@ class Cart:
         if r.rc != 0:
             raise LabError(f"install.sh failed (rc {r.rc}):\n{r.out[-4000:]}")
         return r.out
+
+    def refresh_guest_tools(self) -> None:
+        """The working tree's agent-side tools (hid.py), not the image's older copy."""
+        for name in ("hid.py",):
+            self.lab.copy(GUEST / name, f"{TOOLS}/{name}")
 
     def lab_dropin(self, extra: str = "") -> None:
         self.lab.put((LAB_DROPIN + extra).encode(), f"{DROPIN}/lab.conf")

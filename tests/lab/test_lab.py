@@ -8,6 +8,7 @@ Measured figures are written to ``$KIOSK_LAB_DIR/results.json``.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import random
@@ -26,7 +27,12 @@ from tests.lab.cart import DROPIN, STARTED, Cart, acks
 _WHY = lab_mod.available() or (
     "" if os.environ.get("KIOSK_LAB") == "1" else "the VM lab is opt-in: set KIOSK_LAB=1"
 )
-pytestmark = [pytest.mark.lab, pytest.mark.skipif(bool(_WHY), reason=_WHY)]
+#: A VM under TCG: boots take a minute or more, 20 power-cut rounds most of an hour.
+pytestmark = [
+    pytest.mark.lab,
+    pytest.mark.skipif(bool(_WHY), reason=_WHY),
+    pytest.mark.timeout(4 * 3600),
+]
 
 RESULTS: dict[str, object] = {}
 
@@ -41,15 +47,22 @@ def record(key: str, value: object) -> None:
 
 @pytest.fixture(scope="module")
 def cart() -> Iterator[Cart]:
+    """A fresh VM, or with KIOSK_LAB_REUSE=1 the running one (already installed), kept."""
     lab = lab_mod.Lab()
-    lab.stop()
-    t = lab.boot(fresh=True)
-    record("boot_s", round(t, 1))
+    reuse = os.environ.get("KIOSK_LAB_REUSE") == "1" and lab.running()
+    if reuse:
+        lab.wait_agent(60)
+    else:
+        lab.stop()
+        t = lab.boot(fresh=True)
+        record("boot_s", round(t, 1))
     c = Cart(lab)
+    c.refresh_guest_tools()
     try:
         yield c
     finally:
-        lab.stop()
+        if os.environ.get("KIOSK_LAB_REUSE") != "1":
+            lab.stop()
 
 
 # --------------------------------------------------------------------------- install
@@ -307,20 +320,31 @@ def _sysbench(cart: Cart) -> float:
 
 
 def test_pi_class_speed(cart: Cart, tmp_path: Path) -> None:
-    guest = _sysbench(cart)
-    figures: dict[str, object] = {"guest_sysbench_events_s": guest}
-    for n in (20_000, 50_000):
-        from kiosk.cli import sample_data
+    """Ready time, scan-to-verdict and catalogue import under a Pi's share of the CPU."""
+    from kiosk.cli import sample_data
 
+    guest = _sysbench(cart)
+    record("speed_guest", {"guest_sysbench_events_s": guest})
+    for n in (20_000, 50_000):
         csv = tmp_path / f"catalog-{n}.csv"
         csv.write_text(sample_data.to_csv(sample_data.generate(n)), encoding="utf-8")
         cart.lab.copy(csv, f"/srv/catalog-{n}.csv")
+    done: dict[int, dict[str, object]] = {}
+    runs = itertools.count()
     for pi, events in PI_SYSBENCH.items():
         quota = min(100, round(100 * events / guest))
+        if quota in done:  # the guest is slower than both Pis: one measurement serves
+            record(f"speed_{pi}", {**done[quota], "pi_sysbench_events_s": events})
+            continue
         cart.sh(f"mkdir -p {DROPIN} && printf '[Service]\\nCPUQuota={quota}%%\\n' "
                 f"> {DROPIN}/quota.conf && systemctl daemon-reload")  # fmt: skip
         run = f"systemd-run --wait --pipe -q -p CPUQuota={quota}% -p User=kiosk "
-        per: dict[str, object] = {"cpu_quota_pct": quota, "exact": quota < 100}
+        per: dict[str, object] = {
+            "pi_sysbench_events_s": events,
+            "cpu_quota_pct": quota,
+            # At 100 % the guest is slower than the Pi: the figures are upper bounds.
+            "upper_bound": quota >= 100,
+        }
         for n in (20_000, 50_000):
             cart.sh("systemctl stop kiosk")
             t0 = time.monotonic()
@@ -332,36 +356,45 @@ def test_pi_class_speed(cart: Cart, tmp_path: Path) -> None:
             per[f"ready_{n}_s"] = round(time.monotonic() - t0, 1)
             cart.scanners(0, watch=watch)
             watch.wait(r"scanner .* connected", 60)
-            per[f"scan_{n}_ms"] = _latency(cart)
+            # Barcodes of the catalogue, never scanned before: real lookups, no duplicates.
+            first = 1 + 100 * next(runs)
+            per[f"scan_{n}_ms"] = _latency(cart, [f"B{i:05d}" for i in range(first, first + 60)])
+        done[quota] = per
         record(f"speed_{pi}", per)
         cart.sh(f"rm -f {DROPIN}/quota.conf && systemctl daemon-reload")
-    record("speed_guest", figures)
+    cart.restart().wait(STARTED, 120)
 
 
-def _latency(cart: Cart, count: int = 60) -> dict[str, float]:
+def _latency(cart: Cart, codes: list[str]) -> dict[str, float]:
     """Enter key (report written to /dev/hidg0) to the stored verdict's JSON line."""
     out = cart.sh(
         "python3 - <<'EOF'\n"
-        "import json, os, subprocess, sys, time\n"
+        "import os, subprocess, sys, time\n"
         "sys.path.insert(0, '/usr/local/lib/kiosk-lab')\n"
         "import hid\n"
-        "j = subprocess.Popen(['journalctl', '-f', '-n0', '-o', 'cat', '-u', 'kiosk'],"
-        " stdout=subprocess.PIPE, text=True)\n"
+        "last = subprocess.run(['journalctl', '-n1', '-q', '--show-cursor', '-o', 'cat'],"
+        " capture_output=True, text=True).stdout.rsplit('-- cursor: ', 1)[1].strip()\n"
+        "# From a cursor: a line logged before journalctl is following is not missed.\n"
+        "j = subprocess.Popen(['journalctl', '-f', '--after-cursor', last, '-o', 'cat',"
+        " '-u', 'kiosk'], stdout=subprocess.PIPE, text=True)\n"
         "fd = os.open(hid.hidg(0), os.O_WRONLY)\n"
-        f"for i in range({count}):\n"
-        "    code = f'LAT-{os.getpid()}-{i:04d}'\n"
+        "def scan(code):\n"
         "    reps = hid.reports(code + '\\n')\n"
         "    hid.write_reports(fd, reps[:-2], 0)\n"
         "    t0 = time.monotonic(); hid.write_reports(fd, reps[-2:], 0)\n"
         "    for line in j.stdout:\n"
-        "        if code in line: break\n"
-        "    print((time.monotonic() - t0) * 1000)\n"
+        '        if f\'"code": "{code}"\' in line: return time.monotonic() - t0\n'
+        "scan(f'WARM-{os.getpid()}')  # not counted: journalctl's own start\n"
+        f"for code in {codes!r}:\n"
+        "    print(scan(code) * 1000)\n"
         "j.kill()\n"
         "EOF",
-        timeout=600,
+        timeout=900,
     )
     ms = sorted(float(x) for x in out.split())
     return {
+        "n": len(ms),
         "p50": round(statistics.median(ms), 1),
         "p99": round(ms[min(len(ms) - 1, int(len(ms) * 0.99))], 1),
+        "max": round(ms[-1], 1),
     }
