@@ -67,7 +67,7 @@ class Cart:
     def refresh_guest_tools(self) -> None:
         """The working tree's agent-side tools (hid.py), not the image's older copy."""
         for name in ("hid.py",):
-            self.lab.copy(GUEST / name, f"{TOOLS}/{name}")
+            self.lab.put((GUEST / name).read_bytes(), f"{TOOLS}/{name}", 0o755)
 
     def lean_boot(self) -> None:
         """Mask what a power-cut round does not need (logins, timers) for shorter TCG boots.
