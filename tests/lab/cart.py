@@ -110,6 +110,9 @@ class Cart:
                 usb_id, name, serial = GADGETS[n]
                 self.lab.hid("add", str(n), usb_id, name, serial).check("hid add")
                 self.added.add(n)
+            # Out and in again: a gadget still bound from an earlier test makes no
+            # new "connected" line to wait for.
+            self.lab.hid("unplug", str(n))  # fails harmlessly when not plugged
             self.lab.hid("plug", str(n)).check("hid plug")
         return watch
 
