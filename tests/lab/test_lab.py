@@ -8,6 +8,7 @@ Measured figures are written to ``$KIOSK_LAB_DIR/results.json``.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import random
@@ -26,7 +27,12 @@ from tests.lab.cart import DROPIN, STARTED, Cart, acks
 _WHY = lab_mod.available() or (
     "" if os.environ.get("KIOSK_LAB") == "1" else "the VM lab is opt-in: set KIOSK_LAB=1"
 )
-pytestmark = [pytest.mark.lab, pytest.mark.skipif(bool(_WHY), reason=_WHY)]
+#: A VM under TCG: boots take a minute or more, 20 power-cut rounds most of an hour.
+pytestmark = [
+    pytest.mark.lab,
+    pytest.mark.skipif(bool(_WHY), reason=_WHY),
+    pytest.mark.timeout(4 * 3600),
+]
 
 RESULTS: dict[str, object] = {}
 
@@ -41,15 +47,22 @@ def record(key: str, value: object) -> None:
 
 @pytest.fixture(scope="module")
 def cart() -> Iterator[Cart]:
+    """A fresh VM, or with KIOSK_LAB_REUSE=1 the running one (already installed), kept."""
     lab = lab_mod.Lab()
-    lab.stop()
-    t = lab.boot(fresh=True)
-    record("boot_s", round(t, 1))
+    reuse = os.environ.get("KIOSK_LAB_REUSE") == "1" and lab.running()
+    if reuse:
+        lab.wait_agent(60)
+    else:
+        lab.stop()
+        t = lab.boot(fresh=True)
+        record("boot_s", round(t, 1))
     c = Cart(lab)
+    c.refresh_guest_tools()
     try:
         yield c
     finally:
-        lab.stop()
+        if os.environ.get("KIOSK_LAB_REUSE") != "1":
+            lab.stop()
 
 
 # --------------------------------------------------------------------------- install
@@ -251,29 +264,38 @@ def _power_round(cart: Cart, tag: str, rng: random.Random) -> dict[str, object]:
     # A random moment: after a random number of further acknowledged scans.
     watch.wait(rf'"code": "{tag}[AB]-', 120, count=rng.randint(2, 80))
     cart.lab.power_cut()
+    cut = time.monotonic()
     acked = [str(a["code"]) for a in acks(watch.text()) if str(a["code"]).startswith(tag)]
     boot = cart.lab.journal()
     cart.lab.wait_agent(240)
     cart.added.clear()
-    boot.wait(STARTED, 240)
+    boot.wait(STARTED, 300)
+    up = time.monotonic() - cut
     stored = Counter(str(s["code"]) for s in cart.scans() if str(s["code"]).startswith(tag))
     lost = [c for c in acked if stored[c] == 0]
     doubled = [c for c in acked if stored[c] > 1]
-    torn = bool(re.search(r"torn", boot.text()))
+    torn = bool(re.search(r"recovered from an interrupted write", boot.text()))
+    # Without fsync the store's own witness should notice the loss on the next open.
+    noticed = bool(re.search(r"fewer changes than were acknowledged|is missing", boot.text()))
     return {
         "acked": len(acked),
         "stored": sum(stored.values()),
         "lost": len(lost),
         "doubled": len(doubled),
         "torn_recovered": torn,
+        "loss_noticed": noticed,
+        "boot_to_service_s": round(up, 1),
     }
 
 
 def test_power_cuts_lose_no_acknowledged_scan(cart: Cart) -> None:
     rounds = int(os.environ.get("KIOSK_LAB_ROUNDS", "20"))
     rng = random.Random(int(os.environ.get("KIOSK_LAB_SEED", "12")))
-    results = [_power_round(cart, f"P{i:02d}", rng) for i in range(rounds)]
-    record("power_cuts", results)
+    cart.lean_boot()
+    results: list[dict[str, object]] = []
+    for i in range(rounds):
+        results.append(_power_round(cart, f"P{i:02d}", rng))
+        record("power_cuts", results)  # kept round by round
     assert all(r["lost"] == 0 and r["doubled"] == 0 for r in results), results
 
 
@@ -284,8 +306,11 @@ def test_power_cuts_without_fsync_do_lose_scans(cart: Cart) -> None:
     watch.wait(STARTED, 120)
     rng = random.Random(7)
     rounds = int(os.environ.get("KIOSK_LAB_TEETH_ROUNDS", "5"))
-    results = [_power_round(cart, f"N{i:02d}", rng) for i in range(rounds)]
-    record("power_cuts_no_fsync", results)
+    cart.lean_boot()
+    results: list[dict[str, object]] = []
+    for i in range(rounds):
+        results.append(_power_round(cart, f"N{i:02d}", rng))
+        record("power_cuts_no_fsync", results)
     cart.lab_dropin()
     cart.restart().wait(STARTED, 120)
     assert sum(int(str(r["lost"])) for r in results) > 0, results
@@ -307,20 +332,31 @@ def _sysbench(cart: Cart) -> float:
 
 
 def test_pi_class_speed(cart: Cart, tmp_path: Path) -> None:
-    guest = _sysbench(cart)
-    figures: dict[str, object] = {"guest_sysbench_events_s": guest}
-    for n in (20_000, 50_000):
-        from kiosk.cli import sample_data
+    """Ready time, scan-to-verdict and catalogue import under a Pi's share of the CPU."""
+    from kiosk.cli import sample_data
 
+    guest = _sysbench(cart)
+    record("speed_guest", {"guest_sysbench_events_s": guest})
+    for n in (20_000, 50_000):
         csv = tmp_path / f"catalog-{n}.csv"
         csv.write_text(sample_data.to_csv(sample_data.generate(n)), encoding="utf-8")
         cart.lab.copy(csv, f"/srv/catalog-{n}.csv")
+    done: dict[int, dict[str, object]] = {}
+    runs = itertools.count()
     for pi, events in PI_SYSBENCH.items():
         quota = min(100, round(100 * events / guest))
+        if quota in done:  # the guest is slower than both Pis: one measurement serves
+            record(f"speed_{pi}", {**done[quota], "pi_sysbench_events_s": events})
+            continue
         cart.sh(f"mkdir -p {DROPIN} && printf '[Service]\\nCPUQuota={quota}%%\\n' "
                 f"> {DROPIN}/quota.conf && systemctl daemon-reload")  # fmt: skip
         run = f"systemd-run --wait --pipe -q -p CPUQuota={quota}% -p User=kiosk "
-        per: dict[str, object] = {"cpu_quota_pct": quota, "exact": quota < 100}
+        per: dict[str, object] = {
+            "pi_sysbench_events_s": events,
+            "cpu_quota_pct": quota,
+            # At 100 % the guest is slower than the Pi: the figures are upper bounds.
+            "upper_bound": quota >= 100,
+        }
         for n in (20_000, 50_000):
             cart.sh("systemctl stop kiosk")
             t0 = time.monotonic()
@@ -332,36 +368,45 @@ def test_pi_class_speed(cart: Cart, tmp_path: Path) -> None:
             per[f"ready_{n}_s"] = round(time.monotonic() - t0, 1)
             cart.scanners(0, watch=watch)
             watch.wait(r"scanner .* connected", 60)
-            per[f"scan_{n}_ms"] = _latency(cart)
+            # Barcodes of the catalogue, never scanned before: real lookups, no duplicates.
+            first = 1 + 100 * next(runs)
+            per[f"scan_{n}_ms"] = _latency(cart, [f"B{i:05d}" for i in range(first, first + 60)])
+        done[quota] = per
         record(f"speed_{pi}", per)
         cart.sh(f"rm -f {DROPIN}/quota.conf && systemctl daemon-reload")
-    record("speed_guest", figures)
+    cart.restart().wait(STARTED, 120)
 
 
-def _latency(cart: Cart, count: int = 60) -> dict[str, float]:
+def _latency(cart: Cart, codes: list[str]) -> dict[str, float]:
     """Enter key (report written to /dev/hidg0) to the stored verdict's JSON line."""
     out = cart.sh(
         "python3 - <<'EOF'\n"
-        "import json, os, subprocess, sys, time\n"
+        "import os, subprocess, sys, time\n"
         "sys.path.insert(0, '/usr/local/lib/kiosk-lab')\n"
         "import hid\n"
-        "j = subprocess.Popen(['journalctl', '-f', '-n0', '-o', 'cat', '-u', 'kiosk'],"
-        " stdout=subprocess.PIPE, text=True)\n"
+        "last = subprocess.run(['journalctl', '-n1', '-q', '--show-cursor', '-o', 'cat'],"
+        " capture_output=True, text=True).stdout.rsplit('-- cursor: ', 1)[1].strip()\n"
+        "# From a cursor: a line logged before journalctl is following is not missed.\n"
+        "j = subprocess.Popen(['journalctl', '-f', '--after-cursor', last, '-o', 'cat',"
+        " '-u', 'kiosk'], stdout=subprocess.PIPE, text=True)\n"
         "fd = os.open(hid.hidg(0), os.O_WRONLY)\n"
-        f"for i in range({count}):\n"
-        "    code = f'LAT-{os.getpid()}-{i:04d}'\n"
+        "def scan(code):\n"
         "    reps = hid.reports(code + '\\n')\n"
         "    hid.write_reports(fd, reps[:-2], 0)\n"
         "    t0 = time.monotonic(); hid.write_reports(fd, reps[-2:], 0)\n"
         "    for line in j.stdout:\n"
-        "        if code in line: break\n"
-        "    print((time.monotonic() - t0) * 1000)\n"
+        '        if f\'"code": "{code}"\' in line: return time.monotonic() - t0\n'
+        "scan(f'WARM-{os.getpid()}')  # not counted: journalctl's own start\n"
+        f"for code in {codes!r}:\n"
+        "    print(scan(code) * 1000)\n"
         "j.kill()\n"
         "EOF",
-        timeout=600,
+        timeout=900,
     )
     ms = sorted(float(x) for x in out.split())
     return {
+        "n": len(ms),
         "p50": round(statistics.median(ms), 1),
         "p99": round(ms[min(len(ms) - 1, int(len(ms) * 0.99))], 1),
+        "max": round(ms[-1], 1),
     }
