@@ -34,7 +34,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from kiosk.cli.bench_store import daemon_cmd
+from kiosk.cli.bench_store import daemon_cmd, daemon_env
 from kiosk.cli.sample_data import generate, to_csv
 from kiosk.config import StockTake
 from kiosk.engine import Engine, shelf_order
@@ -124,22 +124,13 @@ def fill_scans(state: Path, codes: Sequence[str], n: int) -> None:
 
 
 # -- the probes -------------------------------------------------------------------------------
-def _env() -> dict[str, str]:
-    env = dict(os.environ)
-    root = str(Path(__file__).resolve().parent.parent.parent)
-    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
-    env.pop("KIOSK_CONFIG", None)
-    env.pop("NOTIFY_SOCKET", None)
-    return env
-
-
 def _kiosk(state: Path | None, *argv: str) -> float:
     """Run one ``kiosk`` command to completion; its wall time."""
     cmd = [sys.executable, "-m", "kiosk"]
     if state is not None:
         cmd += ["--state-dir", str(state)]
     t0 = time.perf_counter()
-    subprocess.run([*cmd, *argv], check=True, env=_env(), stdout=subprocess.DEVNULL)
+    subprocess.run([*cmd, *argv], check=True, env=daemon_env(), stdout=subprocess.DEVNULL)
     return time.perf_counter() - t0
 
 
@@ -149,7 +140,7 @@ def daemon_probe(state: Path, walk: Sequence[str], tmp: Path) -> dict[str, Any]:
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     sock.bind(addr)
     sock.settimeout(120)
-    env = _env() | {"NOTIFY_SOCKET": addr}
+    env = daemon_env() | {"NOTIFY_SOCKET": addr}
     shelf_ready = threading.Event()
     try:
         t0 = time.perf_counter()

@@ -246,10 +246,7 @@ def startup(
         fill_scans(state, scans)
         items = fill_catalog(state, catalog)
         lookup = _lookup_cost(items)
-        env = dict(os.environ)
-        root = str(Path(__file__).resolve().parent.parent)
-        env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
-        env.pop("KIOSK_CONFIG", None)
+        env = daemon_env()
         t0 = time.perf_counter()
         with subprocess.Popen(
             daemon_cmd(state),
@@ -287,6 +284,16 @@ def startup(
             "lookup_ns": lookup,
             "limits": {"ready_s": 2.0, "rss_mb": 120},
         }
+
+
+def daemon_env() -> dict[str, str]:
+    """The environment a measured daemon runs in: this checkout first, no outside config."""
+    env = dict(os.environ)
+    root = str(Path(__file__).resolve().parents[2])  # the checkout holding kiosk/
+    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
+    env.pop("KIOSK_CONFIG", None)
+    env.pop("NOTIFY_SOCKET", None)  # a measured daemon must not notify our own service manager
+    return env
 
 
 def daemon_cmd(state: Path) -> list[str]:

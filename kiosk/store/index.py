@@ -94,21 +94,6 @@ class ScanIndex:
         #: Books without a label tallied, by (session, casefolded location).
         self.nolabel: Counter[tuple[int, str]] = Counter()
 
-    #: The stored fields :meth:`build` reads, in order after the sequence number.
-    COLUMNS = ("verdict", "code", "session", "sync", "voided", "location", "detail")
-
-    @classmethod
-    def build(cls, columns: Iterable[tuple[Any, ...]]) -> ScanIndex:
-        """From ``(seq, *COLUMNS)`` rows, as stored."""
-        index = cls()
-        for seq, verdict, code, session, sync, voided, location, detail in columns:
-            if voided:
-                index.voided.add(seq)
-            else:
-                d = {"verdict": verdict, "code": code, "session": session or 0, "sync": sync}
-                index.note(seq, d | {"location": location or "", "detail": detail})
-        return index
-
     # -- kept by the storage (kiosk.store.summary.Summary) ------------------------------------
     def add(self, seq: int, d: Mapping[str, Any]) -> None:
         """Document ``seq`` is now stored as ``d``."""
