@@ -5,10 +5,15 @@ what a damaged pair still holds can be read in one place.
 
 Recovery on open (damage costs only what is damaged, see :mod:`kiosk.store.damage`):
 
-* A *torn last record* (power cut during an append: no final newline, or a
-  bad checksum on the very last line) was never acknowledged. Its bytes are
-  saved to ``NAME.log.torn-TIMESTAMP``, the journal is cut back to the last
-  good record, and a warning is logged.
+* A *torn last record* (a last line without its newline: a power cut during
+  an append) was not acknowledged: the cart confirms a scan only after the
+  whole line is fsynced. Its bytes are saved to ``NAME.log.torn-TIMESTAMP``,
+  the journal is cut back to the last good record, and a warning is logged.
+  If ``NAME.mark`` counted that record, the file was cut after it was
+  written (damage, not a power cut), and the loss is recorded as below.
+* A *complete* line that fails its checksum, last or not, was written whole
+  and is treated as damage: a complete line is the trace of a finished
+  append, most likely acknowledged.
 * A bad record followed by good ones, a damaged snapshot line, a journal
   newer than its snapshot, a journal shorter than ``NAME.mark`` says: every
   readable record is kept, the damaged file is kept as
@@ -128,13 +133,13 @@ class JournalReader(ABC):
         except FileNotFoundError:
             data = b""
         snap_changes = snap.head.get("changes")
-        pos = good = records = bad = 0
+        pos = good = records = bad = torn = 0
         header: dict[str, Any] | None = None
         while pos < len(data):
             end = data.find(b"\n", pos)
             rec = parse_line(data[pos:end]) if end >= 0 else None
-            if rec is None and (end < 0 or end == len(data) - 1):
-                self._torn(data, good)  # the last record: never acknowledged
+            if end < 0:  # no newline: an append cut short (or a file cut mid-record)
+                torn = len(data) - good
                 break
             if header is None:
                 header = rec if rec is not None and rec.get("format") == JOURNAL_FORMAT else {}
@@ -180,6 +185,10 @@ class JournalReader(ABC):
             what = f"{self.log_path.name}: {bad} damaged record(s) skipped, their neighbours kept"
             self._found.append((what, bad, self.log_path))
         self._changes = self._base + records
+        if torn:
+            # Acknowledged only if the witness counted it: then _check_mark counts it lost.
+            acked = mark is not None and mark.generation == self._gen and mark.acked > self._changes
+            self._torn(data, good, acknowledged=acked)
         self._check_mark(mark, have_journal=header is not None and good > 0)
         if self.readonly:
             if header is not None and good:
@@ -217,7 +226,13 @@ class JournalReader(ABC):
             lost = mark.acked - self._changes
             self._found.append((f"{self.log_path.name} {state}", lost, self.log_path))
 
-    def _torn(self, data: bytes, good: int) -> None:
+    def _torn(self, data: bytes, good: int, *, acknowledged: bool) -> None:
+        """Cut an incomplete last record off the journal, keeping its bytes beside it.
+
+        Only a last line without its newline counts: an append cut short by a
+        power cut, whose scan the cart never confirmed; unless the mark counted
+        it, which means the file was cut later (damage), and the loss is recorded.
+        """
         if self.readonly:
             return  # the writer may be in the middle of an append
         keep = self.log_path.with_name(f"{self.log_path.name}.torn-{stamp()}")
@@ -229,9 +244,19 @@ class JournalReader(ABC):
         finally:
             os.close(fd)
         fsync_dir(self.path.parent)
+        if acknowledged:
+            log.error(
+                "%s: the last record is cut off (%d bytes, kept in %s), although it had been "
+                "acknowledged: the file was damaged after it was written",
+                self.log_path,
+                len(data) - good,
+                keep.name,
+            )
+            return
         log.warning(
-            "%s: recovered from an interrupted write: the last record (%d bytes, never "
-            "acknowledged) was cut off and kept in %s",
+            "%s: recovered from an interrupted write: the last record was incomplete (%d bytes: "
+            "the scan being stored when the power went, which the cart had not confirmed); "
+            "it was cut off and kept in %s",
             self.log_path,
             len(data) - good,
             keep.name,
