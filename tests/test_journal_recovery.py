@@ -83,7 +83,7 @@ def test_damaged_complete_last_record_is_a_counted_loss_not_torn(tmp_path: Path)
 def test_cut_off_last_record_the_mark_counted_is_a_loss_not_an_interrupted_write(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A last record cut mid-line after the mark counted it is reported lost, never as unconfirmed."""
+    """A last record cut mid-line after the mark counted it is reported lost, not unconfirmed."""
     path = tmp_path / "db.json"
     log = journal_of(path, 1)  # the mark is written after the first change
     log.write_bytes(log.read_bytes()[:-6])

@@ -392,6 +392,7 @@ def test_json_keeps_its_keys_and_their_order() -> None:
         "by_class",
         "on_loan_detail",
         "found_again",
+        "store_damage",
     ]
     assert list(data["misshelved"][0]) == [
         "code",

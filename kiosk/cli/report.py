@@ -49,14 +49,15 @@ def cmd_report(args: argparse.Namespace) -> int:
     language = args.language or cfg.report.language
     with Store.open_readonly(cfg.state_path) as store:
         catalog = store.catalog()
+        losses = store.losses()
         rep = report.build(
             catalog,
             store.iter_scans(session=store.current_session()),
             stocktake=store.state().get("stocktake", ""),
             excluded_statuses=cfg.stocktake.excluded_statuses,
+            damage=[report.DamageRow(x.what, x.lost, x.kept) for x in losses],
         )
-        losses = store.losses()
-    for loss in losses:  # the report counts what is left: nobody may miss what is not
+    for loss in losses:  # in the report too; here for whoever writes it to a file
         print(f"kiosk: warning: store damage: {loss.line()}", file=sys.stderr)
     text = report.render(rep, catalog, fmt, language, args.sections)
     if args.out:

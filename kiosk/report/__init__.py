@@ -14,7 +14,7 @@ from kiosk.report.formats import (
     parse_sections,
     render,
 )
-from kiosk.report.rows import Report
+from kiosk.report.rows import DamageRow, Report
 from kiosk.report.texts import TEXT
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "FORMATS",
     "SECTIONS",
     "TEXT",
+    "DamageRow",
     "Report",
     "build",
     "format_for",

@@ -27,6 +27,7 @@ from kiosk.models import Command, Item, Neighbours, Scan, SyncOutcome, Verdict
 from kiosk.report.rows import (
     PENDING,
     Category,
+    DamageRow,
     FixRow,
     GapRow,
     GroupTally,
@@ -62,18 +63,22 @@ def build(
     stocktake: str = "",
     excluded_statuses: Iterable[str] = (),
     now: float | None = None,
+    damage: Iterable[DamageRow] = (),
 ) -> Report:
     """Compare the catalogue with the (non-voided) scans.
 
     Items whose status is excluded from the stock take are never missing nor
     "not covered": like SLiMS, the count leaves them out. ``now`` (default:
     the clock) dates the report and counts the days a loan is overdue.
+    ``damage`` is what the store lost to damage: the report shows it first,
+    since the scans it held are in none of the lists.
     """
     skip = {s.casefold() for s in excluded_statuses}
     live = (s for s in scans if not s.voided)  # one pass: the scans may be streamed from disk
     walked: dict[tuple[str, int], list[tuple[Any, str]]] = {}
     generated = time.time() if now is None else now
     rep = Report(stocktake=stocktake, generated=generated, catalog_size=len(catalog))
+    rep.store_damage = list(damage)
     found: dict[str, Scan] = {}
     times: Counter[str] = Counter()
     wrong: dict[str, WrongLocationRow] = {}

@@ -44,6 +44,8 @@ code{font-family:ui-monospace,'DejaVu Sans Mono',monospace;white-space:nowrap}
 .muted{color:#777}.nw{white-space:nowrap}.bad{color:#b71c1c;font-weight:600}
 .todo{border:2px solid #ef6c00;border-radius:4px;padding:.1em .8em .4em;margin:.6em 0}
 .todo h2{border:0;margin-top:.5em}
+.damage{border:3px solid #b71c1c;background:#fdecea;border-radius:4px;padding:.1em .8em .3em;
+margin:.6em 0;break-inside:avoid}.damage h2{border:0;color:#b71c1c;margin-top:.5em}
 .legend{font-size:.85em;margin:.2em 0}.legend i{display:inline-block;width:.9em;height:.9em;
 margin:0 .3em 0 .8em;vertical-align:-.1em}.legend i:first-child{margin-left:0}
 .chart{margin:.2em 0 .6em;break-inside:avoid}

@@ -18,7 +18,7 @@ from kiosk import textfmt
 from kiosk.models import Item, SyncOutcome
 from kiosk.report.charts import COLORS, CSS, KPI_COLORS, bar_chart
 from kiosk.report.rows import CATEGORIES, GroupTally, LoanRow, Report, item_of
-from kiosk.report.texts import TEXT, ddc_names, outcome_name
+from kiosk.report.texts import TEXT, damage_notice, ddc_names, outcome_name
 
 #: SLiMS outcomes listed as confirmed, in the order of their lists.
 _CONFIRMED = tuple(o for o in SyncOutcome if o.confirmed)
@@ -49,6 +49,8 @@ def to_html(
         f"<h1>{e(title)}</h1>",
         f"<p class='meta'>{e(t['generated'].format(when=when, scans=page.n(rep.scans)))}</p>",
     ]
+    if rep.store_damage:  # whatever the sections: a printed report must not hide lost scans
+        out.append(page.damage())
     if "summary" in sections:
         out.append(page.kpis())
     if "todo" in sections:
@@ -81,6 +83,16 @@ class _Page:
         return textfmt.num(value, self.lang)
 
     # -- parts -------------------------------------------------------------------------
+    def damage(self) -> str:
+        """The box at the top saying the store lost records, and what to do about it."""
+        e = html.escape
+        title, body, fix, details = damage_notice(self.rep, self.lang)
+        items = "".join(f"<li>{e(d)}</li>" for d in details)
+        return (
+            f"<section class='damage' role='alert'><h2>{e(title)}</h2>"
+            f"<p>{e(body)}</p><p><b>{e(fix)}</b></p><ul>{items}</ul></section>"
+        )
+
     def kpis(self) -> str:
         rep, n = self.rep, self.n
         figures: list[tuple[str, str]] = [

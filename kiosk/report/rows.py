@@ -206,6 +206,18 @@ class SyncRow:
         return {"code": self.code, "call_number": self.call_number, "outcome": str(self.outcome)}
 
 
+@dataclass(frozen=True, slots=True)
+class DamageRow:
+    """Damage the scan store found and could not repair: scans may be missing from the report."""
+
+    what: str  # which file and what was wrong with it, as the store describes it
+    lost: int | None  # records lost; None when the count cannot be known
+    kept: str = ""  # the damaged file kept beside the store, for ``kiosk store recover``
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"what": self.what, "lost": self.lost, "kept": self.kept}
+
+
 @dataclass(slots=True)
 class GroupTally:
     """Counts of one location or DDC class."""
@@ -276,6 +288,8 @@ class Report:
     #: Location (or DDC group) → its tallies.
     by_location: dict[str, GroupTally] = field(default_factory=dict)
     by_class: dict[str, GroupTally] = field(default_factory=dict)
+    #: Damage to the scan store: scans lost to it are in none of the lists above.
+    store_damage: list[DamageRow] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON report: plain lists and dicts, keys in the documented order."""
@@ -310,12 +324,20 @@ class Report:
             "by_class": {k: v.to_dict() for k, v in self.by_class.items()},
             "on_loan_detail": [r.to_dict() for r in self.on_loan_detail],
             "found_again": list(self.found_again),
+            "store_damage": [r.to_dict() for r in self.store_damage],
         }
 
     @property
     def sync_refused(self) -> list[SyncRow]:
         """Found items SLiMS did not take (not in its stock take, on loan, status rule)."""
         return [r for r in self.sync_items if r.outcome in SYNC_REFUSED]
+
+    @property
+    def records_lost(self) -> int | None:
+        """Store records lost to damage in all; None if any loss is of unknown size."""
+        if any(r.lost is None for r in self.store_damage):
+            return None
+        return sum(r.lost or 0 for r in self.store_damage)
 
     def todo_size(self) -> int:
         """Lines of the to-do list: every book that needs a second look or a fix."""

@@ -15,7 +15,7 @@ from collections.abc import Collection, Mapping
 from kiosk import textfmt
 from kiosk.models import Item
 from kiosk.report.rows import Report, item_of
-from kiosk.report.texts import TEXT, outcome_name
+from kiosk.report.texts import TEXT, damage_notice, outcome_name
 from kiosk.text import csv_cell
 
 
@@ -32,6 +32,10 @@ def to_csv(rep: Report, catalog: Mapping[str, Item]) -> str:
         (quoted if any("\r" in c for c in safe) else w).writerow(safe)
 
     put(["list", "item_code", "call_number", "location", "title", "note"])
+    for dmg in rep.store_damage:  # first: scans lost to damage are in none of the lists below
+        lost = "unknown" if dmg.lost is None else str(dmg.lost)
+        kept = f"; kept in {dmg.kept}" if dmg.kept else ""
+        put(["store_damage", "", "", "", "", f"{dmg.what}; records lost: {lost}{kept}"])
 
     def row(name: str, code: str, note: str = "") -> None:
         it = item_of(catalog, code)
@@ -83,6 +87,11 @@ def to_text(rep: Report, catalog: Mapping[str, Item], lang: str, sections: Colle
         f"{t['title']} {rep.stocktake}".strip(),
         t["generated"].format(when=textfmt.timestamp(rep.generated, lang), scans=n(rep.scans)),
     ]
+    title, body, fix, details = damage_notice(rep, lang)
+    if title:  # before everything: a printed report must not hide that scans were lost
+        rule = "!" * 72
+        lines += ["", rule, f"!! {title}", f"!! {body}", f"!! {fix}"]
+        lines += [f"!!   - {d}" for d in details] + [rule]
     if "todo" in sections:
         lines += ["", f"{t['todo']} ({n(rep.todo_size())})"]
         lines += _todo_lines(rep, catalog, t) or [f"  {t['todo_none']}"]

@@ -12,7 +12,8 @@ from collections.abc import Mapping
 from typing import Final
 
 from kiosk.models import Command, Verdict
-from kiosk.report.rows import SyncState
+from kiosk.report.rows import Report, SyncState
+from kiosk.textfmt import num
 
 LANGUAGES: Final = ("en", "id")
 
@@ -98,6 +99,15 @@ TEXT: dict[str, dict[str, str]] = {
         "kiosk report --sections all.",
         "confirmed": "Confirmed in SLiMS",
         "written": "report written to {path} ({format})",
+        "damage.title": "Scans may be missing: the cart's store was damaged",
+        "damage.body": "{n} stored record(s) could not be read. Scans they held are in none "
+        "of the lists of this report: a book may show as not found although it was scanned.",
+        "damage.unknown": "An unknown number of stored records could not be read. Scans they "
+        "held are in none of the lists of this report: a book may show as not found although "
+        "it was scanned.",
+        "damage.fix": "Stop the daemon and run 'kiosk store recover' to rebuild what the kept "
+        "copies still hold, then write this report again.",
+        "damage.kept": "kept in {name}",
         "s.accepted": "accepted",
         "s.uploaded": "uploaded (count verified)",
         "s.exported": "in the upload file, not yet in SLiMS",
@@ -208,6 +218,16 @@ TEXT: dict[str, dict[str, str]] = {
         "kiosk report --sections all.",
         "confirmed": "Sudah tercatat di SLiMS",
         "written": "laporan disimpan di {path} ({format})",
+        "damage.title": "Mungkin ada pindaian yang hilang: penyimpanan data di troli rusak",
+        "damage.body": "{n} catatan tersimpan tidak dapat dibaca. Pindaian di dalamnya tidak "
+        "masuk ke daftar mana pun di laporan ini: buku bisa tercatat tidak ditemukan padahal "
+        "sudah dipindai.",
+        "damage.unknown": "Sejumlah catatan tersimpan (jumlahnya tidak diketahui) tidak dapat "
+        "dibaca. Pindaian di dalamnya tidak masuk ke daftar mana pun di laporan ini: buku bisa "
+        "tercatat tidak ditemukan padahal sudah dipindai.",
+        "damage.fix": "Hentikan daemon lalu jalankan 'kiosk store recover' untuk memulihkan apa "
+        "yang masih ada di salinan yang disimpan, kemudian buat laporan ini lagi.",
+        "damage.kept": "disimpan di {name}",
         "s.accepted": "diterima",
         "s.uploaded": "sudah diunggah (jumlahnya cocok)",
         "s.exported": "ada di berkas unggah, belum masuk SLiMS",
@@ -268,3 +288,21 @@ def ddc_names(language: str) -> dict[str, str]:
     """DDC hundreds → their name in ``language``."""
     index = LANGUAGES.index(language)
     return {k: v[index] for k, v in DDC_NAMES.items()}
+
+
+def damage_notice(rep: Report, lang: str) -> tuple[str, str, str, list[str]]:
+    """Title, what it means, what to do, and one line per damaged file, for the report's top.
+
+    Empty strings and no lines when the store holds no record of damage.
+    """
+    if not rep.store_damage:
+        return "", "", "", []
+    t = TEXT[lang]
+    lost = rep.records_lost
+    body = t["damage.unknown"] if lost is None else t["damage.body"].format(n=num(lost, lang))
+    details = [
+        f"{r.what}: {'?' if r.lost is None else num(r.lost, lang)}"
+        + (f" ({t['damage.kept'].format(name=r.kept)})" if r.kept else "")
+        for r in rep.store_damage
+    ]
+    return t["damage.title"], body, t["damage.fix"], details

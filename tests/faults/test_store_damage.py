@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -60,6 +61,26 @@ def test_a_bad_middle_record_costs_that_scan_only(
     assert list(state_dir.glob("scans.log.corrupt-*"))
     status, out = kiosk(capsys, state_dir, "report")
     assert "store damage" in out and "1 record(s) lost" in out
+
+
+def test_a_report_written_to_a_file_carries_the_damage(
+    state_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The report file itself (HTML, text, CSV, JSON) says scans were lost, not only stderr."""
+    _scans(state_dir, 6)
+    lines = _journal_lines(state_dir)
+    i = _scan_line(lines, 3)
+    lines[i] = lines[i].replace(b"B0003", b"B0008")
+    (state_dir / "scans.log").write_bytes(b"\n".join(lines))
+    files = {ext: tmp_path / f"report.{ext}" for ext in ("html", "txt", "csv", "json")}
+    for path in files.values():
+        status, _out = kiosk(capsys, state_dir, "report", "--out", str(path))
+        assert status == 0
+    assert "class='damage'" in files["html"].read_text()
+    assert "1 stored record(s) could not be read" in files["txt"].read_text()
+    assert files["csv"].read_text().splitlines()[1].startswith("store_damage,")
+    (damage,) = json.loads(files["json"].read_text())["store_damage"]
+    assert damage["lost"] == 1 and "damaged record" in damage["what"]
 
 
 def test_a_damaged_snapshot_line_keeps_every_other_scan_and_the_journal(state_dir: Path) -> None:
