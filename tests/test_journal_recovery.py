@@ -115,6 +115,33 @@ def test_damage_before_good_records_costs_only_that_record(tmp_path: Path) -> No
     d.close()
 
 
+def test_a_nul_block_across_several_records_counts_each_lost_record(tmp_path: Path) -> None:
+    """Damage that merges three records into one unreadable line is counted as three lost."""
+    path = tmp_path / "db.json"
+    log = journal_of(path, 6)
+    lines = log.read_bytes().split(b"\n")
+    block = b"\n".join(lines[2:5])
+    lines[2:5] = [b"\0" * len(block)]
+    log.write_bytes(b"\n".join(lines))
+    d = open_db(path)
+    assert [x["i"] for x in d.table("t").all()] == [0, 4, 5]
+    (loss,) = d.storage.losses
+    assert loss.lost == 3
+    d.close()
+
+
+def test_a_record_removed_from_the_middle_is_detected(tmp_path: Path) -> None:
+    """A whole line gone between readable ones (nothing unreadable left) is still a loss."""
+    path = tmp_path / "db.json"
+    log = journal_of(path, 5)
+    lines = log.read_bytes().split(b"\n")
+    del lines[3]
+    log.write_bytes(b"\n".join(lines))
+    with open_db(path, readonly=True) as d:
+        (loss,) = d.storage.losses
+        assert loss.lost == 1 and "missing between readable ones" in loss.what
+
+
 def test_snapshot_failing_its_checksum_keeps_its_documents_and_a_copy(tmp_path: Path) -> None:
     """A snapshot that fails its checksum is kept aside, its readable documents still used."""
     path = tmp_path / "db.json"

@@ -69,7 +69,7 @@ from tinydb.storages import Storage
 from kiosk.exc import StoreError
 from kiosk.fileio import atomic_write, fsync_dir, write_all, write_file
 from kiosk.store.cold import JOURNAL, SNAPSHOT, DiskRows, Files, where
-from kiosk.store.damage import MARK_EVERY, Loss, Mark, set_aside, write_mark
+from kiosk.store.damage import MARK_EVERY, Loss, Mark, MarkWriter, set_aside
 from kiosk.store.records import change_payload, frame, journal_header, snapshot_lines
 from kiosk.store.replay import FULL, JournalReader, store_error
 from kiosk.store.rows import Rows, Tables
@@ -111,6 +111,7 @@ class JournalStorage(JournalReader, Storage):
         self._log_size = 0
         self._snapshot_size = 0
         self._broken: str | None = None
+        self._mark = MarkWriter(self.path)
         #: Damage recorded earlier (in the snapshot) and found on this opening.
         self.losses: list[Loss] = []
         self._found: list[tuple[str, int | None, Path]] = []
@@ -119,8 +120,10 @@ class JournalStorage(JournalReader, Storage):
             if not readonly:
                 if self._found:
                     self._settle_damage()
-                elif self._log_size > max(COMPACT_ON_OPEN, self._snapshot_size // 4):
-                    self._compact_quietly()
+                else:
+                    if self._log_size > max(COMPACT_ON_OPEN, self._snapshot_size // 4):
+                        self._compact_quietly()
+                    self._mark.adopt()  # it agrees with the journal: keep it counting
         except BaseException:
             self.close()
             raise
@@ -145,6 +148,7 @@ class JournalStorage(JournalReader, Storage):
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+        self._mark.close()
         self._files.close()
 
     # -- journal -----------------------------------------------------------------------------
@@ -162,7 +166,7 @@ class JournalStorage(JournalReader, Storage):
         scratch = rows if rows is not None else self._new_rows(table)
         packed = {int(k): scratch.pack(v) for k, v in (puts or {}).items()}
         dels = [int(d) for d in deletes]
-        payload = change_payload(table, puts or {}, dels, clear)
+        payload = change_payload(table, puts or {}, dels, clear, number=self._changes + 1)
         if self._fd is None:
             self._start_journal()
         loc = where(JOURNAL, self._append_line(payload))
@@ -179,8 +183,11 @@ class JournalStorage(JournalReader, Storage):
             else:
                 rows.put(k, row)
         self._changes += 1
+        # The witness follows the fsync, so it never counts what is not on disk.
         if (self._changes - self._base) % MARK_EVERY == 1:
-            write_mark(self.path, Mark(self._gen, self._changes))
+            self._mark.durable(Mark(self._gen, self._changes))
+        else:
+            self._mark.note(Mark(self._gen, self._changes))
         if self._log_size > self._next_compact:
             self._compact_quietly()
 
@@ -277,7 +284,7 @@ class JournalStorage(JournalReader, Storage):
             raise store_error(e, f"cannot start journal {self.log_path}") from e
         self._base = self._changes
         self._log_size = len(line)
-        write_mark(self.path, Mark(self._gen, self._changes))
+        self._mark.durable(Mark(self._gen, self._changes))
 
     def _room_to_compact(self) -> bool:
         """Whether the new snapshot fits with room to spare (it is written beside the old)."""

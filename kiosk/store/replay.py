@@ -134,6 +134,8 @@ class JournalReader(ABC):
             data = b""
         snap_changes = snap.head.get("changes")
         pos = good = records = bad = torn = 0
+        applied = 0  # records replayed
+        top = after_top = 0  # highest change number read, and lines read after it
         header: dict[str, Any] | None = None
         while pos < len(data):
             end = data.find(b"\n", pos)
@@ -173,18 +175,30 @@ class JournalReader(ABC):
                 self._changes = self._base = base if isinstance(base, int) else self._changes
             else:
                 records += 1
+                after_top += 1
                 try:
                     if rec is None:
                         raise ValueError("checksum")
                     apply_change(self._tables, rec, self._new_rows, where(JOURNAL, pos))
+                    applied += 1
+                    if isinstance(n := rec.get("n"), int) and n > top:
+                        top, after_top = n, 0
                 except (KeyError, TypeError, ValueError, AttributeError):
                     bad += 1
             pos = end + 1
             good = pos
-        if bad:
-            what = f"{self.log_path.name}: {bad} damaged record(s) skipped, their neighbours kept"
-            self._found.append((what, bad, self.log_path))
-        self._changes = self._base + records
+        # Numbered records say how many changes the journal held, even where damage
+        # merged several lines into one or removed whole lines; lines without a
+        # number (an earlier kiosk's) count one each.
+        self._changes = max(self._base + records, top + after_top)
+        if lost := self._changes - self._base - applied:
+            name = self.log_path.name
+            what = (
+                f"{name}: {bad} damaged record(s) skipped, their neighbours kept"
+                if bad
+                else f"{name}: records are missing between readable ones"
+            )
+            self._found.append((what, lost, self.log_path))
         if torn:
             # Acknowledged only if the witness counted it: then _check_mark counts it lost.
             acked = mark is not None and mark.generation == self._gen and mark.acked > self._changes
