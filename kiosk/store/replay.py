@@ -14,6 +14,9 @@ Recovery on open (damage costs only what is damaged, see :mod:`kiosk.store.damag
 * A *complete* line that fails its checksum, last or not, was written whole
   and is treated as damage: a complete line is the trace of a finished
   append, most likely acknowledged.
+* Records carry their change number, so a stretch of records lost in the
+  middle (several merged into one unreadable line, or whole lines gone) is
+  counted exactly; lines of an earlier kiosk's journal count one each.
 * A bad record followed by good ones, a damaged snapshot line, a journal
   newer than its snapshot, a journal shorter than ``NAME.mark`` says: every
   readable record is kept, the damaged file is kept as
