@@ -133,6 +133,7 @@ class MarkWriter:
     def __init__(self, snapshot: Path) -> None:
         self.snapshot = snapshot
         self._fd: int | None = None
+        self._dirty = False  # counted in place since the last fsync
 
     def durable(self, mark: Mark) -> None:
         """Replace the mark atomically and fsynced (a journal's start, every MARK_EVERY changes)."""
@@ -154,6 +155,7 @@ class MarkWriter:
             return
         try:
             os.pwrite(self._fd, _encode(mark), 0)
+            self._dirty = True
         except OSError as e:
             log.warning("cannot update %s: %s", mark_path(self.snapshot).name, e.strerror or e)
             self.close(sync=False)
@@ -163,8 +165,9 @@ class MarkWriter:
         if self._fd is None:
             return
         fd, self._fd = self._fd, None
+        dirty, self._dirty = self._dirty, False
         try:
-            if sync:
+            if sync and dirty:
                 os.fsync(fd)
         except OSError as e:
             log.warning("cannot update %s: %s", mark_path(self.snapshot).name, e.strerror or e)
