@@ -65,8 +65,8 @@ def journal_of(path: Path, n: int) -> Path:
     return path.with_suffix(".log")
 
 
-def test_last_record_with_bad_checksum_is_torn_not_corrupt(tmp_path: Path) -> None:
-    """A complete last line whose bytes were not all persisted counts as torn."""
+def test_damaged_complete_last_record_is_a_counted_loss_not_torn(tmp_path: Path) -> None:
+    """A whole last line failing its checksum was written (so acknowledged): a loss, kept aside."""
     path = tmp_path / "db.json"
     log = journal_of(path, 3)
     data = bytearray(log.read_bytes())
@@ -74,6 +74,25 @@ def test_last_record_with_bad_checksum_is_torn_not_corrupt(tmp_path: Path) -> No
     log.write_bytes(bytes(data))
     d = open_db(path)
     assert len(d.table("t")) == 2
+    (loss,) = d.storage.losses
+    assert loss.lost == 1 and loss.kept.startswith("db.log.corrupt-")
+    d.close()
+    assert not list(tmp_path.glob("db.log.torn-*"))
+
+
+def test_cut_off_last_record_the_mark_counted_is_a_loss_not_an_interrupted_write(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A last record cut mid-line after the mark counted it is reported lost, not unconfirmed."""
+    path = tmp_path / "db.json"
+    log = journal_of(path, 1)  # the mark is written after the first change
+    log.write_bytes(log.read_bytes()[:-6])
+    with caplog.at_level(logging.WARNING):
+        d = open_db(path)
+    assert len(d.table("t")) == 0
+    (loss,) = d.storage.losses
+    assert loss.lost == 1 and "fewer changes than were acknowledged" in loss.what
+    assert "had been acknowledged" in caplog.text and "interrupted write" not in caplog.text
     d.close()
 
 
@@ -94,6 +113,33 @@ def test_damage_before_good_records_costs_only_that_record(tmp_path: Path) -> No
     d = open_db(path)  # the loss is remembered, the damage is not found twice
     assert len(d.storage.losses) == 1 and len(d.table("t")) == 3
     d.close()
+
+
+def test_a_nul_block_across_several_records_counts_each_lost_record(tmp_path: Path) -> None:
+    """Damage that merges three records into one unreadable line is counted as three lost."""
+    path = tmp_path / "db.json"
+    log = journal_of(path, 6)
+    lines = log.read_bytes().split(b"\n")
+    block = b"\n".join(lines[2:5])
+    lines[2:5] = [b"\0" * len(block)]
+    log.write_bytes(b"\n".join(lines))
+    d = open_db(path)
+    assert [x["i"] for x in d.table("t").all()] == [0, 4, 5]
+    (loss,) = d.storage.losses
+    assert loss.lost == 3
+    d.close()
+
+
+def test_a_record_removed_from_the_middle_is_detected(tmp_path: Path) -> None:
+    """A whole line gone between readable ones (nothing unreadable left) is still a loss."""
+    path = tmp_path / "db.json"
+    log = journal_of(path, 5)
+    lines = log.read_bytes().split(b"\n")
+    del lines[3]
+    log.write_bytes(b"\n".join(lines))
+    with open_db(path, readonly=True) as d:
+        (loss,) = d.storage.losses
+        assert loss.lost == 1 and "missing between readable ones" in loss.what
 
 
 def test_snapshot_failing_its_checksum_keeps_its_documents_and_a_copy(tmp_path: Path) -> None:

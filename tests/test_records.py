@@ -26,6 +26,16 @@ def test_journal_line_round_trips_and_detects_damage() -> None:
     assert parse_line(line.rstrip(b"\n").replace(b'"i":1', b'"i":2')) is None
 
 
+def test_a_numbered_change_keeps_its_number_and_replays_as_before() -> None:
+    """The change number rides along in the record and changes nothing that is replayed."""
+    line = frame(change_payload("t", {3: {"i": 1}}, [], clear=False, number=42))
+    rec = parse_line(line.rstrip(b"\n"))
+    assert rec is not None and rec["n"] == 42
+    tables: Tables = {}
+    apply_change(tables, rec, lambda _name: Rows(), 0)
+    assert dict(tables["t"].items()) == {"3": {"i": 1}}
+
+
 def test_snapshot_round_trips(tmp_path: Path) -> None:
     """What a snapshot holds is read back as written, with its generation and size."""
     tables: Tables = {"t": Rows(), "u": Rows()}

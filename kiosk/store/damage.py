@@ -7,10 +7,17 @@ recover`` settles it, so ``status``, ``report``, ``doctor`` and the cart's
 screen can all say what is missing.
 
 A journal that vanished or was cut short leaves nothing to read, so a
-second witness keeps count: ``NAME.mark``, rewritten atomically when a
-journal starts and after its 1st, 65th, 129th … change, notes how many
-changes had been acknowledged. A journal holding fewer than that lost
-acknowledged data, and the opener says so.
+second witness keeps count: ``NAME.mark`` notes how many changes had been
+acknowledged. It is rewritten atomically and fsynced when a journal starts
+and after its 1st, 65th, 129th … change, and overwritten in place without
+an fsync after every other change (one ``pwrite`` into the page cache, which
+the kernel writes back within seconds). A journal holding fewer changes than
+the mark lost acknowledged data, and the opener says so.
+
+The mark is only ever written after the journal's fsync for the change it
+counts returned, so on an honest disk it can lag behind the journal but never
+run ahead of it: a mark above the journal is a loss, never a false alarm.
+What each witness can and cannot see is in ``docs/deploy.md``.
 """
 
 from __future__ import annotations
@@ -20,6 +27,7 @@ import logging
 import os
 import shutil
 import time
+import zlib
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -90,20 +98,81 @@ def mark_path(snapshot: Path) -> Path:
     return snapshot.with_suffix(".mark")
 
 
+def _check(mark: Mark) -> str:
+    return f"{zlib.crc32(b'%d:%d' % (mark.generation, mark.acked)):08x}"
+
+
+def _encode(mark: Mark) -> bytes:
+    """The mark's line; never shorter than an earlier one of its generation (counts only grow)."""
+    return dump_json(asdict(mark) | {"check": _check(mark)}).encode() + b"\n"
+
+
 def read_mark(snapshot: Path) -> Mark | None:
+    """The mark, or None if absent or unreadable (then no loss can be told from it)."""
     try:
-        d = load_json(mark_path(snapshot).read_bytes())
-        return Mark(int(d["generation"]), int(d["acked"]))
+        raw = mark_path(snapshot).read_bytes()
+        d = load_json(raw[: raw.find(b"\n") + 1 or None])
+        mark = Mark(int(d["generation"]), int(d["acked"]))
     except (OSError, ValueError, KeyError, TypeError):
         return None
+    # A reader racing an in-place update may see half of it: the check refuses the mix.
+    return mark if d.get("check", _check(mark)) == _check(mark) else None
 
 
 def write_mark(snapshot: Path, mark: Mark) -> None:
     """Replace the mark atomically; a failure is logged, never raised (it is a witness only)."""
     try:
-        atomic_write(mark_path(snapshot), [dump_json(asdict(mark)).encode() + b"\n"])
+        atomic_write(mark_path(snapshot), [_encode(mark)])
     except OSError as e:
         log.warning("cannot update %s: %s", mark_path(snapshot).name, e.strerror or e)
+
+
+class MarkWriter:
+    """The writer's side of the mark: durable now and then, in place after every change."""
+
+    def __init__(self, snapshot: Path) -> None:
+        self.snapshot = snapshot
+        self._fd: int | None = None
+        self._dirty = False  # counted in place since the last fsync
+
+    def durable(self, mark: Mark) -> None:
+        """Replace the mark atomically and fsynced (a journal's start, every MARK_EVERY changes)."""
+        self.close(sync=False)
+        write_mark(self.snapshot, mark)
+        self.adopt()
+
+    def adopt(self) -> None:
+        """Update the mark already on disk in place from now on (it was checked on opening)."""
+        if self._fd is None:
+            try:
+                self._fd = os.open(mark_path(self.snapshot), os.O_WRONLY | os.O_CLOEXEC)
+            except OSError:
+                self._fd = None  # none yet: the next durable write makes one
+
+    def note(self, mark: Mark) -> None:
+        """Overwrite the mark in place, no fsync: costs a ``pwrite``, seen once written back."""
+        if self._fd is None:
+            return
+        try:
+            os.pwrite(self._fd, _encode(mark), 0)
+            self._dirty = True
+        except OSError as e:
+            log.warning("cannot update %s: %s", mark_path(self.snapshot).name, e.strerror or e)
+            self.close(sync=False)
+
+    def close(self, *, sync: bool = True) -> None:
+        """Stop writing; ``sync`` makes the last in-place count durable (a clean stop)."""
+        if self._fd is None:
+            return
+        fd, self._fd = self._fd, None
+        dirty, self._dirty = self._dirty, False
+        try:
+            if sync and dirty:
+                os.fsync(fd)
+        except OSError as e:
+            log.warning("cannot update %s: %s", mark_path(self.snapshot).name, e.strerror or e)
+        finally:
+            os.close(fd)
 
 
 # -- setting damaged files aside -----------------------------------------------------------------

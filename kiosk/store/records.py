@@ -13,9 +13,10 @@ bytes on the SD card can be read, checked and explained in one place.
     Every change since that snapshot, one line per change:
     ``CRC32HEX JSON\\n``, where the JSON says which table it touches
     (``"t"``), which documents it sets (``"p"``, whole documents, so replaying
-    is idempotent), which it deletes (``"d"``) and whether it cleared the
-    table (``"c"``). The first line is a header naming the snapshot
-    *generation* the journal applies to.
+    is idempotent), which it deletes (``"d"``), whether it cleared the
+    table (``"c"``) and its change number (``"n"``, counted from the store's
+    first change; absent in journals of earlier kiosks). The first line is a
+    header naming the snapshot *generation* the journal applies to.
 
 A file written by TinyDB's own ``JSONStorage`` (an earlier kiosk) is still
 read and converted.
@@ -71,10 +72,21 @@ def journal_header(gen: int, base: int) -> bytes:
 
 
 def change_payload(
-    table: str, puts: Mapping[int, Mapping[str, Any]], deletes: list[int], clear: bool
+    table: str,
+    puts: Mapping[int, Mapping[str, Any]],
+    deletes: list[int],
+    clear: bool,
+    *,
+    number: int | None = None,
 ) -> bytes:
-    """The JSON of one change record (before :func:`frame`)."""
+    """The JSON of one change record (before :func:`frame`).
+
+    ``number`` is the change's place in the count of every change ever made
+    (``"n"``): a record missing between readable ones is then known exactly.
+    """
     rec: dict[str, Any] = {"t": table}
+    if number is not None:
+        rec["n"] = number
     if clear:
         rec["c"] = 1
     if puts:

@@ -45,7 +45,7 @@ class Recovery:
     #: Scan numbers no copy holds, as inclusive ranges.
     missing: list[tuple[int, int]] = field(default_factory=list)
     skipped: int = 0  # damaged lines and records that could not be read
-    unacknowledged: list[str] = field(default_factory=list)  # torn tails, left out
+    unacknowledged: list[str] = field(default_factory=list)  # torn tails (*.torn-*)
     kept_in: str = ""
 
     @property
@@ -64,7 +64,10 @@ class Recovery:
         if self.skipped:
             yield f"unreadable lines skipped: {self.skipped}"
         if self.unacknowledged:
-            yield f"left out (never acknowledged): {', '.join(self.unacknowledged)}"
+            yield (
+                "left out (incomplete last records cut off after an interrupted write): "
+                + ", ".join(self.unacknowledged)
+            )
         if self.kept_in:
             yield f"the files it was built from are kept in {self.kept_in}"
 

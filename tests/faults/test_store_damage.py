@@ -125,6 +125,19 @@ def test_a_journal_cut_short_below_the_mark_is_detected(state_dir: Path) -> None
         assert "fewer changes" in loss.what and loss.lost is not None and loss.lost > 50
 
 
+def test_a_journal_cut_at_a_record_boundary_after_a_clean_stop_is_detected(
+    state_dir: Path,
+) -> None:
+    """Records cut off the end between two durable marks are still counted, exactly."""
+    _scans(state_dir, 70)  # the durable mark counts up to the 65th change; the rest in place
+    lines = _journal_lines(state_dir)
+    (state_dir / "scans.log").write_bytes(b"\n".join(lines[:-4]) + b"\n")  # scans 68-70
+    with Store.open_readonly(state_dir) as store:
+        (loss,) = store.losses()
+        assert "fewer changes than were acknowledged" in loss.what and loss.lost == 3
+        assert [s.seq for s in store.scans()] == list(range(1, 68))
+
+
 def test_recover_gets_back_what_an_earlier_copy_still_holds(
     state_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
