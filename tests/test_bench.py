@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
 from kiosk.cli import bench_store as bench
-from tests.helpers import kiosk
+from kiosk.feedback.patterns import DEFAULTS
+from tests.helpers import ROOT, kiosk
 
 
 def test_store_benchmark_smoke(kiosk_env: dict[str, str]) -> None:
@@ -42,3 +44,15 @@ def test_startup_benchmark_smoke(kiosk_env: dict[str, str]) -> None:
     assert all(d["ready_s"] > 0 and d["rss_first_scan_mb"] > 0 for d in out["daemon"].values())
     assert out["checks"]["misshelf_verdicts"]["pass"], out["daemon"]
     assert {"history_ready", "history_status", "ready_over_version", "rss_mb"} <= set(out["checks"])
+
+
+def test_signals_benchmark_smoke() -> None:
+    """`bench_signals.py` plays every built-in pattern and reports how late each one ran."""
+    script = ROOT / "benchmarks" / "bench_signals.py"
+    res = subprocess.run(
+        [sys.executable, str(script), "--repeats", "1"], capture_output=True, text=True, timeout=120
+    )
+    assert res.returncode in (0, 1), res.stderr
+    out = json.loads(res.stdout)
+    assert set(out["late_max_ms_per_pattern"]) == {str(n) for n in DEFAULTS}
+    assert out["changes"] > len(DEFAULTS)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import itertools
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
@@ -16,11 +15,6 @@ from kiosk.feedback.signals import ActiveBuzzer, PassiveBuzzer, SignalPlayer
 from kiosk.models import Verdict
 
 PINS = {"buzzer": "GPIO18", "green": "GPIO23", "yellow": "GPIO24", "red": "GPIO25"}
-
-#: On the real clock a change may come this much before its time (clock granularity)...
-EARLY = 0.005
-#: ...and this much after it (thread wake-ups on a loaded machine).
-LATE = 0.3
 
 #: ``(seconds since the pattern was handed over, level the pin changed to)``.
 Change = tuple[float, bool]
@@ -118,28 +112,9 @@ def _buzzer_changes(pattern: Pattern) -> list[Change]:
     )
 
 
-def _recorded_changes(states: Sequence[PinState]) -> list[Change]:
-    """A pin's changes since ``clear_states()`` (MockPin timestamps: time since the last change)."""
-    changes: list[Change] = []
-    t = 0.0
-    for s in states[1:]:
-        t += s.timestamp
-        changes.append((t, bool(s.state)))
-    return changes
-
-
-def _assert_timeline(name: str, states: Sequence[PinState], want: list[Change]) -> None:
-    """The pin took the pattern's levels in order, each change and each hold on time."""
-    got = _recorded_changes(states)
-    assert [level for _, level in got] == [level for _, level in want], name
-    for (g, _), (w, _) in zip(got, want, strict=True):
-        assert w - EARLY <= g <= w + LATE, f"{name}: changed at {g:.3f} s, pattern says {w:.3f} s"
-    pairs = zip(itertools.pairwise(got), itertools.pairwise(want), strict=True)
-    for ((g0, level), (g1, _)), ((w0, _), (w1, _)) in pairs:
-        held, should = g1 - g0, w1 - w0
-        assert abs(held - should) <= LATE + EARLY, (
-            f"{name}: {'on' if level else 'off'} for {held:.3f} s, pattern says {should:.3f} s"
-        )
+def _assert_levels(name: str, states: Sequence[PinState], want: list[Change]) -> None:
+    """The pin took the pattern's levels in order (how late: ``benchmarks/bench_signals.py``)."""
+    assert [bool(s.state) for s in states[1:]] == [level for _, level in want], name
 
 
 def _record(
@@ -212,20 +187,6 @@ def test_signals_preempt_with_real_clock(factory: MockFactory) -> None:
     assert (Verdict.ERROR, True) not in done.seen
 
 
-def test_signals_timing_on_real_pins_clock(factory: MockFactory) -> None:
-    """On the real clock the buzzer pin stays on and off for the pattern's times."""
-    player, done = _player(factory, None)
-    player.play(DEFAULTS[Verdict.ON_LOAN])  # 300 on, 100 off, 80 on
-    done.wait_for(Verdict.ON_LOAN)
-    player.close()
-    states = factory.pin(PINS["buzzer"]).states
-    assert [bool(s.state) for s in states] == [False, True, False, True, False]
-    # MockPin timestamps are the time since the previous change.
-    held = [s.timestamp for s in states[2:]]
-    for got, want in zip(held, (0.3, 0.1, 0.08), strict=True):
-        assert want - 0.005 <= got <= want + 0.15
-
-
 @pytest.mark.parametrize("name", list(DEFAULTS))
 def test_signals_fake_clock_timeline_is_exact(factory: MockFactory, name: str) -> None:
     """On a fake clock every built-in pattern switches buzzer and LEDs at exactly its times."""
@@ -257,15 +218,15 @@ def test_signals_fake_clock_timeline_is_exact(factory: MockFactory, name: str) -
 
 
 @pytest.mark.parametrize("name", list(DEFAULTS))
-def test_signals_real_clock_timeline_matches_pattern(factory: MockFactory, name: str) -> None:
-    """On the real clock every built-in pattern switches buzzer and LEDs at its defined times."""
+def test_signals_real_clock_plays_every_change(factory: MockFactory, name: str) -> None:
+    """On the real clock every built-in pattern switches buzzer and LEDs through all its levels."""
     pattern = DEFAULTS[name]
     player, done = _player(factory, None)
     history = _record(factory, player, done, pattern)
     player.close()
-    _assert_timeline("buzzer", history["buzzer"], _buzzer_changes(pattern))
+    _assert_levels("buzzer", history["buzzer"], _buzzer_changes(pattern))
     for colour in COLOURS:
-        _assert_timeline(colour, history[colour], _led_changes(pattern, colour))
+        _assert_levels(colour, history[colour], _led_changes(pattern, colour))
 
 
 def test_signals_latch_until_acknowledged(factory: MockFactory) -> None:
@@ -288,9 +249,9 @@ def test_signals_muted_lights_only(factory: MockFactory) -> None:
     player, done = _player(factory, None, muted=True)
     history = _record(factory, player, done, pattern)
     player.close()
-    assert _recorded_changes(history["buzzer"]) == []
+    _assert_levels("buzzer", history["buzzer"], [])
     for colour in COLOURS:
-        _assert_timeline(colour, history[colour], _led_changes(pattern, colour))
+        _assert_levels(colour, history[colour], _led_changes(pattern, colour))
 
 
 def test_signals_close_switches_everything_off(factory: MockFactory) -> None:
@@ -367,5 +328,5 @@ def test_signals_broken_output_does_not_stop_others(
     done.wait_for("second")
     player.close()
     for colour in COLOURS:
-        _assert_timeline(colour, history[colour], _led_changes(pattern, colour))
+        _assert_levels(colour, history[colour], _led_changes(pattern, colour))
     assert sum("buzzer cannot be driven" in r.message for r in caplog.records) == 1
