@@ -72,6 +72,12 @@ class Flavour:
     skip_statuses: frozenset[str]  # statuses the installer flags "skip stock take"
     upload_line: int  # st_upload.php's fgets() length: a line is read up to this minus 1 bytes
     upload_filter: bool  # st_upload.php strips tags and drops lines outside UPLOAD_PATTERN
+    #: The admin speaks the ``default_lang`` setting. 9.7.0 picks its translator's language
+    #: before it has read the settings, so it answers in English whatever the setting says.
+    follows_default_lang: bool = True
+    #: st_report.php and item_status.php's form read ``$_SERVER['QUERY_STRING']``, which PHP's
+    #: built-in server leaves unset without a query; these releases turn that warning into HTTP 500.
+    needs_query_string: bool = False
 
 
 _OLD_SKIPS = frozenset({"Missing"})  # up to 9.5.x "Repair" and "No Loan" stay in the stock take
@@ -86,8 +92,8 @@ FLAVOURS: dict[str, Flavour] = {
         Flavour("9.5.1", "v9.5.1", _BULIAN, "script", True, _OLD_SKIPS, 512, False),
         Flavour("9.5.2", "v9.5.2", _BULIAN, "redirect", False, _OLD_SKIPS, 512, False),
         Flavour("9.6.1", "v9.6.1", _BULIAN, "redirect", False, _NEW_SKIPS, 512, False),
-        Flavour("9.7.0", "v9.7.0", _ROGER, "redirect", False, _NEW_SKIPS, 80, True),
-        Flavour("develop", "v9.7.0", _ROGER, "redirect", False, _NEW_SKIPS, 80, True),
+        Flavour("9.7.0", "v9.7.0", _ROGER, "redirect", False, _NEW_SKIPS, 80, True, False, True),
+        Flavour("develop", "v9.7.0", _ROGER, "redirect", False, _NEW_SKIPS, 80, True, True, True),
     )
 }
 UPLOAD_PATTERN = re.compile(r"^[a-zA-Z0-9_\-\.]+$")  # 9.7.0's filter in st_upload.php
@@ -174,7 +180,9 @@ class FakeSlims:
         self.users = users if users is not None else {"admin": User("secret")}
         self.keep_alive = keep_alive
         self.max_upload_kb = max_upload_kb
-        self.language = language
+        #: What ``default_lang`` says, and the language the answers come in.
+        self.setting_language = language
+        self.language = language if self.flavour.follows_default_lang else "en"
         self.tls = tls  # (certificate file, key file): serve HTTPS
         self.lock = threading.RLock()
         # code -> m/e/l; like SLiMS's stock_take_item it outlives a finished stock take
@@ -434,7 +442,10 @@ class _Handler(BaseHTTPRequestHandler):
         if route is None:
             self._send(404, "<h1>Not Found</h1>")
             return
-        status, text, headers = route(method, params, form)
+        if fake.flavour.needs_query_string and not query and self._reads_query(path, form):
+            status, text, headers = 500, _php_warning('Undefined array key "QUERY_STRING"'), {}
+        else:
+            status, text, headers = route(method, params, form)
         if fault == "reset_after":
             self._reset()
             return
@@ -456,6 +467,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._reset()
             return
         self._send(status, text, headers)
+
+    def _reads_query(self, path: str, form: dict[str, Any]) -> bool:
+        """Whether this page builds a form action from the query string."""
+        if path == "/admin/modules/stock_take/st_report.php":
+            return True
+        return path == "/admin/modules/master_file/item_status.php" and bool(form.get("detail"))
 
     def _cut(self, text: str | bytes, keep: float, *, rows: bool) -> None:
         """Send part of the answer with no Content-Length, then close cleanly (no error)."""
@@ -1008,6 +1025,11 @@ def _box_text(fake: FakeSlims, key: str) -> str:
 def _box(fake: FakeSlims, key: str) -> str:
     """One of SLiMS's ``errorBox`` answers, in the fake's language."""
     return f'<div class="errorBox">{_box_text(fake, key)}</div>'
+
+
+def _php_warning(message: str) -> str:
+    """The error page 9.7.0 shows for a PHP warning (its title is the warning)."""
+    return f"<!DOCTYPE Html>\n<html>\n    <head>\n        <title>{message}</title>\n    </head>\n<body></body></html>"
 
 
 def _js(code: str) -> str:

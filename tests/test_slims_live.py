@@ -104,6 +104,21 @@ def test_release_named(target: Target) -> None:
     assert version and (expected is None or version == expected)
 
 
+def test_stocktake_named(target: Target) -> None:
+    """SLiMS's report page names the active stock take, which the cart's sessions follow."""
+    info = target.client().stocktake_info()
+    assert info.active and info.identity is not None and info.identity.name
+
+
+def test_skip_flags_read(target: Target) -> None:
+    """The statuses SLiMS's stock take skips are read from SLiMS itself."""
+    try:
+        statuses = target.client().item_statuses()
+    except SlimsForbidden:
+        pytest.skip("the SLiMS user may not read item statuses (Master File rights)")
+    assert any(st.skip for st in statuses)
+
+
 def test_export_complete(target: Target, lists: dict[str, list[str]]) -> None:
     """The item export has every item once, as many as SLiMS counts."""
     codes = lists["export"]

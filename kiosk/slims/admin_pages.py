@@ -23,6 +23,7 @@ __all__ = [
     "LOST_STATUS_CODE",
     "SKIP_STOCK_TAKE",
     "ST_REPORT",
+    "ST_REPORT_QUERY",
     "ItemStatus",
     "StockTakeIdentity",
     "status_codes",
@@ -32,6 +33,10 @@ __all__ = [
 
 ST_REPORT = "admin/modules/stock_take/st_report.php"
 ITEM_STATUS = "admin/modules/master_file/item_status.php"
+#: Both pages build a form from ``$_SERVER['QUERY_STRING']``; without a query PHP's
+#: built-in server leaves it unset and 9.7.0 answers HTTP 500, so a query always goes along
+#: (the one SLiMS's admin menu carries for the stock-take module; the page ignores it).
+ST_REPORT_QUERY = {"mod": "stock_take"}
 #: The rule value of "Skipped By Stock Take" in the status form (SLiMS's SKIP_STOCK_TAKE).
 SKIP_STOCK_TAKE = "2"
 #: The status SLiMS's stock-take completion gives every item still missing.

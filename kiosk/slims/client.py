@@ -27,6 +27,7 @@ from kiosk.models import Item, SyncOutcome
 from kiosk.slims.admin_pages import (
     ITEM_STATUS,
     ST_REPORT,
+    ST_REPORT_QUERY,
     ItemStatus,
     StockTakeIdentity,
     status_codes,
@@ -184,7 +185,7 @@ class SlimsClient(AdminSession):
         """
 
         def call() -> StockTakeInfo:
-            body = self.get_page(ST_REPORT)
+            body = self.get_page(ST_REPORT, params=ST_REPORT_QUERY)
             try:
                 raise_error_box(body, self.base)
             except SlimsNoStockTake:
@@ -220,7 +221,9 @@ class SlimsClient(AdminSession):
             return codes
 
         def rules(code: str) -> ItemStatus:
-            resp = self.request("POST", ITEM_STATUS, data={"itemID": code, "detail": "true"})
+            # As SLiMS's edit link does: the same fields in the address and the form.
+            fields = {"itemID": code, "detail": "true"}
+            resp = self.request("POST", ITEM_STATUS, params=fields, data=fields)
             body = resp.text
             _refused(body, self.base, self.username)
             status = status_rules(body)
