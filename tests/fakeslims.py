@@ -78,6 +78,9 @@ class Flavour:
     #: st_report.php and item_status.php's form read ``$_SERVER['QUERY_STRING']``, which PHP's
     #: built-in server leaves unset without a query; these releases turn that warning into HTTP 500.
     needs_query_string: bool = False
+    #: item_status.php's form checks a rule when its column is set at all (``isset``, up to
+    #: 9.5.x), so "Skipped By Stock Take" shows checked on every status, 0 or 1.
+    form_checks_every_rule: bool = False
 
 
 _OLD_SKIPS = frozenset({"Missing"})  # up to 9.5.x "Repair" and "No Loan" stay in the stock take
@@ -85,17 +88,19 @@ _NEW_SKIPS = frozenset({"Missing", "Repair", "No Loan"})  # 9.6.0 on
 _BULIAN, _ROGER = "SLiMS 9 (Bulian)", "SLiMS 9 (Bulian D Roger)"
 
 #: Releases libraries run, oldest first; "develop" is the branch as of 2025-08.
+# fmt: off
 FLAVOURS: dict[str, Flavour] = {
     f.version: f
     for f in (
-        Flavour("9.4.2", "v9.4.2", _BULIAN, "script", False, _OLD_SKIPS, 512, False),
-        Flavour("9.5.1", "v9.5.1", _BULIAN, "script", True, _OLD_SKIPS, 512, False),
-        Flavour("9.5.2", "v9.5.2", _BULIAN, "redirect", False, _OLD_SKIPS, 512, False),
+        Flavour("9.4.2", "v9.4.2", _BULIAN, "script", False, _OLD_SKIPS, 512, False, form_checks_every_rule=True),
+        Flavour("9.5.1", "v9.5.1", _BULIAN, "script", True, _OLD_SKIPS, 512, False, form_checks_every_rule=True),
+        Flavour("9.5.2", "v9.5.2", _BULIAN, "redirect", False, _OLD_SKIPS, 512, False, form_checks_every_rule=True),
         Flavour("9.6.1", "v9.6.1", _BULIAN, "redirect", False, _NEW_SKIPS, 512, False),
-        Flavour("9.7.0", "v9.7.0", _ROGER, "redirect", False, _NEW_SKIPS, 80, True, False, True),
-        Flavour("develop", "v9.7.0", _ROGER, "redirect", False, _NEW_SKIPS, 80, True, True, True),
+        Flavour("9.7.0", "v9.7.0", _ROGER, "redirect", False, _NEW_SKIPS, 80, True, follows_default_lang=False, needs_query_string=True),
+        Flavour("develop", "v9.7.0", _ROGER, "redirect", False, _NEW_SKIPS, 80, True, needs_query_string=True),
     )
 }
+# fmt: on
 UPLOAD_PATTERN = re.compile(r"^[a-zA-Z0-9_\-\.]+$")  # 9.7.0's filter in st_upload.php
 
 
@@ -909,11 +914,12 @@ class _Handler(BaseHTTPRequestHandler):
         if method == "POST" and form.get("detail"):
             st = fake.statuses.get(form.get("itemID", ""))
             code, name, skip = (st.code, st.name, st.skip) if st else ("", "", False)
+            old_form = fake.flavour.form_checks_every_rule
             boxes = "".join(
                 f'<div ><input type="checkbox" id="simbio-checkbox-{value}" name="rules[]" value="{value}" style="border: 0;" {"checked" if on else ""} /> <label>{label}</label></div>\n'
                 for value, label, on in (
                     ("1", "No Loan Transaction", bool(st)),
-                    ("2", "Skipped By Stock Take", skip),
+                    ("2", "Skipped By Stock Take", skip or (st is not None and old_form)),
                 )
             )
             return (

@@ -145,6 +145,15 @@ class SlimsClient(AdminSession):
         # Neither found nor on loan: not in the stock take (a skip rule looks the same).
         return SyncOutcome.NOT_IN_STOCKTAKE
 
+    def in_stocktake(self, code: str) -> bool:
+        """Whether the active stock take holds ``code`` (missing, found or on loan)."""
+        wanted = code.strip().casefold()
+        for view in ("m", "e", "l"):
+            listed = self.stocktake_codes(view, keywords=code.strip())
+            if wanted in {c.casefold() for c in listed}:
+                return True
+        return False
+
     def upload(self, codes: Sequence[str], *, name: str = "kiosk.txt") -> int:
         """Upload codes as a stock-take file; return how many SLiMS newly marked found."""
         bad = [c for c in codes if not UPLOAD_CODE.match(c)]
