@@ -952,7 +952,7 @@ class _Handler(BaseHTTPRequestHandler):
     def xlsoutput(self, method: str, params: dict[str, str], form: dict[str, Any]):
         sess = self._session()
         rows = (sess or {}).get("report", [])
-        text = "Member ID\tMember Name\tItem Code\tTitle\tLoan Date\tDue Date\tLoan Status\t\n"
+        text = _LOAN_HEADER[self.fake.language]
         text += "".join(f"M0001\tAnggota\t{c}\tTitle\t2026-11-10\t2026-11-17\t0\n" for c in rows)
         return 200, text, {"Content-Type": "application/xls"}
 
@@ -1075,6 +1075,13 @@ _REPORT_LABELS = {
         "Tanggal Selesai",
         "Tidak ada",
     ),
+}
+
+
+#: The loan report's spreadsheet header (xlsoutput.php), as SLiMS 9.4.2 and develop send it.
+_LOAN_HEADER = {
+    "en": "Member ID\tMember Name\tItem Code\tTitle\tLoan Date\tDue Date\tLoan Status\t\n",
+    "id": "ID Anggota\tNama Anggota\tKode Eksemplar\tJudul\tTanggal Pinjam\tTanggal Kembali\tStatus peminjaman\t\n",
 }
 
 
