@@ -61,12 +61,13 @@ def test_pull_stores_the_due_date_of_each_loan(fake: FakeSlims, tmp_path: Path) 
 def test_pull_without_reporting_rights_marks_loans_without_due_dates(
     fake: FakeSlims, tmp_path: Path
 ) -> None:
-    """A user who may not read the loan report gets the loans marked, no due date, and a warning."""
+    """Without Reporting rights: loans marked, no due date, and a warning naming that right."""
     state, warnings = pull(fake, tmp_path, "petugas", "petugas123")
     with Store.open(state) as store:
         item = store.catalog()["B00003"]
     assert item.on_loan and item.due == ""
     assert "on-loan items have no due date" in warnings
+    assert "read for Reporting" in warnings and "Bibliography" not in warnings
 
 
 def test_loan_report_columns_are_found_by_header_in_either_language() -> None:

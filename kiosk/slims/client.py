@@ -447,7 +447,7 @@ class SlimsClient(AdminSession):
                 raise SlimsProtocolError(f"{XLS_OUTPUT} gave no loan list")
             return loans
 
-        return self.with_session(call)
+        return self.with_session(call, rights="read for Reporting")
 
 
 def _refused(body: str, base: str, user: str) -> None:
