@@ -98,6 +98,8 @@ class SlimsProbe:
     stocktake_active: bool | None  # None: unknown without Stock Take rights
     may_pull: bool  # Bibliography read: the catalogue pull works
     may_init: bool  # SLiMS's first admin: may start a stock take
+    may_read_rules: bool = False  # Master File read and write: the statuses' skip rules
+    may_read_loans: bool = False  # Reporting read: due dates of on-loan books
 
 
 class SlimsClient(AdminSession):
@@ -353,9 +355,19 @@ class SlimsClient(AdminSession):
         def init() -> bool:
             return init_allowed(self.get_page(INIT, params={"skip_backup": "1"}))
 
+        def readable(read: Callable[[], object]) -> bool:
+            try:
+                read()
+            except (SlimsForbidden, SlimsProtocolError):
+                return False
+            return True
+
         may_pull = self.with_session(pull)
         may_init = may_scan and self.with_session(init)
-        return SlimsProbe(version, self.login_style, may_scan, active, may_pull, may_init)
+        rules, loans = readable(self.item_statuses), readable(self.loans_from_reports)
+        return SlimsProbe(
+            version, self.login_style, may_scan, active, may_pull, may_init, rules, loans
+        )
 
     # -- catalogue ----------------------------------------------------------------
     def export_items(
