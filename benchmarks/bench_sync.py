@@ -50,8 +50,9 @@ from tests.fakeslims import FakeItem, FakeSlims, User
 def fresh_store(root: Path, codes: list[str]) -> Store:
     """A new store holding one found scan per code (setup, not timed)."""
     store = Store.open(Path(tempfile.mkdtemp(dir=root)))
+    now = time.time()  # scanned now: a real SLiMS refuses scans older than its stock take
     for i, code in enumerate(codes):
-        store.add_scan(code=code, verdict=Verdict.OK, scanner="bench", ts=1.0 + i)
+        store.add_scan(code=code, verdict=Verdict.OK, scanner="bench", ts=now + i / 1000)
     return store
 
 
