@@ -182,6 +182,8 @@ class FakeSlims:
             st.code: FakeStatus(st.code, st.name, st.skip) for st in statuses
         }
         self.stocktake_started = ""  # start_date of the active stock take, as SLiMS shows it
+        #: Every stock take begun, oldest first: [name, start_date, end_date ("" while active)].
+        self.history: list[list[str]] = []
         self.users = users if users is not None else {"admin": User("secret")}
         self.keep_alive = keep_alive
         self.max_upload_kb = max_upload_kb
@@ -246,6 +248,8 @@ class FakeSlims:
             self.stocktake_name = name
             # Tests date their scans from the epoch on: a stock take begun then takes them all.
             self.stocktake_started = started or "1970-01-01 00:00:00"
+            self._end_running()
+            self.history.append([name, self.stocktake_started, ""])
             self.active = True
             self.stocktake = {
                 it.code: ("l" if it.on_loan else "m")
@@ -263,6 +267,11 @@ class FakeSlims:
     def finish_stocktake(self) -> None:
         with self.lock:
             self.active = False  # the item list stays, as in SLiMS
+            self._end_running()
+
+    def _end_running(self) -> None:
+        if self.history and not self.history[-1][2]:
+            self.history[-1][2] = time.strftime("%Y-%m-%d %H:%M:%S")
 
     def inject(
         self, path: str, kind: str, *, times: int = 1, after: int = 0, keep: float = 0.5
@@ -442,6 +451,7 @@ class _Handler(BaseHTTPRequestHandler):
             "/admin/modules/reporting/customs/loan_history.php": self.loan_history,
             "/admin/modules/reporting/xlsoutput.php": self.xlsoutput,
             "/admin/modules/stock_take/st_report.php": self.st_report,
+            "/admin/modules/stock_take/index.php": self.st_history,
             "/admin/modules/master_file/item_status.php": self.item_status,
         }.get(path)
         if route is None:
@@ -903,6 +913,29 @@ class _Handler(BaseHTTPRequestHandler):
             {},
         )
 
+    def st_history(self, method: str, params: dict[str, str], form: dict[str, Any]):
+        """Stock Take History: every stock take, newest first, as SLiMS's datagrid draws it."""
+        refused = self._gate("stock_take")
+        if refused:
+            return refused
+        with self.fake.lock:
+            rows = list(reversed(self.fake.history))
+        heads = _HISTORY_HEADS[self.fake.language]
+        header = "".join(f"<td >{h}</td>" for h in heads)
+        body = "".join(
+            '<tr class="alterCell2"><td valign="top"><a class="fa fa-search" '
+            f'href="/admin/modules/stock_take/index.php?itemID={len(rows) - i}&amp;detail=true">&nbsp;</a></td>'
+            f'<td valign="top">{_html(name)}</td><td valign="top">{start}</td>'
+            f'<td valign="top">{end}</td><td valign="top"></td></tr>\n'
+            for i, (name, start, end) in enumerate(rows)
+        )
+        return (
+            200,
+            '<table id="dataList" class="s-table table">\n'
+            f'<tr class="dataListHeader" style="font-weight: bold;">{header}</tr>\n{body}</table>',
+            {},
+        )
+
     def item_status(self, method: str, params: dict[str, str], form: dict[str, Any]):
         """Master File → Item Status: the list, or one status's form with its rules."""
         fake = self.fake
@@ -1077,6 +1110,12 @@ _REPORT_LABELS = {
     ),
 }
 
+
+#: The stock-take history list's column heads (index.php), as 9.4.2 and 9.7.0 show them.
+_HISTORY_HEADS = {
+    "en": ("View", "Stock Take Name", "Start Date", "End Date", "Report"),
+    "id": ("Lihat", "Nama Inventariasi", "Tanggal Mulai", "Tanggal Selesai", "Laporan"),
+}
 
 #: The loan report's spreadsheet header (xlsoutput.php), as SLiMS 9.4.2 and develop send it.
 _LOAN_HEADER = {

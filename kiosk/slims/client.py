@@ -26,10 +26,12 @@ from kiosk.exc import (
 from kiosk.models import Item, SyncOutcome
 from kiosk.slims.admin_pages import (
     ITEM_STATUS,
+    ST_HISTORY,
     ST_REPORT,
     ST_REPORT_QUERY,
     ItemStatus,
     StockTakeIdentity,
+    running_stocktake,
     status_codes,
     status_rules,
     stocktake_identity,
@@ -191,26 +193,39 @@ class SlimsClient(AdminSession):
     def stocktake_info(self) -> StockTakeInfo:
         """Whether a stock take is active, and which one (name and start time).
 
-        Read from the current stock take's report page, which needs only the
-        stock-take read right and names the stock take whatever the language.
+        Read from the stock-take history list (the newest row, while it has no
+        end), which needs only the stock-take read right and is cheap; the
+        report page, which counts the whole stock take, only if that list
+        cannot be read. A sync looks at this before and during its run.
         """
 
         def call() -> StockTakeInfo:
-            body = self.get_page(ST_REPORT, params=ST_REPORT_QUERY)
+            body = self.get_page(ST_HISTORY)
+            raise_error_box(body, self.base)
             try:
-                raise_error_box(body, self.base)
-            except SlimsNoStockTake:
-                return StockTakeInfo(active=False)
-            identity = stocktake_identity(body)
-            if identity is None:
+                identity = running_stocktake(body)
+            except ValueError:
                 if looks_like_login(body):
-                    raise SessionLost(strip_tags(body), login=True)
-                raise SlimsProtocolError(
-                    f"{ST_REPORT} did not name the active stock take: {strip_tags(body)[:160]!r}"
-                )
-            return StockTakeInfo(active=True, identity=identity)
+                    raise SessionLost(strip_tags(body), login=True) from None
+                return self._stocktake_from_report()
+            return StockTakeInfo(active=identity is not None, identity=identity)
 
         return self.with_session(call)
+
+    def _stocktake_from_report(self) -> StockTakeInfo:
+        body = self.get_page(ST_REPORT, params=ST_REPORT_QUERY)
+        try:
+            raise_error_box(body, self.base)
+        except SlimsNoStockTake:
+            return StockTakeInfo(active=False)
+        identity = stocktake_identity(body)
+        if identity is None:
+            if looks_like_login(body):
+                raise SessionLost(strip_tags(body), login=True)
+            raise SlimsProtocolError(
+                f"{ST_REPORT} did not name the active stock take: {strip_tags(body)[:160]!r}"
+            )
+        return StockTakeInfo(active=True, identity=identity)
 
     def item_statuses(self) -> list[ItemStatus]:
         """SLiMS's item statuses with their "Skipped By Stock Take" rule.
