@@ -8,8 +8,8 @@ including its verification. Output is JSON.
 
     python benchmarks/bench_sync.py                       # against the fake SLiMS
     python benchmarks/bench_sync.py --url URL --user U    # against a real one
-        (password from SLIMS_PASSWORD; the run marks --upload-codes missing items
-        found, so use a test instance)
+        (password from SLIMS_PASSWORD; the run marks --item-codes, --upload-codes
+        and 2 x --rounds x --process-codes missing items found, so use a test instance)
 
 Targets (issue 7): item rate >= 90 % of the bare loop; upload >= 2,000 codes/s;
 catalogue of 20,000 items pulled in under 5 s.
@@ -19,7 +19,8 @@ start, login, requests): ``kiosk sync --mode upload`` against a bare upload
 loop (the kiosk's SLiMS client alone: log in, upload the same codes in the
 same chunks), and ``kiosk sync --mode item`` against a bare keep-alive loop;
 each >= 90 %. With the fake SLiMS the stock take is restarted before each
-upload run so both upload the same still-missing codes.
+upload run so both upload the same still-missing codes; a real one cannot be
+restarted, so there each upload run gets still-missing codes of its own.
 """
 
 from __future__ import annotations
@@ -49,8 +50,9 @@ from tests.fakeslims import FakeItem, FakeSlims, User
 def fresh_store(root: Path, codes: list[str]) -> Store:
     """A new store holding one found scan per code (setup, not timed)."""
     store = Store.open(Path(tempfile.mkdtemp(dir=root)))
+    now = time.time()  # scanned now: a real SLiMS refuses scans older than its stock take
     for i, code in enumerate(codes):
-        store.add_scan(code=code, verdict=Verdict.OK, scanner="bench", ts=1.0 + i)
+        store.add_scan(code=code, verdict=Verdict.OK, scanner="bench", ts=now + i / 1000)
     return store
 
 
@@ -121,8 +123,13 @@ def whole_processes(
     *,
     fake: FakeSlims | None,
     root: Path,
+    fresh: list[list[str]] | None = None,
 ) -> dict[str, Any]:
-    """``kiosk sync --mode MODE`` and the bare loop as processes, alternating; codes/s each."""
+    """``kiosk sync --mode MODE`` and the bare loop as processes, alternating; codes/s each.
+
+    ``fresh``: one list of still-missing codes per run (a real SLiMS's stock take
+    cannot be restarted between runs, so each upload run gets codes of its own).
+    """
     env = dict(os.environ) | {
         "SLIMS_URL": client.base,
         "SLIMS_USER": args.user,
@@ -130,14 +137,17 @@ def whole_processes(
         "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
     }
     env.pop("KIOSK_CONFIG", None)
-    listing = root / f"codes-{mode}.txt"
-    listing.write_text("\n".join(codes) + "\n")
+    runs = iter(fresh or [])
     bare: list[float] = []
     kiosk: list[float] = []
     for _ in range(args.rounds):
         for who in ("bare", "kiosk"):
             if fake is not None and mode == "upload":
                 fake.start_stocktake()  # the same codes missing again for each run
+            if fresh is not None:
+                codes = next(runs)
+            listing = root / f"codes-{mode}.txt"
+            listing.write_text("\n".join(codes) + "\n")
             if who == "kiosk":
                 with fresh_store(root, codes) as store:
                     state = store.state_dir
@@ -200,9 +210,14 @@ def run(client: SlimsClient, args: argparse.Namespace, fake: FakeSlims | None) -
     out["upload_mode"] = {"codes": len(up_codes), "codes_per_s": round(rate, 1), "result": detail}
 
     # Whole processes: start, login, requests (issue 13, point 4).
-    upload_codes = up_codes if fake is not None else missing[-args.process_codes :]
+    fresh = None
+    if fake is None:  # each run its own still-missing codes, after those used above
+        start, n = args.item_codes + args.upload_codes, args.process_codes
+        fresh = [missing[start + i * n : start + (i + 1) * n] for i in range(2 * args.rounds)]
+        if len(fresh[-1]) < n:
+            raise SystemExit(f"only {len(missing)} missing items for the process runs")
     out["process_upload"] = whole_processes(
-        client, upload_codes[: args.process_codes], "upload", args, fake=fake, root=root
+        client, up_codes[: args.process_codes], "upload", args, fake=fake, root=root, fresh=fresh
     )
     out["process_item"] = whole_processes(client, codes, "item", args, fake=fake, root=root)
     out["targets"] = {

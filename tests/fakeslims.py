@@ -72,6 +72,15 @@ class Flavour:
     skip_statuses: frozenset[str]  # statuses the installer flags "skip stock take"
     upload_line: int  # st_upload.php's fgets() length: a line is read up to this minus 1 bytes
     upload_filter: bool  # st_upload.php strips tags and drops lines outside UPLOAD_PATTERN
+    #: The admin speaks the ``default_lang`` setting. 9.7.0 picks its translator's language
+    #: before it has read the settings, so it answers in English whatever the setting says.
+    follows_default_lang: bool = True
+    #: st_report.php and item_status.php's form read ``$_SERVER['QUERY_STRING']``, which PHP's
+    #: built-in server leaves unset without a query; these releases turn that warning into HTTP 500.
+    needs_query_string: bool = False
+    #: item_status.php's form checks a rule when its column is set at all (``isset``, up to
+    #: 9.5.x), so "Skipped By Stock Take" shows checked on every status, 0 or 1.
+    form_checks_every_rule: bool = False
 
 
 _OLD_SKIPS = frozenset({"Missing"})  # up to 9.5.x "Repair" and "No Loan" stay in the stock take
@@ -79,17 +88,19 @@ _NEW_SKIPS = frozenset({"Missing", "Repair", "No Loan"})  # 9.6.0 on
 _BULIAN, _ROGER = "SLiMS 9 (Bulian)", "SLiMS 9 (Bulian D Roger)"
 
 #: Releases libraries run, oldest first; "develop" is the branch as of 2025-08.
+# fmt: off
 FLAVOURS: dict[str, Flavour] = {
     f.version: f
     for f in (
-        Flavour("9.4.2", "v9.4.2", _BULIAN, "script", False, _OLD_SKIPS, 512, False),
-        Flavour("9.5.1", "v9.5.1", _BULIAN, "script", True, _OLD_SKIPS, 512, False),
-        Flavour("9.5.2", "v9.5.2", _BULIAN, "redirect", False, _OLD_SKIPS, 512, False),
+        Flavour("9.4.2", "v9.4.2", _BULIAN, "script", False, _OLD_SKIPS, 512, False, form_checks_every_rule=True),
+        Flavour("9.5.1", "v9.5.1", _BULIAN, "script", True, _OLD_SKIPS, 512, False, form_checks_every_rule=True),
+        Flavour("9.5.2", "v9.5.2", _BULIAN, "redirect", False, _OLD_SKIPS, 512, False, form_checks_every_rule=True),
         Flavour("9.6.1", "v9.6.1", _BULIAN, "redirect", False, _NEW_SKIPS, 512, False),
-        Flavour("9.7.0", "v9.7.0", _ROGER, "redirect", False, _NEW_SKIPS, 80, True),
-        Flavour("develop", "v9.7.0", _ROGER, "redirect", False, _NEW_SKIPS, 80, True),
+        Flavour("9.7.0", "v9.7.0", _ROGER, "redirect", False, _NEW_SKIPS, 80, True, follows_default_lang=False, needs_query_string=True),
+        Flavour("develop", "v9.7.0", _ROGER, "redirect", False, _NEW_SKIPS, 80, True, needs_query_string=True),
     )
 }
+# fmt: on
 UPLOAD_PATTERN = re.compile(r"^[a-zA-Z0-9_\-\.]+$")  # 9.7.0's filter in st_upload.php
 
 
@@ -171,10 +182,14 @@ class FakeSlims:
             st.code: FakeStatus(st.code, st.name, st.skip) for st in statuses
         }
         self.stocktake_started = ""  # start_date of the active stock take, as SLiMS shows it
+        #: Every stock take begun, oldest first: [name, start_date, end_date ("" while active)].
+        self.history: list[list[str]] = []
         self.users = users if users is not None else {"admin": User("secret")}
         self.keep_alive = keep_alive
         self.max_upload_kb = max_upload_kb
-        self.language = language
+        #: What ``default_lang`` says, and the language the answers come in.
+        self.setting_language = language
+        self.language = language if self.flavour.follows_default_lang else "en"
         self.tls = tls  # (certificate file, key file): serve HTTPS
         self.lock = threading.RLock()
         # code -> m/e/l; like SLiMS's stock_take_item it outlives a finished stock take
@@ -233,6 +248,8 @@ class FakeSlims:
             self.stocktake_name = name
             # Tests date their scans from the epoch on: a stock take begun then takes them all.
             self.stocktake_started = started or "1970-01-01 00:00:00"
+            self._end_running()
+            self.history.append([name, self.stocktake_started, ""])
             self.active = True
             self.stocktake = {
                 it.code: ("l" if it.on_loan else "m")
@@ -250,6 +267,11 @@ class FakeSlims:
     def finish_stocktake(self) -> None:
         with self.lock:
             self.active = False  # the item list stays, as in SLiMS
+            self._end_running()
+
+    def _end_running(self) -> None:
+        if self.history and not self.history[-1][2]:
+            self.history[-1][2] = time.strftime("%Y-%m-%d %H:%M:%S")
 
     def inject(
         self, path: str, kind: str, *, times: int = 1, after: int = 0, keep: float = 0.5
@@ -429,12 +451,16 @@ class _Handler(BaseHTTPRequestHandler):
             "/admin/modules/reporting/customs/loan_history.php": self.loan_history,
             "/admin/modules/reporting/xlsoutput.php": self.xlsoutput,
             "/admin/modules/stock_take/st_report.php": self.st_report,
+            "/admin/modules/stock_take/index.php": self.st_history,
             "/admin/modules/master_file/item_status.php": self.item_status,
         }.get(path)
         if route is None:
             self._send(404, "<h1>Not Found</h1>")
             return
-        status, text, headers = route(method, params, form)
+        if fake.flavour.needs_query_string and not query and self._reads_query(path, form):
+            status, text, headers = 500, _php_warning('Undefined array key "QUERY_STRING"'), {}
+        else:
+            status, text, headers = route(method, params, form)
         if fault == "reset_after":
             self._reset()
             return
@@ -456,6 +482,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._reset()
             return
         self._send(status, text, headers)
+
+    def _reads_query(self, path: str, form: dict[str, Any]) -> bool:
+        """Whether this page builds a form action from the query string."""
+        if path == "/admin/modules/stock_take/st_report.php":
+            return True
+        return path == "/admin/modules/master_file/item_status.php" and bool(form.get("detail"))
 
     def _cut(self, text: str | bytes, keep: float, *, rows: bool) -> None:
         """Send part of the answer with no Content-Length, then close cleanly (no error)."""
@@ -881,6 +913,29 @@ class _Handler(BaseHTTPRequestHandler):
             {},
         )
 
+    def st_history(self, method: str, params: dict[str, str], form: dict[str, Any]):
+        """Stock Take History: every stock take, newest first, as SLiMS's datagrid draws it."""
+        refused = self._gate("stock_take")
+        if refused:
+            return refused
+        with self.fake.lock:
+            rows = list(reversed(self.fake.history))
+        heads = _HISTORY_HEADS[self.fake.language]
+        header = "".join(f"<td >{h}</td>" for h in heads)
+        body = "".join(
+            '<tr class="alterCell2"><td valign="top"><a class="fa fa-search" '
+            f'href="/admin/modules/stock_take/index.php?itemID={len(rows) - i}&amp;detail=true">&nbsp;</a></td>'
+            f'<td valign="top">{_html(name)}</td><td valign="top">{start}</td>'
+            f'<td valign="top">{end}</td><td valign="top"></td></tr>\n'
+            for i, (name, start, end) in enumerate(rows)
+        )
+        return (
+            200,
+            '<table id="dataList" class="s-table table">\n'
+            f'<tr class="dataListHeader" style="font-weight: bold;">{header}</tr>\n{body}</table>',
+            {},
+        )
+
     def item_status(self, method: str, params: dict[str, str], form: dict[str, Any]):
         """Master File → Item Status: the list, or one status's form with its rules."""
         fake = self.fake
@@ -892,11 +947,12 @@ class _Handler(BaseHTTPRequestHandler):
         if method == "POST" and form.get("detail"):
             st = fake.statuses.get(form.get("itemID", ""))
             code, name, skip = (st.code, st.name, st.skip) if st else ("", "", False)
+            old_form = fake.flavour.form_checks_every_rule
             boxes = "".join(
                 f'<div ><input type="checkbox" id="simbio-checkbox-{value}" name="rules[]" value="{value}" style="border: 0;" {"checked" if on else ""} /> <label>{label}</label></div>\n'
                 for value, label, on in (
                     ("1", "No Loan Transaction", bool(st)),
-                    ("2", "Skipped By Stock Take", skip),
+                    ("2", "Skipped By Stock Take", skip or (st is not None and old_form)),
                 )
             )
             return (
@@ -929,7 +985,7 @@ class _Handler(BaseHTTPRequestHandler):
     def xlsoutput(self, method: str, params: dict[str, str], form: dict[str, Any]):
         sess = self._session()
         rows = (sess or {}).get("report", [])
-        text = "Member ID\tMember Name\tItem Code\tTitle\tLoan Date\tDue Date\tLoan Status\t\n"
+        text = _LOAN_HEADER[self.fake.language]
         text += "".join(f"M0001\tAnggota\t{c}\tTitle\t2026-11-10\t2026-11-17\t0\n" for c in rows)
         return 200, text, {"Content-Type": "application/xls"}
 
@@ -1010,6 +1066,11 @@ def _box(fake: FakeSlims, key: str) -> str:
     return f'<div class="errorBox">{_box_text(fake, key)}</div>'
 
 
+def _php_warning(message: str) -> str:
+    """The error page 9.7.0 shows for a PHP warning (its title is the warning)."""
+    return f"<!DOCTYPE Html>\n<html>\n    <head>\n        <title>{message}</title>\n    </head>\n<body></body></html>"
+
+
 def _js(code: str) -> str:
     return f'<script type="text/javascript">{code}</script>'
 
@@ -1047,6 +1108,19 @@ _REPORT_LABELS = {
         "Tanggal Selesai",
         "Tidak ada",
     ),
+}
+
+
+#: The stock-take history list's column heads (index.php), as 9.4.2 and 9.7.0 show them.
+_HISTORY_HEADS = {
+    "en": ("View", "Stock Take Name", "Start Date", "End Date", "Report"),
+    "id": ("Lihat", "Nama Inventariasi", "Tanggal Mulai", "Tanggal Selesai", "Laporan"),
+}
+
+#: The loan report's spreadsheet header (xlsoutput.php), as SLiMS 9.4.2 and develop send it.
+_LOAN_HEADER = {
+    "en": "Member ID\tMember Name\tItem Code\tTitle\tLoan Date\tDue Date\tLoan Status\t\n",
+    "id": "ID Anggota\tNama Anggota\tKode Eksemplar\tJudul\tTanggal Pinjam\tTanggal Kembali\tStatus peminjaman\t\n",
 }
 
 

@@ -266,7 +266,11 @@ def test_slims_login_is_checked(tmp_path):
 
 def test_slims_version_stocktake_and_rights_are_named(tmp_path):
     """Doctor names the SLiMS release, warns without a stock take and says what the user may do."""
-    users = {"admin": User("secret"), "circ": User("pw2", uid=3, rights=frozenset())}
+    users = {
+        "admin": User("secret"),
+        "circ": User("pw2", uid=3, rights=frozenset()),
+        "petugas": User("pw3", uid=4, rights=frozenset({"stock_take", "bibliography"})),
+    }
     env = {"SLIMS_PASSWORD": "secret"}
     with FakeSlims(users=users, version="9.4.2", language="id") as slims:
         text = f'[slims]\nurl = "{slims.url}"\nusername = "admin"\n'
@@ -277,6 +281,9 @@ def test_slims_version_stocktake_and_rights_are_named(tmp_path):
         assert login.level is Level.OK and "SLiMS 9.4.2" in login.message
         assert take.level is Level.WARN and "no stock take is active" in take.message
         assert rights.level is Level.OK and "start one" in rights.message
+        (loans,) = by_name(found, "due dates")  # the fake's admin has no Reporting rights
+        assert loans.level is Level.WARN and "Reporting" in loans.fix
+        assert not by_name(found, "skip rules")
         slims.start_stocktake()
         found = run(config(tmp_path, text), system=system(tmp_path, env=env), only=["slims"])
         assert by_name(found, "stocktake")[0].level is Level.OK
@@ -285,6 +292,10 @@ def test_slims_version_stocktake_and_rights_are_named(tmp_path):
         found = run(circ, system=system(tmp_path, env={"SLIMS_PASSWORD": "pw2"}), only=["slims"])
         (denied,) = by_name(found, "rights")
         assert denied.level is Level.FAIL and "Stock Take" in denied.fix
+        staff = config(tmp_path, f'[slims]\nurl = "{slims.url}"\nusername = "petugas"\n')
+        found = run(staff, system=system(tmp_path, env={"SLIMS_PASSWORD": "pw3"}), only=["slims"])
+        (rules,) = by_name(found, "skip rules")
+        assert rules.level is Level.WARN and "Master File" in rules.fix
 
 
 def test_slims_address_from_the_credentials_file_is_used(tmp_path):

@@ -48,6 +48,17 @@ def test_first_scan_verdicts(code: str, verdict: Verdict) -> None:
     assert engine(location="Rak Umum").decide(code).verdict is verdict
 
 
+def test_catalogue_codes_outside_the_pattern_are_found() -> None:
+    """A book whose SLiMS code has a slash or a space is found, not called a misread label."""
+    odd = [
+        Item("B 00211", "540 KIM k", "Kimia"),
+        Item("P2019/001", "959.8 BAB", "Babad Tanah Jawi"),
+    ]
+    e = Engine({it.code: it for it in [*shelf_items(), *odd]}, StockTake())
+    assert [e.decide(it.code).verdict for it in odd] == [Verdict.OK, Verdict.OK]
+    assert e.decide("P2019/002").verdict is Verdict.INVALID
+
+
 def test_second_scan_of_a_found_item_is_a_duplicate() -> None:
     """Scanning the same book twice says duplicate the second time."""
     e = engine()

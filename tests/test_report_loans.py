@@ -16,15 +16,15 @@ from tests.helpers import ROOT, kiosk
 PASSWORD = "s3cret-Pa55"
 
 
-@pytest.fixture
-def fake() -> Iterator[FakeSlims]:
+@pytest.fixture(params=["en", "id"])
+def fake(request: pytest.FixtureRequest) -> Iterator[FakeSlims]:
     items = [FakeItem(f"B{i:05d}", f"Book {i}", f"{i:03d} ABC") for i in range(1, 11)]
     items[2].on_loan = True
     users = {
         "admin": User(PASSWORD, rights=frozenset({"stock_take", "bibliography", "reporting"})),
         "petugas": User("petugas123", uid=2),  # stock take and bibliography, no reporting
     }
-    with FakeSlims(items, users=users) as f:
+    with FakeSlims(items, users=users, language=request.param) as f:
         f.start_stocktake()
         yield f
 
@@ -47,7 +47,7 @@ def pull(fake: FakeSlims, tmp_path: Path, user: str, password: str) -> tuple[Pat
 
 
 def test_pull_stores_the_due_date_of_each_loan(fake: FakeSlims, tmp_path: Path) -> None:
-    """With Reporting rights the pull keeps each open loan's due date, and the report shows it."""
+    """With Reporting rights the pull keeps each open loan's due date (either language)."""
     state, warnings = pull(fake, tmp_path, "admin", PASSWORD)
     assert "due date" not in warnings
     with Store.open(state) as store:
@@ -61,12 +61,13 @@ def test_pull_stores_the_due_date_of_each_loan(fake: FakeSlims, tmp_path: Path) 
 def test_pull_without_reporting_rights_marks_loans_without_due_dates(
     fake: FakeSlims, tmp_path: Path
 ) -> None:
-    """A user who may not read the loan report gets the loans marked, no due date, and a warning."""
+    """Without Reporting rights: loans marked, no due date, and a warning naming that right."""
     state, warnings = pull(fake, tmp_path, "petugas", "petugas123")
     with Store.open(state) as store:
         item = store.catalog()["B00003"]
     assert item.on_loan and item.due == ""
     assert "on-loan items have no due date" in warnings
+    assert "read for Reporting" in warnings and "Bibliography" not in warnings
 
 
 def test_loan_report_columns_are_found_by_header_in_either_language() -> None:
@@ -74,7 +75,7 @@ def test_loan_report_columns_are_found_by_header_in_either_language() -> None:
     en = "Member ID\tMember Name\tItem Code\tTitle\tLoan Date\tDue Date\tLoan Status\t\n"
     en += "M1\tAni\tB0001\tT\t2026-11-01\t2026-11-08\t0\n"
     idn = "ID Anggota\tNama Anggota\tKode Eksemplar\tJudul\tTanggal Pinjam\t"
-    idn += "Tanggal Harus Kembali\tStatus\n"
+    idn += "Tanggal Kembali\tStatus peminjaman\t\n"
     idn += "M1\tAni\tB0002\tT\t2026-11-01\t2026-11-08 00:00:00\t0\n"
     idn += "M2\tBudi\tB0003\tT\t2026-11-01\t0000-00-00\t0\n"
     assert loan_dues(en) == {"B0001": "2026-11-08"}

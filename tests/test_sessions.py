@@ -16,16 +16,10 @@ from kiosk.slims.client import SlimsClient
 from kiosk.slims.credentials import Secret
 from kiosk.slims.uploader import Uploader
 from kiosk.store import Store
-from tests.fakeslims import FakeItem, FakeSlims, FakeStatus, User
+from tests.fakeslims import FakeItem, FakeSlims, User
 from tests.helpers import ROOT, kiosk
 
 PASSWORD = "pw-sessions"
-#: SLiMS 9.4/9.5 installs: "No Loan" and "Repair" without the skip flag.
-OLD_INSTALL = (
-    FakeStatus("R", "Repair"),
-    FakeStatus("NL", "No Loan"),
-    FakeStatus("MIS", "Missing", skip=True),
-)
 
 
 def items() -> list[FakeItem]:
@@ -44,6 +38,10 @@ def fake() -> Iterator[FakeSlims]:
 
 @pytest.fixture
 def env(tmp_path: Path, fake: FakeSlims) -> dict[str, str]:
+    return env_for(fake, tmp_path)
+
+
+def env_for(fake: FakeSlims, tmp_path: Path) -> dict[str, str]:
     (tmp_path / "k.toml").write_text('[slims]\ncredentials_file = ""\n')
     return {
         "PATH": "/usr/bin:/bin",
@@ -69,13 +67,13 @@ def scan(store: Store, code: str, verdict: Verdict = Verdict.OK) -> None:
     store.add_scan(code=code, verdict=verdict, scanner="s", ts=time.time())
 
 
-def test_pull_learns_which_statuses_slims_skips(
-    fake: FakeSlims, env: dict[str, str], tmp_path: Path
-) -> None:
-    """A 9.5-style SLiMS without skip flags on Repair/No Loan: the cart sends those books."""
-    fake.statuses = {st.code: st for st in OLD_INSTALL}
-    fake.start_stocktake("Opname 2025", started="2025-01-06 08:00:00")
-    summary = pull(tmp_path / "s", env)
+@pytest.mark.parametrize("version", ["9.4.2", "9.5.2"])
+def test_pull_learns_which_statuses_slims_skips(version: str, tmp_path: Path) -> None:
+    """9.4/9.5 leave Repair/No Loan in the stock take (their form shows them skipped): sent."""
+    with FakeSlims(items(), users={"admin": User(PASSWORD)}, version=version) as fake:
+        fake.start_stocktake("Opname 2025", started="2025-01-06 08:00:00")
+        env = env_for(fake, tmp_path)
+        summary = pull(tmp_path / "s", env)
     assert summary["statuses"] == {"skipped": ["Missing"], "lost": ["Missing"]}
     proc = kiosk(
         "--state-dir", str(tmp_path / "s"), "run", "--simulate", "--json",

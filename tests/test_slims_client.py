@@ -446,6 +446,15 @@ def test_release_probe_names_version_and_rights(release: FakeSlims) -> None:
     assert release.stocktake == before
 
 
+def test_release_pull_reads_stocktake_and_statuses(release: FakeSlims) -> None:
+    """A pull names the stock take and reads the item statuses' forms, on every release."""
+    c = client(release)
+    info = c.stocktake_info()
+    assert info.active and info.identity is not None
+    assert info.identity.name == release.stocktake_name
+    assert {st.name for st in c.item_statuses()} == {"Repair", "No Loan", "Missing"}
+
+
 def test_release_init_refused_to_staff(release: FakeSlims) -> None:
     """Starting a stock take as staff, in either language, says only SLiMS's admin can."""
     release.finish_stocktake()

@@ -90,6 +90,20 @@ def test_upload_verified_by_count_uses_few_requests(fake: FakeSlims, tmp_path: P
     assert result.verified_by_count == len(clean) and result.outcomes == {"uploaded": len(clean)}
 
 
+@pytest.mark.parametrize("mode", ["item", "upload"])
+def test_sync_never_opens_the_costly_report(fake: FakeSlims, tmp_path: Path, mode: str) -> None:
+    """A sync checks its stock take on the history list, not the report that counts everything.
+
+    SLiMS's report page took 0.5 s per look at 20,000 items (9.7.0), and a sync
+    looks before it starts and before each stored batch.
+    """
+    with fill(tmp_path / "s", CODES[:10]) as store:
+        result = Uploader(store, client(fake), mode=mode, chunk=4).run()
+    assert result.complete
+    assert fake.hits.get("/admin/modules/stock_take/st_report.php", 0) == 0
+    assert fake.hits.get("/admin/modules/stock_take/index.php", 0) >= 2
+
+
 def test_upload_with_misfits_is_checked_code_by_code(fake: FakeSlims, tmp_path: Path) -> None:
     """When SLiMS marks fewer codes than sent, each code of that chunk gets its own verdict."""
     with fill(tmp_path / "s", ["C0010", "C0006", "C0011"]) as store:

@@ -149,7 +149,7 @@ def cmd_pull(args: argparse.Namespace) -> int:
             loans = _on_loan(client)
         finally:
             bar.done()
-        statuses = _statuses(client)
+        statuses = _statuses(client, items)
         try:
             stocktake: StockTakeInfo | None = client.stocktake_info()
         except (SlimsForbidden, SlimsProtocolError) as e:
@@ -168,12 +168,13 @@ def cmd_pull(args: argparse.Namespace) -> int:
     )
 
 
-def _statuses(client: SlimsClient) -> dict[str, list[str]] | None:
+def _statuses(client: SlimsClient, items: list[Item]) -> dict[str, list[str]] | None:
     """The statuses SLiMS's stock take skips and the one it gives lost items, from SLiMS.
 
     None (with a warning) when SLiMS will not show them to this user: then
     only ``stocktake.excluded_statuses`` excludes anything, and SLiMS's own
     answer at sync time ("skipped by stock take") still keeps the count right.
+    A rule the status form shows is checked against the active stock take.
     """
     try:
         statuses = client.item_statuses()
@@ -186,10 +187,39 @@ def _statuses(client: SlimsClient) -> dict[str, list[str]] | None:
         )
         return None
     lost = [st.name for st in statuses if st.code.upper() == LOST_STATUS_CODE]
+    skipped = [st.name for st in statuses if st.skip]
+    held = _held_by_stocktake(client, items, skipped)
     return {
-        "skipped": [st.name for st in statuses if st.skip],
+        "skipped": [name for name in skipped if name not in held],
         "lost": lost or list(DEFAULT_LOST),
     }
+
+
+def _held_by_stocktake(client: SlimsClient, items: list[Item], skipped: list[str]) -> set[str]:
+    """Statuses shown as skipped whose items the active stock take holds all the same.
+
+    SLiMS 9.4 to 9.5 show "Skipped By Stock Take" checked on every status's
+    form, whatever the rule says; their stock take holds "No Loan" and
+    "Repair" items. One item of each status, looked up in the stock take,
+    tells the truth on every release.
+    """
+    held: set[str] = set()
+    for name in skipped:
+        sample = next((it for it in items if it.status.casefold() == name.casefold()), None)
+        if sample is None:
+            continue  # no item has it: nothing to exclude either way
+        try:
+            if client.in_stocktake(sample.code):
+                held.add(name)
+        except SlimsNoStockTake:
+            log.warning(
+                "no active stock take to check SLiMS's skip rules against; SLiMS 9.4 to 9.5 "
+                "show every rule set, so pull again once the stock take has started"
+            )
+            return held
+    if held:
+        log.info("SLiMS's stock take holds items of %s: they are counted", ", ".join(sorted(held)))
+    return held
 
 
 def _verify(cfg: Config, report: ExportReport, items: list[Item], *, whole_rows: bool) -> None:

@@ -136,11 +136,13 @@ class Engine:
         command = self._parse_command(code)
         if command is not None:
             return command
-        if not self._pattern.fullmatch(code):
+        item = self.catalog.get(code)
+        # SLiMS's own codes are plausible by definition: real catalogues hold "P2019/001"
+        # and "B 00211", which the pattern (made to catch misreads) would refuse.
+        if item is None and not self._pattern.fullmatch(code):
             return Decision(
                 code, Verdict.INVALID, detail=ScanDetail(reason="not a plausible item code")
             )
-        item = self.catalog.get(code)
         if code in self._found:
             return Decision(code, Verdict.DUPLICATE, item, _describe(item))
         if item is None:

@@ -22,16 +22,26 @@ __all__ = [
     "ITEM_STATUS",
     "LOST_STATUS_CODE",
     "SKIP_STOCK_TAKE",
+    "ST_HISTORY",
     "ST_REPORT",
+    "ST_REPORT_QUERY",
     "ItemStatus",
     "StockTakeIdentity",
+    "running_stocktake",
     "status_codes",
     "status_rules",
     "stocktake_identity",
 ]
 
 ST_REPORT = "admin/modules/stock_take/st_report.php"
+#: The stock-take history list: name, start and end of each, newest first. About 10 ms,
+#: where the report counts the whole stock take (0.5 s at 20,000 items on 9.7.0).
+ST_HISTORY = "admin/modules/stock_take/index.php"
 ITEM_STATUS = "admin/modules/master_file/item_status.php"
+#: Both pages build a form from ``$_SERVER['QUERY_STRING']``; without a query PHP's
+#: built-in server leaves it unset and 9.7.0 answers HTTP 500, so a query always goes along
+#: (the one SLiMS's admin menu carries for the stock-take module; the page ignores it).
+ST_REPORT_QUERY = {"mod": "stock_take"}
 #: The rule value of "Skipped By Stock Take" in the status form (SLiMS's SKIP_STOCK_TAKE).
 SKIP_STOCK_TAKE = "2"
 #: The status SLiMS's stock-take completion gives every item still missing.
@@ -117,6 +127,25 @@ def stocktake_identity(body: str) -> StockTakeIdentity | None:
     name = rows[0][-1] if rows[0][-1] != ":" else ""
     started = next((w.group(0) for r in rows[1:] if (w := _WHEN.search(r[-1]))), "")
     return StockTakeIdentity(name=html.unescape(name), started=started)
+
+
+def running_stocktake(body: str) -> StockTakeIdentity | None:
+    """The running stock take from the history list: its newest row, if it has no end.
+
+    Raises ValueError when the page holds no history table. The columns are
+    read by position (view, name, start, end, report), the same in every release.
+    """
+    m = _TABLE.search(body)
+    rows = [] if m is None else list(_ROW.finditer(m.group("body")))
+    if not rows or "dataListHeader" not in rows[0].group("attrs"):
+        raise ValueError("no stock-take history table")
+    for row in rows[1:2]:  # newest first: only one stock take runs, and it is the newest
+        cells = [strip_tags(c).strip() for c in _CELL.findall(row.group("body"))]
+        if len(cells) < 4 or not _WHEN.fullmatch(cells[2]):
+            raise ValueError(f"unexpected stock-take history row: {cells!r}")
+        if not cells[3]:
+            return StockTakeIdentity(name=html.unescape(cells[1]), started=cells[2])
+    return None
 
 
 def status_codes(body: str) -> list[str]:

@@ -26,9 +26,12 @@ from kiosk.exc import (
 from kiosk.models import Item, SyncOutcome
 from kiosk.slims.admin_pages import (
     ITEM_STATUS,
+    ST_HISTORY,
     ST_REPORT,
+    ST_REPORT_QUERY,
     ItemStatus,
     StockTakeIdentity,
+    running_stocktake,
     status_codes,
     status_rules,
     stocktake_identity,
@@ -97,6 +100,8 @@ class SlimsProbe:
     stocktake_active: bool | None  # None: unknown without Stock Take rights
     may_pull: bool  # Bibliography read: the catalogue pull works
     may_init: bool  # SLiMS's first admin: may start a stock take
+    may_read_rules: bool = False  # Master File read and write: the statuses' skip rules
+    may_read_loans: bool = False  # Reporting read: due dates of on-loan books
 
 
 class SlimsClient(AdminSession):
@@ -144,6 +149,15 @@ class SlimsClient(AdminSession):
         # Neither found nor on loan: not in the stock take (a skip rule looks the same).
         return SyncOutcome.NOT_IN_STOCKTAKE
 
+    def in_stocktake(self, code: str) -> bool:
+        """Whether the active stock take holds ``code`` (missing, found or on loan)."""
+        wanted = code.strip().casefold()
+        for view in ("m", "e", "l"):
+            listed = self.stocktake_codes(view, keywords=code.strip())
+            if wanted in {c.casefold() for c in listed}:
+                return True
+        return False
+
     def upload(self, codes: Sequence[str], *, name: str = "kiosk.txt") -> int:
         """Upload codes as a stock-take file; return how many SLiMS newly marked found."""
         bad = [c for c in codes if not UPLOAD_CODE.match(c)]
@@ -179,26 +193,39 @@ class SlimsClient(AdminSession):
     def stocktake_info(self) -> StockTakeInfo:
         """Whether a stock take is active, and which one (name and start time).
 
-        Read from the current stock take's report page, which needs only the
-        stock-take read right and names the stock take whatever the language.
+        Read from the stock-take history list (the newest row, while it has no
+        end), which needs only the stock-take read right and is cheap; the
+        report page, which counts the whole stock take, only if that list
+        cannot be read. A sync looks at this before and during its run.
         """
 
         def call() -> StockTakeInfo:
-            body = self.get_page(ST_REPORT)
+            body = self.get_page(ST_HISTORY)
+            raise_error_box(body, self.base)
             try:
-                raise_error_box(body, self.base)
-            except SlimsNoStockTake:
-                return StockTakeInfo(active=False)
-            identity = stocktake_identity(body)
-            if identity is None:
+                identity = running_stocktake(body)
+            except ValueError:
                 if looks_like_login(body):
-                    raise SessionLost(strip_tags(body), login=True)
-                raise SlimsProtocolError(
-                    f"{ST_REPORT} did not name the active stock take: {strip_tags(body)[:160]!r}"
-                )
-            return StockTakeInfo(active=True, identity=identity)
+                    raise SessionLost(strip_tags(body), login=True) from None
+                return self._stocktake_from_report()
+            return StockTakeInfo(active=identity is not None, identity=identity)
 
         return self.with_session(call)
+
+    def _stocktake_from_report(self) -> StockTakeInfo:
+        body = self.get_page(ST_REPORT, params=ST_REPORT_QUERY)
+        try:
+            raise_error_box(body, self.base)
+        except SlimsNoStockTake:
+            return StockTakeInfo(active=False)
+        identity = stocktake_identity(body)
+        if identity is None:
+            if looks_like_login(body):
+                raise SessionLost(strip_tags(body), login=True)
+            raise SlimsProtocolError(
+                f"{ST_REPORT} did not name the active stock take: {strip_tags(body)[:160]!r}"
+            )
+        return StockTakeInfo(active=True, identity=identity)
 
     def item_statuses(self) -> list[ItemStatus]:
         """SLiMS's item statuses with their "Skipped By Stock Take" rule.
@@ -220,7 +247,9 @@ class SlimsClient(AdminSession):
             return codes
 
         def rules(code: str) -> ItemStatus:
-            resp = self.request("POST", ITEM_STATUS, data={"itemID": code, "detail": "true"})
+            # As SLiMS's edit link does: the same fields in the address and the form.
+            fields = {"itemID": code, "detail": "true"}
+            resp = self.request("POST", ITEM_STATUS, params=fields, data=fields)
             body = resp.text
             _refused(body, self.base, self.username)
             status = status_rules(body)
@@ -341,9 +370,19 @@ class SlimsClient(AdminSession):
         def init() -> bool:
             return init_allowed(self.get_page(INIT, params={"skip_backup": "1"}))
 
+        def readable(read: Callable[[], object]) -> bool:
+            try:
+                read()
+            except (SlimsForbidden, SlimsProtocolError):
+                return False
+            return True
+
         may_pull = self.with_session(pull)
         may_init = may_scan and self.with_session(init)
-        return SlimsProbe(version, self.login_style, may_scan, active, may_pull, may_init)
+        rules, loans = readable(self.item_statuses), readable(self.loans_from_reports)
+        return SlimsProbe(
+            version, self.login_style, may_scan, active, may_pull, may_init, rules, loans
+        )
 
     # -- catalogue ----------------------------------------------------------------
     def export_items(
@@ -435,7 +474,7 @@ class SlimsClient(AdminSession):
                 raise SlimsProtocolError(f"{XLS_OUTPUT} gave no loan list")
             return loans
 
-        return self.with_session(call)
+        return self.with_session(call, rights="read for Reporting")
 
 
 def _refused(body: str, base: str, user: str) -> None:

@@ -384,8 +384,9 @@ def loan_codes(text: str) -> set[str] | None:
     return None if loans is None else set(loans)
 
 
-#: Headers of the loan report's due-date column (English and Indonesian installs).
-_DUE_HEADER = re.compile(r"due|harus kembali|jatuh tempo|batas", re.I)
+#: Headers of the loan report's due-date column (English and Indonesian installs: SLiMS
+#: translates "Due Date" as "Tanggal Kembali"; the export has no return-date column).
+_DUE_HEADER = re.compile(r"due|kembali|jatuh tempo|batas", re.I)
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 

@@ -147,8 +147,16 @@ class AdminSession:
             raise SessionLost(strip_tags(resp.text), login=True)
         return resp.text
 
-    def with_session(self, call: Callable[[], _T]) -> _T:
-        """Run ``call``; when SLiMS shows a lost session, log in once and repeat it."""
+    def with_session(
+        self,
+        call: Callable[[], _T],
+        *,
+        rights: str = "read and write for Stock Take, read for Bibliography",
+    ) -> _T:
+        """Run ``call``; when SLiMS shows a lost session, log in once and repeat it.
+
+        ``rights`` names the module rights the page needs, for the refusal's advice.
+        """
         if not self.logged_in:
             self.login()
         try:
@@ -168,7 +176,7 @@ class AdminSession:
             raise SlimsForbidden(
                 f"SLiMS user {self.username!r} may not do this even after a fresh login "
                 f"(SLiMS said: {e.text[:160]!r}); give the user the needed module rights "
-                "(read and write for Stock Take, read for Bibliography)"
+                f"({rights})"
             ) from None
 
     # -- login ----------------------------------------------------------------

@@ -177,4 +177,31 @@ def _stocktake_findings(probe: SlimsProbe) -> list[Finding]:
         )
         return out
     may = f"may scan into stock takes, pull the catalogue {start}"
-    return [*out, Finding("rights", Level.OK, f"the SLiMS user {may}")]
+    return [*out, Finding("rights", Level.OK, f"the SLiMS user {may}"), *_read_findings(probe)]
+
+
+def _read_findings(probe: SlimsProbe) -> list[Finding]:
+    """What a pull cannot learn without Master File or Reporting rights."""
+    group = "in SLiMS: System → User Group → the user's group → "
+    out: list[Finding] = []
+    if not probe.may_read_rules:
+        out.append(
+            Finding(
+                "skip rules",
+                Level.WARN,
+                "the SLiMS user may not read the item statuses' rules: books whose status "
+                "SLiMS's stock take skips get OK on the cart, and SLiMS answers 'skipped' "
+                "at sync",
+                group + "Master File: read and write, or set stocktake.excluded_statuses",
+            )
+        )
+    if not probe.may_read_loans:
+        out.append(
+            Finding(
+                "due dates",
+                Level.WARN,
+                "the SLiMS user may not read the loan report: on-loan books come without due dates",
+                group + "Reporting: read",
+            )
+        )
+    return out
