@@ -110,6 +110,7 @@ class Engine:
         location: str = "",
         found: Iterable[str] = (),
         statuses: Statuses | None = None,
+        locations: Iterable[str] | None = None,
     ) -> None:
         self.catalog = catalog
         self.rules = rules
@@ -117,9 +118,11 @@ class Engine:
             statuses = Statuses(skipped=tuple(rules.excluded_statuses))
         #: The catalogue's locations by their casefolded name, in SLiMS's spelling.
         self.locations: dict[str, str] = {}
-        for item in catalog.values():
-            if item.location:
-                self.locations.setdefault(item.location.casefold(), item.location)
+        if locations is None:  # read from the items, unless the caller knows them already
+            locations = (item.location for item in catalog.values())
+        for name in locations:
+            if name:
+                self.locations.setdefault(name.casefold(), name)
         self.location = self.locations.get(location.casefold(), location)
         self.paused = False
         self._found = set(found)
@@ -284,11 +287,9 @@ class Engine:
             order = self._orders.get(item.location) or ShelfOrder([], location=item.location)
             # Books SLiMS skips (excluded statuses) or holds as lost are never expected
             # on the shelf: any number of them in a row is not a gap.
+            never = self._excluded | self._lost
             skipped = {
-                c
-                for c in order.codes
-                if self._is_excluded(self.catalog[c])
-                or self.catalog[c].status.casefold() in self._lost
+                order.codes[i] for i, s in enumerate(order.statuses) if s.casefold() in never
             }
             shelf = self._shelves[item.location] = ShelfRun(
                 order, seen=self._found | skipped, max_gap=self.rules.misshelf_max_gap

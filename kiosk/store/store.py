@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import fcntl
 import itertools
+import logging
 import os
 import threading
 import time
@@ -37,13 +38,18 @@ from typing import Any, Self
 from tinydb.table import Document
 
 from kiosk.clock import Anchor
+from kiosk.engine.shelf import ShelfOrder
 from kiosk.exc import StoreError, StoreLocked
 from kiosk.models import Item, Scan, ScanDetail, Verdict
+from kiosk.store import catindex
 from kiosk.store.adapter import KioskDB, open_db, rows_of
+from kiosk.store.catindex import CatalogIndex
 from kiosk.store.damage import Loss
 from kiosk.store.index import ScanIndex
 from kiosk.store.records import first_table
 from kiosk.store.summary import Summary
+
+log = logging.getLogger(__name__)
 
 #: Version of the record layout; bump it and add a migration in ``_check_schema``.
 SCHEMA_VERSION = 1
@@ -78,7 +84,8 @@ class Store:
             self._meta = self._scans_db.table("meta", cache_size=0)
             self._sessions = self._scans_db.table("sessions", cache_size=0)
             self._runs = self._scans_db.table("runs", cache_size=0)
-            self._catalog: dict[str, Item] | None = None
+            self._catalog: Mapping[str, Item] | None = None
+            self._index: CatalogIndex | None = None
             self._catalog_meta: dict[str, Any] = {}
             if not readonly:
                 self._check_schema()
@@ -122,6 +129,8 @@ class Store:
             for db in self._dbs:
                 db.close()
             self._dbs = []
+            if getattr(self, "_index", None) is not None:
+                self._close_index()
             self._unlock()
 
     def __enter__(self) -> Self:
@@ -177,27 +186,85 @@ class Store:
         """Replace the whole catalogue atomically (a pull or import is always complete).
 
         ``meta`` (plain JSON values, e.g. the item statuses SLiMS skips) is kept
-        with it and returned by :meth:`catalog_info`.
+        with it and returned by :meth:`catalog_info`. Its index (``catalog.idx``,
+        see :mod:`kiosk.store.catindex`) is written first: a cut before
+        ``catalog.json`` is replaced leaves an index of a catalogue that is not
+        there, which is ignored and made again from the old one.
         """
         with self._lock:
             rows = {it.code: it for it in items}
             info = meta | {"source": source, "loaded": time.time(), "count": len(rows)}
             docs = {str(i): it.to_dict() for i, it in enumerate(rows.values(), start=1)}
+            self._close_index()
+            try:
+                catindex.write(self._index_path, rows.values(), catindex.identity(info))
+            except OSError as e:
+                raise StoreError(f"cannot write {self._index_path}: {e.strerror}") from e
             with self._catalog_file() as db:  # meta first: catalog_info reads only that far
                 db.storage.write({"meta": {"1": info}, "items": docs})
             self._catalog, self._catalog_meta = rows, info
             return len(rows)
 
-    def catalog(self) -> dict[str, Item]:
-        """Item code → item, held in memory for constant-time lookups."""
+    @property
+    def _index_path(self) -> Path:
+        return self.state_dir / "catalog.idx"
+
+    def catalog(self) -> Mapping[str, Item]:
+        """Item code → item, for constant-time lookups.
+
+        Read through the catalogue's index when it matches ``catalog.json``
+        (nothing is parsed at start); otherwise ``catalog.json`` is read whole
+        and, by a writer, the index made again from it.
+        """
         with self._lock:
             if self._catalog is None:
-                with self._catalog_file() as db:
-                    rows = rows_of(db.table("items", cache_size=0))
-                    self._catalog = {d["code"]: Item.from_dict(d) for _, d in rows.items()}
-                    meta = db.table("meta").get(doc_id=1)
-                self._catalog_meta = dict(meta) if meta else {"source": None, "loaded": None}
+                self._catalog = self._open_index() or self._load_catalog()
             return self._catalog
+
+    def shelf_orders(self) -> Mapping[str, ShelfOrder] | None:
+        """Each location's shelf order as made at pull time (``None``: none was made)."""
+        with self._lock:
+            self.catalog()
+            return None if self._index is None else self._index.shelf_orders()
+
+    def locations(self) -> list[str]:
+        """The catalogue's locations, without reading its items when the index has them."""
+        with self._lock:
+            catalog = self.catalog()
+            if self._index is not None:
+                return [loc for loc in self._index.locations if loc]
+            return sorted({it.location for it in catalog.values() if it.location})
+
+    def _open_index(self) -> CatalogIndex | None:
+        meta = first_table(self.state_dir / "catalog.json", "meta").get(1)
+        if meta is None:
+            return None
+        self._index = CatalogIndex.open(self._index_path, catindex.identity(meta))
+        if self._index is not None:
+            self._catalog_meta = meta
+        return self._index
+
+    def _load_catalog(self) -> Mapping[str, Item]:
+        with self._catalog_file() as db:
+            rows = rows_of(db.table("items", cache_size=0))
+            items = {d["code"]: Item.from_dict(d) for _, d in rows.items()}
+            meta = db.table("meta").get(doc_id=1)
+        self._catalog_meta = dict(meta) if meta else {"source": None, "loaded": None}
+        if meta is None or self.readonly:
+            return items
+        try:
+            catindex.write(self._index_path, items.values(), catindex.identity(meta))
+        except OSError as e:  # scanning works from memory; the next start tries again
+            log.warning("cannot write the catalogue index %s: %s", self._index_path, e)
+            return items
+        log.info("catalogue index made again: %d items", len(items))
+        return self._open_index() or items
+
+    def _close_index(self) -> None:
+        if self._index is not None:
+            self._index.close()
+            self._index = None
+            self._catalog = None
 
     def catalog_info(self) -> dict[str, Any]:
         """Source, time and size of the catalogue, without loading its items if not loaded."""
