@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import segno
 from PIL import Image, ImageDraw
 
 #: Quiet zone around the symbol, in modules: the standard's 4 where it fits, never under 2.
@@ -50,6 +49,8 @@ def symbol(text: str, max_side: int) -> Symbol:
 
     :raises ValueError: ``text`` does not fit in ``max_side`` pixels even at 1 px a module.
     """
+    import segno  # noqa: PLC0415 (only when a code is shown: it costs a start ~30 ms)
+
     try:
         qr = segno.make_qr(text, error="l", boost_error=True)
     except segno.DataOverflowError as e:
