@@ -15,8 +15,10 @@ addresses fall back to 1 pixel a module.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from PIL import Image, ImageDraw
+if TYPE_CHECKING:
+    from PIL import Image
 
 #: Quiet zone around the symbol, in modules: the standard's 4 where it fits, never under 2.
 QUIET = (4, 3, 2)
@@ -66,6 +68,8 @@ def symbol(text: str, max_side: int) -> Symbol:
 
 def place(image: Image.Image, sym: Symbol, x: int, y: int) -> None:
     """Draw ``sym`` with its top-left quiet-zone corner at ``(x, y)``: lit field, dark modules."""
+    from PIL import ImageDraw  # noqa: PLC0415
+
     draw = ImageDraw.Draw(image)
     draw.rectangle((x, y, x + sym.side - 1, y + sym.side - 1), fill=1)
     s = sym.scale
