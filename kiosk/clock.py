@@ -78,12 +78,15 @@ def kernel_sync_state() -> SyncState:
 
 @functools.cache
 def _adjtimex() -> Callable[[Any], int] | None:
-    """libc's ``adjtimex``, found once (``find_library`` runs ``ldconfig`` each time)."""
-    import ctypes.util  # noqa: PLC0415
+    """libc's ``adjtimex``, looked up once among the symbols already loaded.
+
+    Not through ``ctypes.util.find_library``: that starts ``ldconfig`` as a
+    child process each time (about 10 ms here, more on a Pi), at every start.
+    """
+    import ctypes  # noqa: PLC0415
 
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-        fn: Callable[[Any], int] = libc.adjtimex
+        fn: Callable[[Any], int] = ctypes.CDLL(None, use_errno=True).adjtimex
     except (OSError, AttributeError):
         return None
     return fn
