@@ -43,14 +43,15 @@ from array import array
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from kiosk.engine.callnumber import CallNumber, parse
 from kiosk.models import Item
+
+if TYPE_CHECKING:
+    from kiosk.engine.callnumber import CallNumber
 
 __all__ = ["DEFAULT_MAX_GAP", "Misshelf", "ShelfOrder", "ShelfParts", "ShelfRun"]
 
-_parse_uncached = parse.__wrapped__  # a whole catalogue would flood parse's cache
 
 #: Expected books that may be missing in a row without an alert. Chosen from the
 #: simulation in the tests: fewer gives false alarms on ordinary gaps, more lets
@@ -120,8 +121,12 @@ class ShelfOrder:
         items: Iterable[Item],
         *,
         location: str | None = None,
-        read: Callable[[str], CallNumber] = _parse_uncached,
+        read: Callable[[str], CallNumber] | None = None,
     ) -> None:
+        if read is None:  # imported here: an order read back from the store parses nothing
+            from kiosk.engine.callnumber import parse  # noqa: PLC0415
+
+            read = parse.__wrapped__  # a whole catalogue would flood parse's cache
         self.location = location
         chosen: dict[str, Item] = {}
         for it in items:

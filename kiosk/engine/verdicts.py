@@ -7,7 +7,6 @@ engine's state with ``apply``; if storing fails, the engine has not moved.
 
 from __future__ import annotations
 
-import difflib
 import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -210,6 +209,8 @@ class Engine:
 
     def closest_locations(self, name: str, n: int = 2) -> tuple[str, ...]:
         """The catalogue's locations that look most like ``name`` (a typo, a short form)."""
+        import difflib  # noqa: PLC0415 (only for a refused location barcode)
+
         keys = difflib.get_close_matches(name.casefold(), self.locations, n=n, cutoff=0.5)
         if not keys:  # nothing alike: at least say what exists
             keys = sorted(self.locations)[:n]
