@@ -159,3 +159,15 @@ def test_cut_between_index_and_catalogue_keeps_the_old_catalogue(
     load(tmp_path, items())  # and the next import goes through
     with Store.open(tmp_path) as store:
         assert dict(store.catalog()) == {it.code: it for it in items()}
+
+
+def test_walking_the_whole_catalogue_gives_every_item_once(tmp_path: Path) -> None:
+    """Reports and the cart's page that read every item see each imported item exactly once."""
+    load(tmp_path, items())
+    with Store.open_readonly(tmp_path) as store:
+        catalog = store.catalog()
+        assert isinstance(catalog, CatalogIndex)
+        assert sorted(catalog.values(), key=lambda it: it.code) == sorted(
+            items(), key=lambda it: it.code
+        )
+        assert dict(catalog.items()) == {it.code: it for it in items()}

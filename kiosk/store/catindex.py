@@ -33,7 +33,7 @@ import struct
 import sys
 import zlib
 from array import array
-from collections.abc import Iterable, Iterator, Mapping, ValuesView
+from collections.abc import ItemsView, Iterable, Iterator, Mapping, ValuesView
 from pathlib import Path
 from typing import Any
 
@@ -233,6 +233,9 @@ class CatalogIndex(Mapping[str, Item]):
         """Every item, decoded one at a time in code order (for reports; the scan loop looks up)."""
         return _Values(self)
 
+    def items(self) -> ItemsView[str, Item]:
+        return _Items(self)
+
     def shelf_orders(self) -> Mapping[str, ShelfOrder] | None:
         """Each location's shelf order, read back when first asked for (``None``: not made)."""
         return _Orders(self) if self._shelf else None
@@ -261,11 +264,23 @@ class CatalogIndex(Mapping[str, Item]):
 
 
 class _Values(ValuesView[Item]):
+    """Read in file order, not looked up one by one."""
+
     _mapping: CatalogIndex
 
     def __iter__(self) -> Iterator[Item]:
         index = self._mapping
         return (index._item(i) for i in range(len(index)))
+
+
+class _Items(ItemsView[str, Item]):
+    """Read in file order, not looked up one by one."""
+
+    _mapping: CatalogIndex
+
+    def __iter__(self) -> Iterator[tuple[str, Item]]:
+        index = self._mapping
+        return ((it.code, it) for it in index.values())
 
 
 class _Orders(Mapping[str, ShelfOrder]):
