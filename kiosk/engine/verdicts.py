@@ -308,8 +308,10 @@ def shelf_order(items: Iterable[Item]) -> dict[str, ShelfOrder]:
     """Every location's books in call-number order.
 
     Parsing every call number takes a while for a large catalogue (about 0.7 s
-    for 50,000 items here, several seconds on a Pi Zero): the daemon runs this
-    off its scan loop and hands the result to :meth:`Engine.set_shelf_order`.
+    for 50,000 items here, several seconds on a Pi Zero): the store does it
+    once per pull or import and keeps the result (``catalog.idx``); the
+    daemon hands that to :meth:`Engine.set_shelf_order`, and runs this, off
+    its scan loop, only for a catalogue that has none.
     """
     return ShelfOrder.by_location(items)
 

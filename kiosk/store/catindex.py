@@ -2,9 +2,9 @@
 
 ``catalog.json`` (TinyDB) stays the catalogue's truth. Parsing it into 50,000
 items, and sorting their call numbers into shelf order, took the daemon
-seconds at every start (a minute on a Pi Zero). So each pull or import also
-writes this file beside it, and a start maps it instead: an item is decoded
-when it is looked up, and a location's shelf order is read back, not sorted.
+seconds at every start (tens of seconds on a Pi Zero). So each pull or
+import also writes this file beside it, and a start maps it instead: an item
+is decoded when it is looked up, and a location's shelf order is read back.
 
 Layout: ``MAGIC``, the header's length and the CRC-32 of everything after
 these 16 bytes, then the header (JSON: format version, byte order, which

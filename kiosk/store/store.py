@@ -15,7 +15,11 @@ Tables in ``scans``: ``meta`` (document 1: schema version, creation time and
 the cart's state: stock take, location, shelf run), ``sessions`` (stock
 takes), ``runs`` (shelf runs) and ``scans`` (document id = scan ``seq``, with
 verdict, session, run and sync outcome). Tables in ``catalog``: ``items`` and
-``meta`` (source, time, count).
+``meta`` (source, time, count). Beside it, ``catalog.idx``
+(:mod:`kiosk.store.catindex`) holds the same items and every location's shelf
+order, made by the pull or import, so the daemon starts without parsing the
+catalogue or sorting a call number; it is derived, and made again from
+``catalog.json`` whenever it does not match.
 
 Everything the scan loop asks per scan (counts, last scan, codes already
 found, scans awaiting sync) is kept as small in-memory indexes updated after
