@@ -198,10 +198,13 @@ class Daemon:
 
     # -- loop --------------------------------------------------------------------------
     def run(self) -> int:
-        self.feedback.starting(__version__)
         try:
             for source in self.sources:
                 source.start(self)
+            # Ready once the scanners are read (their barcodes wait in the queue);
+            # the screen and the checks below follow before the first one is handled.
+            self.notify.ready()
+            self.feedback.starting(__version__)
             self.feedback.status(self.status())
             if losses := self.store.losses():
                 lost = sum(x.lost or 0 for x in losses)
@@ -214,7 +217,6 @@ class Daemon:
                 message = f"earlier scans set aside: {damaged[0].name}"
                 self.feedback.problem(ProblemKind.STORE, message)
             self._check_catalog()
-            self.notify.ready()
             log.info(
                 "ready: %d catalogue items, %d scans stored", len(self.engine.catalog), self.total
             )

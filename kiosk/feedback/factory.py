@@ -141,6 +141,7 @@ def build(
             dim_after_s=cfg.display.dim_after_s,
             blank_after_s=cfg.display.blank_after_s,
             frames_dir=frames_dir,
+            wait_for_screen=True,
         )
 
     def close_devices() -> None:
