@@ -195,8 +195,21 @@ def daemon_probe(state: Path, walk: Sequence[str], tmp: Path) -> dict[str, Any]:
 
 
 def _fresh_copy(state: Path, dest: Path) -> Path:
+    """A copy of ``state`` to run a daemon on, made without writing the big files again.
+
+    Snapshots and the catalogue index are only ever replaced whole (written
+    beside, renamed over), never changed in place, so they are hard links;
+    journals and the rest, which a daemon appends to, are copied.
+    """
     shutil.rmtree(dest, ignore_errors=True)
-    shutil.copytree(state, dest)
+
+    def link_or_copy(src: str, dst: str) -> None:
+        if src.endswith((".json", ".idx")):
+            os.link(src, dst)
+        else:
+            shutil.copy2(src, dst)
+
+    shutil.copytree(state, dest, copy_function=link_or_copy)
     return dest
 
 

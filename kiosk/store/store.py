@@ -37,21 +37,22 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 
 from tinydb.table import Document
 
 from kiosk.clock import Anchor
-from kiosk.engine.shelf import ShelfOrder
 from kiosk.exc import StoreError, StoreLocked
 from kiosk.models import Item, Scan, ScanDetail, Verdict
-from kiosk.store import catindex
 from kiosk.store.adapter import KioskDB, open_db, rows_of
-from kiosk.store.catindex import CatalogIndex
 from kiosk.store.damage import Loss
 from kiosk.store.index import ScanIndex
 from kiosk.store.records import first_table
 from kiosk.store.summary import Summary
+
+if TYPE_CHECKING:  # the index (and the engine's shelf order) load when the catalogue is read
+    from kiosk.engine.shelf import ShelfOrder
+    from kiosk.store.catindex import CatalogIndex
 
 log = logging.getLogger(__name__)
 
@@ -200,6 +201,8 @@ class Store:
             info = meta | {"source": source, "loaded": time.time(), "count": len(rows)}
             docs = {str(i): it.to_dict() for i, it in enumerate(rows.values(), start=1)}
             self._close_index()
+            from kiosk.store import catindex  # noqa: PLC0415
+
             try:
                 catindex.write(self._index_path, rows.values(), catindex.identity(info))
             except OSError as e:
@@ -243,7 +246,9 @@ class Store:
         meta = first_table(self.state_dir / "catalog.json", "meta").get(1)
         if meta is None:
             return None
-        self._index = CatalogIndex.open(self._index_path, catindex.identity(meta))
+        from kiosk.store import catindex  # noqa: PLC0415
+
+        self._index = catindex.CatalogIndex.open(self._index_path, catindex.identity(meta))
         if self._index is not None:
             self._catalog_meta = meta
         return self._index
@@ -256,6 +261,8 @@ class Store:
         self._catalog_meta = dict(meta) if meta else {"source": None, "loaded": None}
         if meta is None or self.readonly:
             return items
+        from kiosk.store import catindex  # noqa: PLC0415
+
         try:
             catindex.write(self._index_path, items.values(), catindex.identity(meta))
         except OSError as e:  # scanning works from memory; the next start tries again
