@@ -229,6 +229,10 @@ class ShelfOrder:
         """Item status per place in :attr:`codes`."""
         return self.parts.statuses
 
+    def placed(self, codes: Iterable[str]) -> set[str]:
+        """Those of ``codes`` placed in this order."""
+        return self._index.keys() & set(codes)
+
     def on_loan(self, code: str) -> bool:
         """Whether a placed book is on loan (``False`` for a code not placed here)."""
         i = self._index.get(code)
@@ -325,7 +329,7 @@ class ShelfRun:
             raise ValueError(f"max_gap must be 0 or more, not {max_gap}")
         self.order = order
         self.max_gap = max_gap
-        self._seen: set[str] = {c for c in seen if c in order}
+        self._seen: set[str] = order.placed(seen)
         self._expected = _Fenwick(order.expected_counts(self._seen))
         self._anchor: str | None = None
         self._alt: str | None = None

@@ -13,7 +13,7 @@ then 8-byte aligned sections:
 
 ``keys``/``key_off``   item codes (UTF-8, sorted bytewise) and their offsets
 ``recs``/``rec_off``   each item as a JSON array of its fields, same order
-``codes.L``            record numbers of location L's placed books, in shelf order
+``codes.L``            location L's placed books, in shelf order (a JSON list of codes)
 ``pos.L``, ``loan.L``, ``stat.L``, ``prev.L``, ``next.L``
                        the rest of :class:`~kiosk.engine.shelf.ShelfParts`
 ``extra.L``            unplaced codes and call-number problems (JSON)
@@ -59,7 +59,6 @@ def identity(meta: Mapping[str, Any]) -> str:
 def write(path: Path, items: Iterable[Item], made_from: str) -> None:
     """Write the index of ``items`` atomically (old file or new, never a mix)."""
     by_key = sorted(((_encode(it.code), it) for it in items), key=lambda kv: kv[0])
-    rec_no = {it.code: i for i, (_, it) in enumerate(by_key)}
     statuses: dict[str, int] = {}
     sections: dict[str, bytes] = {}
     sections["keys"], sections["key_off"] = _blob(k for k, _ in by_key)
@@ -74,7 +73,7 @@ def write(path: Path, items: Iterable[Item], made_from: str) -> None:
         orders = None
     for j, order in enumerate(orders[loc] for loc in locations if orders is not None):
         parts = order.parts
-        sections[f"codes.{j}"] = array("i", [rec_no[c] for c in parts.codes]).tobytes()
+        sections[f"codes.{j}"] = json.dumps(list(parts.codes)).encode()
         sections[f"pos.{j}"] = array("i", parts.positions).tobytes()
         sections[f"loan.{j}"] = array("b", parts.on_loan).tobytes()
         ids = [statuses.setdefault(s, len(statuses)) for s in parts.statuses]
@@ -193,6 +192,10 @@ class CatalogIndex(Mapping[str, Item]):
         out.frombytes(self._mm[start:end])
         return out
 
+    def _json(self, name: str) -> Any:
+        start, end = self._span(name)
+        return json.loads(self._mm[start:end])
+
     def _key(self, i: int) -> bytes:
         start = self._keys[0]
         return self._mm[start + self._key_off[i] : start + self._key_off[i + 1]]
@@ -245,14 +248,12 @@ class CatalogIndex(Mapping[str, Item]):
             j = self.locations.index(location)
         except ValueError:
             return None
-        recs = self._array(f"codes.{j}", "i")
-        codes = tuple(_decode(self._key(r)) for r in recs)
-        start, end = self._span(f"extra.{j}")
-        extra = json.loads(self._mm[start:end])
+        codes = tuple(self._json(f"codes.{j}"))
+        extra = self._json(f"extra.{j}")
         stat = self._statuses
         return ShelfParts(
             codes=codes,
-            index={c: i for i, c in enumerate(codes)},
+            index=dict(zip(codes, range(len(codes)), strict=True)),
             positions=self._array(f"pos.{j}", "i"),
             on_loan=self._array(f"loan.{j}", "b"),
             statuses=tuple(stat[s] for s in self._array(f"stat.{j}", "i")),
