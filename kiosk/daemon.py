@@ -217,6 +217,7 @@ class Daemon:
                 message = f"earlier scans set aside: {damaged[0].name}"
                 self.feedback.problem(ProblemKind.STORE, message)
             self._check_catalog()
+            self.engine.prepare()  # the shelf being walked, before its first book comes
             log.info(
                 "ready: %d catalogue items, %d scans stored", len(self.engine.catalog), self.total
             )

@@ -171,3 +171,12 @@ def test_walking_the_whole_catalogue_gives_every_item_once(tmp_path: Path) -> No
             items(), key=lambda it: it.code
         )
         assert dict(catalog.items()) == {it.code: it for it in items()}
+
+
+def test_catalogue_stays_readable_after_the_store_is_closed(tmp_path: Path) -> None:
+    """A report rendered after its store was closed still finds every item."""
+    load(tmp_path, items())
+    with Store.open_readonly(tmp_path) as store:
+        catalog = store.catalog()
+    assert isinstance(catalog, CatalogIndex)
+    assert catalog.get("B0001") == shelf_items()[0]

@@ -275,28 +275,36 @@ class Engine:
         self._orders = orders
         self._awaiting = False
 
+    def prepare(self) -> None:
+        """Set up the current location's shelf walk now, not at its first scan."""
+        if self.location in self.locations.values():
+            self._shelf_at(self.location)
+
     def _shelf(self, item: Item) -> ShelfRun | None:
         """The shelf walk of the item's location; ``None`` while shelf order is prepared."""
+        return self._shelf_at(item.location)
+
+    def _shelf_at(self, location: str) -> ShelfRun | None:
         if not self.rules.misshelf_check:
             return None
-        shelf = self._shelves.get(item.location)
+        shelf = self._shelves.get(location)
         if shelf is None:
             if self._orders is None:
                 if self._awaiting:
                     return None
                 self._orders = shelf_order(self.catalog.values())
-            order = self._orders.get(item.location) or ShelfOrder([], location=item.location)
+            order = self._orders.get(location) or ShelfOrder([], location=location)
             # Books SLiMS skips (excluded statuses) or holds as lost are never expected
             # on the shelf: any number of them in a row is not a gap.
             never = self._excluded | self._lost
             skipped = {
                 order.codes[i] for i, s in enumerate(order.statuses) if s.casefold() in never
             }
-            shelf = self._shelves[item.location] = ShelfRun(
+            shelf = self._shelves[location] = ShelfRun(
                 order, seen=self._found | skipped, max_gap=self.rules.misshelf_max_gap
             )
             for code in self._early:  # books scanned in order before it was ready
-                if self.catalog[code].location == item.location:
+                if self.catalog[code].location == location:
                     shelf.accept(code)
         return shelf
 

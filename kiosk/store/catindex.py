@@ -176,9 +176,6 @@ class CatalogIndex(Mapping[str, Item]):
             log.warning("catalogue index %s not used (%s); making it again", path, e)
             return None
 
-    def close(self) -> None:
-        self._mm.close()
-
     def _span(self, name: str) -> tuple[int, int]:
         start, length = self._where[name]
         start += self._base

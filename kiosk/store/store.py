@@ -134,8 +134,6 @@ class Store:
             for db in self._dbs:
                 db.close()
             self._dbs = []
-            if getattr(self, "_index", None) is not None:
-                self._close_index()
             self._unlock()
 
     def __enter__(self) -> Self:
@@ -200,7 +198,7 @@ class Store:
             rows = {it.code: it for it in items}
             info = meta | {"source": source, "loaded": time.time(), "count": len(rows)}
             docs = {str(i): it.to_dict() for i, it in enumerate(rows.values(), start=1)}
-            self._close_index()
+            self._index = self._catalog = None
             from kiosk.store import catindex  # noqa: PLC0415
 
             try:
@@ -221,7 +219,9 @@ class Store:
 
         Read through the catalogue's index when it matches ``catalog.json``
         (nothing is parsed at start); otherwise ``catalog.json`` is read whole
-        and, by a writer, the index made again from it.
+        and, by a writer, the index made again from it. The mapping stays
+        readable after the store is closed (a report is rendered after that):
+        its file is unmapped when the last reference goes.
         """
         with self._lock:
             if self._catalog is None:
@@ -270,12 +270,6 @@ class Store:
             return items
         log.info("catalogue index made again: %d items", len(items))
         return self._open_index() or items
-
-    def _close_index(self) -> None:
-        if self._index is not None:
-            self._index.close()
-            self._index = None
-            self._catalog = None
 
     def catalog_info(self) -> dict[str, Any]:
         """Source, time and size of the catalogue, without loading its items if not loaded."""
