@@ -136,7 +136,11 @@ def walk_shelf(rows: Sequence[str], read: Reader, seed: int) -> tuple[int, int, 
 def walk_present(rows: Sequence[str], read: Reader, seed: int) -> tuple[int, int]:
     """The hand-sorted shelf walked with loans and short gaps (tests/test_shelf.py)."""
     order, present = shelf_walk("L", rows, seed)
-    items = [it for code in order.codes if (it := order.item(code)) is not None]
+    # The same books (codes are "L-<row>"), shelved by the reader under test.
+    items = [
+        Item(code, rows[int(code.rpartition("-")[2])], location="L", on_loan=order.on_loan(code))
+        for code in order.codes
+    ]
     order = ShelfOrder(items, read=read)
     run = ShelfRun(order)
     alarms = sum(run.accept(code) is not None for code in present)

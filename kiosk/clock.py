@@ -20,9 +20,8 @@ show them as approximate rather than invent a date.
 
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import errno
+import functools
 import logging
 import os
 import threading
@@ -61,11 +60,10 @@ def kernel_sync_state() -> SyncState:
     This covers every NTP client (timesyncd, chrony, ntpd). Services with
     ``ProtectClock=yes`` get ``EPERM`` even for reading; then ``UNKNOWN``.
     """
-    libc_name = ctypes.util.find_library("c")
-    try:
-        libc = ctypes.CDLL(libc_name, use_errno=True)
-        adjtimex = libc.adjtimex
-    except (OSError, AttributeError):
+    import ctypes  # noqa: PLC0415 (asked at the first scan, not at start)
+
+    adjtimex = _adjtimex()
+    if adjtimex is None:
         return SyncState.UNKNOWN
     # struct timex is at most ~210 bytes on any ABI; modes=0 (all zero) only reads.
     buf = ctypes.create_string_buffer(512)
@@ -76,6 +74,22 @@ def kernel_sync_state() -> SyncState:
             log.debug("adjtimex failed: %s", os.strerror(err))
         return SyncState.UNKNOWN
     return SyncState.UNSYNCED if state == _TIME_ERROR else SyncState.SYNCED
+
+
+@functools.cache
+def _adjtimex() -> Callable[[Any], int] | None:
+    """libc's ``adjtimex``, looked up once among the symbols already loaded.
+
+    Not through ``ctypes.util.find_library``: that starts ``ldconfig`` as a
+    child process each time (about 10 ms here, more on a Pi), at every start.
+    """
+    import ctypes  # noqa: PLC0415
+
+    try:
+        fn: Callable[[Any], int] = ctypes.CDLL(None, use_errno=True).adjtimex
+    except (OSError, AttributeError):
+        return None
+    return fn
 
 
 def sync_state(

@@ -114,6 +114,7 @@ class Daemon:
             statuses=Statuses.resolve(
                 cfg.stocktake.excluded_statuses, store.catalog_info().get("statuses")
             ),
+            locations=store.locations(),
         )
         #: Run spans and no-label tallies for the screens (rebuilt from the stored scans).
         self.walk = Walk()
@@ -122,12 +123,19 @@ class Daemon:
             self._prepare_shelf_order()
 
     def _prepare_shelf_order(self) -> None:
-        """Put the catalogue in shelf order on a thread of its own.
+        """Hand the engine the shelf order the store made at pull time.
 
-        A small catalogue is in order before the first scan; a large one
-        (seconds on a Pi Zero) finishes while scanning has already begun, and
-        the loop hands it to the engine at its next event.
+        Only if the store has none (its index could not be written) is the
+        catalogue put in order here, on a thread of its own: a small one is
+        in order before the first scan; a large one (seconds on a Pi Zero)
+        finishes while scanning has already begun, and the loop hands it to
+        the engine at its next event.
         """
+        orders = self.store.shelf_orders()
+        if orders is not None:
+            self.engine.set_shelf_order(orders)
+            log.info("shelf order ready: %d locations, made at pull time", len(orders))
+            return
         self.engine.await_shelf_order()
         items = list(self.engine.catalog.values())
 
@@ -190,10 +198,13 @@ class Daemon:
 
     # -- loop --------------------------------------------------------------------------
     def run(self) -> int:
-        self.feedback.starting(__version__)
         try:
             for source in self.sources:
                 source.start(self)
+            # Ready once the scanners are read (their barcodes wait in the queue);
+            # the screen and the checks below follow before the first one is handled.
+            self.notify.ready()
+            self.feedback.starting(__version__)
             self.feedback.status(self.status())
             if losses := self.store.losses():
                 lost = sum(x.lost or 0 for x in losses)
@@ -206,7 +217,7 @@ class Daemon:
                 message = f"earlier scans set aside: {damaged[0].name}"
                 self.feedback.problem(ProblemKind.STORE, message)
             self._check_catalog()
-            self.notify.ready()
+            self.engine.prepare()  # the shelf being walked, before its first book comes
             log.info(
                 "ready: %d catalogue items, %d scans stored", len(self.engine.catalog), self.total
             )

@@ -7,7 +7,7 @@ can all depend on it without depending on each other.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -106,7 +106,8 @@ class Item:
     due: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # Not dataclasses.asdict: its deep copy made a 50,000-item import seconds slower.
+        return {f: getattr(self, f) for f in _ITEM_FIELDS}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Item:

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
+from pathlib import Path
 
 from kiosk.cli import VERBS, build_parser, verb_of
+from kiosk.store import Store
+from tests.helpers import shelf_items
 
 
 def test_help_lists_verbs_as_their_modules_do() -> None:
@@ -36,3 +40,21 @@ def test_version_and_a_verb_import_only_what_they_need() -> None:
 
     assert not loaded("--version") & set(VERBS)
     assert loaded("status", "--help") & set(VERBS) == {"status"}
+
+
+def test_status_reads_no_catalogue_index_and_no_engine(tmp_path: Path) -> None:
+    """`kiosk status` tells the catalogue's size without loading its index or the engine."""
+    with Store.open(tmp_path) as store:
+        store.replace_catalog(shelf_items(), source="test")
+    probe = (
+        "import sys\n"
+        "from kiosk.cli import main\n"
+        "main(sys.argv[1:])\n"
+        "print(' '.join(sys.modules), file=sys.stderr)"
+    )
+    argv = ["--state-dir", str(tmp_path), "status", "--json"]
+    res = subprocess.run(
+        [sys.executable, "-c", probe, *argv], capture_output=True, text=True, check=True
+    )
+    assert json.loads(res.stdout)["catalog"]["count"] == len(shelf_items())
+    assert not set(res.stderr.split()) & {"kiosk.store.catindex", "kiosk.engine"}

@@ -282,6 +282,32 @@ def test_failed_shelf_order_turns_misshelf_alerts_off_not_scanning(
     assert "misshelf alerts are off" in caplog.text
 
 
+def test_misshelved_book_among_the_first_scans_after_a_restart_is_flagged(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """Right after a restart on a 50,000-item catalogue, the first book out of order is flagged."""
+    from kiosk.engine.shelf import ShelfOrder
+    from kiosk.models import Barcode
+
+    catalog = [
+        Item(f"B{i:05d}", f"{i // 50:03d}.{i % 50:02d} ABC", f"Book {i}", f"Rak {i % 4}")
+        for i in range(50_000)
+    ]
+    with Store(tmp_path) as store:
+        store.replace_catalog(catalog, source="test")
+        store.start_run("Rak 0")
+
+    def no_sorting(*_args: Any, **_kw: Any) -> Any:
+        raise AssertionError("call numbers sorted at start")
+
+    monkeypatch.setattr(ShelfOrder, "__init__", no_sorting)  # the order made at import is used
+    with Store(tmp_path) as store:
+        daemon = Daemon(Config(), store, [], RecordingFeedback())
+        walk = [f"B{i:05d}" for i in (400, 404, 408, 412, 416, 40_000)]
+        scans = [daemon.handle(Barcode(code, "t", 0.0)) for code in walk]
+    assert [s.verdict if s else None for s in scans] == [Verdict.OK] * 5 + [Verdict.MISSHELVED]
+
+
 class StatusFeedback(RecordingFeedback):
     """Also keeps the cart's status after each scan, as the screens receive it."""
 

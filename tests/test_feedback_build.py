@@ -91,7 +91,8 @@ def test_build_scan_sounds_lights_and_logs(
 def test_build_frames_show_what_the_oled_showed(panel: PanelFeedback, tmp_path: Path) -> None:
     """Each screen the simulated OLED drew is kept as a numbered PNG named after it."""
     assert panel.display is not None
-    panel.starting("v0.1.0")
+    panel.starting("v0.1.0")  # the panel is opened for its first screen
+    assert panel.display.frames_drawn.acquire(timeout=5)
     panel.scan(_scan(Verdict.MISSHELVED), ITEM, Status(scanned=1))
     frames = tmp_path / "frames"
     for _ in range(4):  # start screen(s), then the verdict

@@ -423,7 +423,7 @@ def simulate(
     order = ShelfOrder(items) if read is None else ShelfOrder(items, read=read)
     cat = list(order.codes)
     assert cat == [c for c in truth if c in order], "the reader disagrees with the shelf"
-    loan = {c for c in cat if (it := order.item(c)) is not None and it.on_loan}
+    loan = {c for c in cat if order.on_loan(c)}
     gone: set[str] = set()
     i = 0
     long_gap_at: set[int] = set()

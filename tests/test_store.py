@@ -221,6 +221,8 @@ LOCKED_CALLS: dict[str, Any] = {
     "replace_catalog": lambda s: s.replace_catalog([], source="test"),
     "catalog": lambda s: s.catalog(),
     "catalog_info": lambda s: s.catalog_info(),
+    "shelf_orders": lambda s: s.shelf_orders(),
+    "locations": lambda s: s.locations(),
     "state": lambda s: s.state(),
     "set_state": lambda s: s.set_state(location="R1"),
     "anchors": lambda s: s.anchors(),

@@ -21,8 +21,10 @@ Medians over the rounds; the issue's ratios with pass/fail.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -135,7 +137,12 @@ def _kiosk(state: Path | None, *argv: str) -> float:
 
 
 def daemon_probe(state: Path, walk: Sequence[str], tmp: Path) -> dict[str, Any]:
-    """Start the daemon; time to READY=1; verdicts of ``walk``; RSS after scan 1 and shelf order."""
+    """Start the daemon; time to READY=1; verdicts of ``walk``; RSS after scan 1 and shelf order.
+
+    The daemon runs on a fresh copy of ``state``: the walk it stores must not
+    make the next round's walk duplicates.
+    """
+    state = _fresh_copy(state, tmp / "probe-state")
     addr = str(tmp / "notify.sock")
     sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     sock.bind(addr)
@@ -155,9 +162,10 @@ def daemon_probe(state: Path, walk: Sequence[str], tmp: Path) -> dict[str, Any]:
             err = proc.stderr
 
             def watch() -> None:
-                for line in err:
-                    if b"shelf order ready" in line:
-                        shelf_ready.set()
+                with contextlib.suppress(ValueError, OSError):  # the pipe closes under it
+                    for line in err:
+                        if b"shelf order ready" in line:
+                            shelf_ready.set()
 
             threading.Thread(target=watch, daemon=True).start()
             try:
@@ -184,6 +192,25 @@ def daemon_probe(state: Path, walk: Sequence[str], tmp: Path) -> dict[str, Any]:
         os.unlink(addr)
     return {"ready_s": ready_s, "verdicts": verdicts, "rss_first_mb": rss_first,
             "rss_shelf_mb": rss_shelf}  # fmt: skip
+
+
+def _fresh_copy(state: Path, dest: Path) -> Path:
+    """A copy of ``state`` to run a daemon on, made without writing the big files again.
+
+    Snapshots and the catalogue index are only ever replaced whole (written
+    beside, renamed over), never changed in place, so they are hard links;
+    journals and the rest, which a daemon appends to, are copied.
+    """
+    shutil.rmtree(dest, ignore_errors=True)
+
+    def link_or_copy(src: str, dst: str) -> None:
+        if src.endswith((".json", ".idx")):
+            os.link(src, dst)
+        else:
+            shutil.copy2(src, dst)
+
+    shutil.copytree(state, dest, copy_function=link_or_copy)
+    return dest
 
 
 def _rss_mb(pid: int) -> float:

@@ -259,7 +259,7 @@ def startup(
             try:
                 ready_s = None
                 for line in proc.stderr:
-                    if b"ready" in line:
+                    if b"kiosk.daemon: ready:" in line:  # not "shelf order ready"
                         ready_s = time.perf_counter() - t0
                         break
                 # Unbuffered, so a daemon that died leaves nothing for close() to flush.

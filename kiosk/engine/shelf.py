@@ -41,16 +41,17 @@ from __future__ import annotations
 
 from array import array
 from collections import deque
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import asdict, dataclass
-from typing import Any, Literal
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Any, Literal
 
-from kiosk.engine.callnumber import CallNumber, parse
 from kiosk.models import Item
 
-__all__ = ["DEFAULT_MAX_GAP", "Misshelf", "ShelfOrder", "ShelfRun"]
+if TYPE_CHECKING:
+    from kiosk.engine.callnumber import CallNumber
 
-_parse_uncached = parse.__wrapped__  # a whole catalogue would flood parse's cache
+__all__ = ["DEFAULT_MAX_GAP", "Misshelf", "ShelfOrder", "ShelfParts", "ShelfRun"]
+
 
 #: Expected books that may be missing in a row without an alert. Chosen from the
 #: simulation in the tests: fewer gives false alarms on ordinary gaps, more lets
@@ -84,6 +85,29 @@ class Misshelf:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class ShelfParts:
+    """A location's shelf order as plain columns, one entry per placed book in shelf order.
+
+    What :class:`ShelfOrder` is made of: computed by sorting a catalogue, or
+    read back from where the store saved them at pull time, so a daemon
+    starts without parsing or sorting a single call number.
+    """
+
+    codes: Sequence[str]
+    #: Item code → place in ``codes``, for this location's placed books only.
+    index: Mapping[str, int]
+    #: Shelf position per place; books that may stand either way share one.
+    positions: Sequence[int]
+    on_loan: Sequence[int]
+    statuses: Sequence[str]
+    #: Per place, the nearest place at or before / at or after it not on loan (-1 / len).
+    prev_avail: Sequence[int]
+    next_avail: Sequence[int]
+    unplaced: tuple[str, ...] = ()
+    problems: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+
 class ShelfOrder:
     """Catalogue items of one location in the order they stand on the shelf.
 
@@ -97,19 +121,23 @@ class ShelfOrder:
         items: Iterable[Item],
         *,
         location: str | None = None,
-        read: Callable[[str], CallNumber] = _parse_uncached,
+        read: Callable[[str], CallNumber] | None = None,
     ) -> None:
+        if read is None:  # imported here: an order read back from the store parses nothing
+            from kiosk.engine.callnumber import parse  # noqa: PLC0415
+
+            read = parse.__wrapped__  # a whole catalogue would flood parse's cache
         self.location = location
-        self._items: dict[str, Item] = {}
+        chosen: dict[str, Item] = {}
         for it in items:
-            if (location is None or it.location == location) and it.code not in self._items:
-                self._items[it.code] = it
+            if (location is None or it.location == location) and it.code not in chosen:
+                chosen[it.code] = it
         # Parsed call numbers live only while sorting: kept for 50,000 items they
         # would cost the daemon some 40 MB, a third of a Pi Zero's budget.
         placed: list[tuple[tuple[object, ...], tuple[object, ...], str]] = []
         unplaced: list[str] = []
         problems: dict[str, tuple[str, ...]] = {}
-        for code, it in self._items.items():
+        for code, it in chosen.items():
             cn = read(it.call_number)
             if cn.problems:
                 problems[code] = cn.problems
@@ -118,35 +146,64 @@ class ShelfOrder:
             else:
                 unplaced.append(code)
         placed.sort()
-        self._codes: tuple[str, ...] = tuple(code for _, _, code in placed)
-        self._index: dict[str, int] = {c: i for i, c in enumerate(self._codes)}
+        codes = tuple(code for _, _, code in placed)
         # Books with equal shelf keys share a position and may stand either way.
         # Per-book numbers are kept in arrays: a list of int objects costs 4x more.
-        self._pos_list = array("l")
+        positions = array("i")
         prev: tuple[object, ...] | None = None
         p = -1
         for _, sk, _code in placed:
             if sk != prev:
                 p += 1
                 prev = sk
-            self._pos_list.append(p)
-        self.positions = p + 1
-        self.unplaced: tuple[str, ...] = tuple(sorted(unplaced))
-        self.problems: Mapping[str, tuple[str, ...]] = problems
-        n = len(self._codes)
-        loan = [self._items[c].on_loan for c in self._codes]
-        self._prev_avail = array("l", [-1]) * n
+            positions.append(p)
+        loan = array("b", [chosen[c].on_loan for c in codes])
+        n = len(codes)
+        prev_avail = array("i", [-1]) * n
         last = -1
         for i in range(n):
             if not loan[i]:
                 last = i
-            self._prev_avail[i] = last
-        self._next_avail = array("l", [n]) * n
+            prev_avail[i] = last
+        next_avail = array("i", [n]) * n
         last = n
         for i in range(n - 1, -1, -1):
             if not loan[i]:
                 last = i
-            self._next_avail[i] = last
+            next_avail[i] = last
+        self._take(
+            ShelfParts(
+                codes=codes,
+                index={c: i for i, c in enumerate(codes)},
+                positions=positions,
+                on_loan=loan,
+                statuses=tuple(chosen[c].status for c in codes),
+                prev_avail=prev_avail,
+                next_avail=next_avail,
+                unplaced=tuple(sorted(unplaced)),
+                problems=problems,
+            )
+        )
+
+    @classmethod
+    def from_parts(cls, parts: ShelfParts, *, location: str | None = None) -> ShelfOrder:
+        """An order computed earlier (see :class:`ShelfParts`): nothing is parsed or sorted."""
+        order = cls.__new__(cls)
+        order.location = location
+        order._take(parts)
+        return order
+
+    def _take(self, parts: ShelfParts) -> None:
+        self.parts = parts
+        self._codes = parts.codes
+        self._index = parts.index
+        self._pos_list = parts.positions
+        self._loan = parts.on_loan
+        self._prev_avail = parts.prev_avail
+        self._next_avail = parts.next_avail
+        self.positions = self._pos_list[-1] + 1 if len(self._pos_list) else 0
+        self.unplaced: tuple[str, ...] = parts.unplaced
+        self.problems: Mapping[str, tuple[str, ...]] = parts.problems
 
     @classmethod
     def by_location(cls, items: Iterable[Item]) -> dict[str, ShelfOrder]:
@@ -160,15 +217,26 @@ class ShelfOrder:
         return len(self._codes)
 
     def __contains__(self, code: object) -> bool:
-        return code in self._index
+        return isinstance(code, str) and self._index.get(code) is not None
 
     @property
-    def codes(self) -> tuple[str, ...]:
+    def codes(self) -> Sequence[str]:
         """Placed item codes in shelf order."""
         return self._codes
 
-    def item(self, code: str) -> Item | None:
-        return self._items.get(code)
+    @property
+    def statuses(self) -> Sequence[str]:
+        """Item status per place in :attr:`codes`."""
+        return self.parts.statuses
+
+    def placed(self, codes: Iterable[str]) -> set[str]:
+        """Those of ``codes`` placed in this order."""
+        return self._index.keys() & set(codes)
+
+    def on_loan(self, code: str) -> bool:
+        """Whether a placed book is on loan (``False`` for a code not placed here)."""
+        i = self._index.get(code)
+        return i is not None and bool(self._loan[i])
 
     def index(self, code: str) -> int | None:
         """Place in :attr:`codes` (distinct for every item)."""
@@ -189,12 +257,16 @@ class ShelfOrder:
         a = self._next_avail[i + 1] if i + 1 < n else n
         return (self._codes[b] if b >= 0 else None), (self._codes[a] if a < n else None)
 
-    def expected_counts(self, seen: set[str]) -> list[int]:
+    def expected_counts(self, seen: Iterable[str]) -> list[int]:
         """Books per shelf position still expected there: not on loan, not yet seen."""
         counts = [0] * self.positions
-        for code, p in zip(self._codes, self._pos_list, strict=True):
-            if not self._items[code].on_loan and code not in seen:
+        for p, loan in zip(self._pos_list, self._loan, strict=True):
+            if not loan:
                 counts[p] += 1
+        for code in set(seen):
+            i = self._index.get(code)
+            if i is not None and not self._loan[i]:
+                counts[self._pos_list[i]] -= 1
         return counts
 
 
@@ -257,7 +329,7 @@ class ShelfRun:
             raise ValueError(f"max_gap must be 0 or more, not {max_gap}")
         self.order = order
         self.max_gap = max_gap
-        self._seen: set[str] = {c for c in seen if c in order}
+        self._seen: set[str] = order.placed(seen)
         self._expected = _Fenwick(order.expected_counts(self._seen))
         self._anchor: str | None = None
         self._alt: str | None = None
@@ -286,12 +358,10 @@ class ShelfRun:
         counted = False
         if marked:
             self._seen.add(code)
-            item = self.order.item(code)
-            if item is not None and not item.on_loan:
-                pos = self.order.position(code)
-                if pos is not None:
-                    self._expected.add(pos, -1)
-                    counted = True
+            pos = self.order.position(code)
+            if pos is not None and not self.order.on_loan(code):
+                self._expected.add(pos, -1)
+                counted = True
         self._history.append(_Step(code, self._anchor, self._alt, counted, marked))
         self._anchor, self._alt = anchor, alt
         return verdict
@@ -327,9 +397,8 @@ class ShelfRun:
         """Count a book scanned outside this run (another cart) as no longer expected."""
         if code in self.order and code not in self._seen:
             self._seen.add(code)
-            item = self.order.item(code)
             pos = self.order.position(code)
-            if item is not None and not item.on_loan and pos is not None:
+            if pos is not None and not self.order.on_loan(code):
                 self._expected.add(pos, -1)
 
     def _fits(self, after: str, code: str) -> bool:

@@ -7,7 +7,6 @@ engine's state with ``apply``; if storing fails, the engine has not moved.
 
 from __future__ import annotations
 
-import difflib
 import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -110,6 +109,7 @@ class Engine:
         location: str = "",
         found: Iterable[str] = (),
         statuses: Statuses | None = None,
+        locations: Iterable[str] | None = None,
     ) -> None:
         self.catalog = catalog
         self.rules = rules
@@ -117,9 +117,11 @@ class Engine:
             statuses = Statuses(skipped=tuple(rules.excluded_statuses))
         #: The catalogue's locations by their casefolded name, in SLiMS's spelling.
         self.locations: dict[str, str] = {}
-        for item in catalog.values():
-            if item.location:
-                self.locations.setdefault(item.location.casefold(), item.location)
+        if locations is None:  # read from the items, unless the caller knows them already
+            locations = (item.location for item in catalog.values())
+        for name in locations:
+            if name:
+                self.locations.setdefault(name.casefold(), name)
         self.location = self.locations.get(location.casefold(), location)
         self.paused = False
         self._found = set(found)
@@ -207,6 +209,8 @@ class Engine:
 
     def closest_locations(self, name: str, n: int = 2) -> tuple[str, ...]:
         """The catalogue's locations that look most like ``name`` (a typo, a short form)."""
+        import difflib  # noqa: PLC0415 (only for a refused location barcode)
+
         keys = difflib.get_close_matches(name.casefold(), self.locations, n=n, cutoff=0.5)
         if not keys:  # nothing alike: at least say what exists
             keys = sorted(self.locations)[:n]
@@ -271,30 +275,36 @@ class Engine:
         self._orders = orders
         self._awaiting = False
 
+    def prepare(self) -> None:
+        """Set up the current location's shelf walk now, not at its first scan."""
+        if self.location in self.locations.values():
+            self._shelf_at(self.location)
+
     def _shelf(self, item: Item) -> ShelfRun | None:
         """The shelf walk of the item's location; ``None`` while shelf order is prepared."""
+        return self._shelf_at(item.location)
+
+    def _shelf_at(self, location: str) -> ShelfRun | None:
         if not self.rules.misshelf_check:
             return None
-        shelf = self._shelves.get(item.location)
+        shelf = self._shelves.get(location)
         if shelf is None:
             if self._orders is None:
                 if self._awaiting:
                     return None
                 self._orders = shelf_order(self.catalog.values())
-            order = self._orders.get(item.location) or ShelfOrder([], location=item.location)
+            order = self._orders.get(location) or ShelfOrder([], location=location)
             # Books SLiMS skips (excluded statuses) or holds as lost are never expected
             # on the shelf: any number of them in a row is not a gap.
+            never = self._excluded | self._lost
             skipped = {
-                c
-                for c in order.codes
-                if self._is_excluded(self.catalog[c])
-                or self.catalog[c].status.casefold() in self._lost
+                order.codes[i] for i, s in enumerate(order.statuses) if s.casefold() in never
             }
-            shelf = self._shelves[item.location] = ShelfRun(
+            shelf = self._shelves[location] = ShelfRun(
                 order, seen=self._found | skipped, max_gap=self.rules.misshelf_max_gap
             )
             for code in self._early:  # books scanned in order before it was ready
-                if self.catalog[code].location == item.location:
+                if self.catalog[code].location == location:
                     shelf.accept(code)
         return shelf
 
@@ -306,8 +316,10 @@ def shelf_order(items: Iterable[Item]) -> dict[str, ShelfOrder]:
     """Every location's books in call-number order.
 
     Parsing every call number takes a while for a large catalogue (about 0.7 s
-    for 50,000 items here, several seconds on a Pi Zero): the daemon runs this
-    off its scan loop and hands the result to :meth:`Engine.set_shelf_order`.
+    for 50,000 items here, several seconds on a Pi Zero): the store does it
+    once per pull or import and keeps the result (``catalog.idx``); the
+    daemon hands that to :meth:`Engine.set_shelf_order`, and runs this, off
+    its scan loop, only for a catalogue that has none.
     """
     return ShelfOrder.by_location(items)
 

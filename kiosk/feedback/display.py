@@ -36,6 +36,9 @@ class DisplayWorker:
     :param blank_after_s: idle seconds before switching the panel off (0 disables).
     :param frames_dir: if given, each drawn frame is also saved there as an
         enlarged PNG named ``NNNN-<screen>.png`` (what the simulated OLED showed).
+    :param wait_for_screen: open the panel only once a first screen is posted,
+        not at once: opening it (luma, PIL) then does not compete with the
+        daemon's start for the interpreter.
     """
 
     def __init__(
@@ -50,6 +53,7 @@ class DisplayWorker:
         retry_first_s: float = 1.0,
         retry_max_s: float = 60.0,
         clock: Callable[[], float] = time.monotonic,
+        wait_for_screen: bool = False,
     ) -> None:
         self.language = language
         self._opener = opener
@@ -80,13 +84,23 @@ class DisplayWorker:
         if frames_dir is not None:
             frames_dir.mkdir(parents=True, exist_ok=True)
         self._thread = threading.Thread(target=self._run, name="feedback-display", daemon=True)
-        self._thread.start()
+        self._started = False
+        if not wait_for_screen:
+            self._start()
+
+    def _start(self) -> None:
+        with self._lock:
+            if self._started:
+                return
+            self._started = True
+            self._thread.start()
 
     # -- called from any thread; never block -------------------------------------
     def set_base(self, screen: Screen) -> None:
         """The screen shown when nothing more urgent is (the idle screen)."""
         with self._lock:
             self._base = screen
+        self._start()
         self._wake.set()
 
     def stand_in(self, name: str, make: StandIn) -> None:
@@ -110,6 +124,7 @@ class DisplayWorker:
             self._overlay = screen
             self._overlay_until = None if hold_s is None else now + hold_s
             self._last_activity = now
+        self._start()
         self._wake.set()
 
     @property
@@ -121,6 +136,7 @@ class DisplayWorker:
         """Count as user activity: undim / unblank."""
         with self._lock:
             self._last_activity = self._clock()
+        self._start()
         self._wake.set()
 
     def close(self, final: Screen, timeout: float = 3.0) -> None:
@@ -128,6 +144,7 @@ class DisplayWorker:
         with self._lock:
             self._final = final
             self._closing = True
+        self._start()
         self._wake.set()
         self._thread.join(timeout)
         if self._thread.is_alive():

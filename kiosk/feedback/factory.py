@@ -17,9 +17,6 @@ from typing import Any, Protocol
 
 from gpiozero import LED, Device, DigitalOutputDevice, PWMOutputDevice
 from gpiozero.pins.mock import MockFactory, MockPWMPin
-from luma.core.device import dummy
-from luma.core.interface.serial import i2c, spi
-from luma.oled.device import sh1106, ssd1306
 
 from kiosk.feedback.buttons import ButtonPanel, ButtonSettings
 from kiosk.feedback.describe import Narrator
@@ -144,6 +141,7 @@ def build(
             dim_after_s=cfg.display.dim_after_s,
             blank_after_s=cfg.display.blank_after_s,
             frames_dir=frames_dir,
+            wait_for_screen=True,
         )
 
     def close_devices() -> None:
@@ -218,8 +216,14 @@ def _leds(cfg: FeedbackSettings, factory: Any, devices: list[Any]) -> dict[str, 
     return leds
 
 
+# luma is imported by the openers, on the display's own thread: the scan loop never needs it.
 def _dummy_opener(rotate: int) -> Callable[[], Any]:
-    return lambda: dummy(width=128, height=64, rotate=rotate, mode="1")
+    def open_dummy() -> Any:
+        from luma.core.device import dummy  # noqa: PLC0415
+
+        return dummy(width=128, height=64, rotate=rotate, mode="1")
+
+    return open_dummy
 
 
 def _luma_opener(d: DisplaySettings) -> Callable[[], Any]:
@@ -227,6 +231,9 @@ def _luma_opener(d: DisplaySettings) -> Callable[[], Any]:
     rst = bcm(d.spi_reset) if d.interface == "spi" and d.spi_reset else None
 
     def open_luma() -> Any:
+        from luma.core.interface.serial import i2c, spi  # noqa: PLC0415
+        from luma.oled.device import sh1106, ssd1306  # noqa: PLC0415
+
         if d.interface == "i2c":
             serial = i2c(port=d.i2c_port, address=d.i2c_address)
         else:

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-
-from PIL import Image
+from typing import TYPE_CHECKING
 
 from kiosk.feedback import Status
 from kiosk.feedback.i18n import LANGUAGES
@@ -25,6 +24,9 @@ from kiosk.feedback.screens import (
     render,
 )
 from kiosk.models import Command, Item, Neighbours, ProblemKind, Scan, ScanDetail, Verdict
+
+if TYPE_CHECKING:
+    from PIL import Image
 
 STATUS = Status(
     stocktake="Stock opname 2025",
@@ -144,6 +146,8 @@ def enlarge(image: Image.Image, scale: int) -> Image.Image:
     """Blow a 1-bit frame up with nearest neighbour so every pixel stays sharp."""
     if scale == 1:
         return image
+    from PIL import Image  # noqa: PLC0415 (the display imports this module; PIL comes later)
+
     return image.resize((image.width * scale, image.height * scale), Image.Resampling.NEAREST)
 
 

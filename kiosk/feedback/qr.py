@@ -15,9 +15,10 @@ addresses fall back to 1 pixel a module.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import segno
-from PIL import Image, ImageDraw
+if TYPE_CHECKING:
+    from PIL import Image
 
 #: Quiet zone around the symbol, in modules: the standard's 4 where it fits, never under 2.
 QUIET = (4, 3, 2)
@@ -50,6 +51,8 @@ def symbol(text: str, max_side: int) -> Symbol:
 
     :raises ValueError: ``text`` does not fit in ``max_side`` pixels even at 1 px a module.
     """
+    import segno  # noqa: PLC0415 (only when a code is shown: it costs a start ~30 ms)
+
     try:
         qr = segno.make_qr(text, error="l", boost_error=True)
     except segno.DataOverflowError as e:
@@ -65,6 +68,8 @@ def symbol(text: str, max_side: int) -> Symbol:
 
 def place(image: Image.Image, sym: Symbol, x: int, y: int) -> None:
     """Draw ``sym`` with its top-left quiet-zone corner at ``(x, y)``: lit field, dark modules."""
+    from PIL import ImageDraw  # noqa: PLC0415
+
     draw = ImageDraw.Draw(image)
     draw.rectangle((x, y, x + sym.side - 1, y + sym.side - 1), fill=1)
     s = sym.scale

@@ -12,9 +12,8 @@ from __future__ import annotations
 import functools
 import unicodedata
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-from PIL import Image, ImageDraw, ImageFont
 
 from kiosk import textfmt
 from kiosk.feedback import Status, qr
@@ -25,7 +24,10 @@ WIDTH, HEIGHT = 128, 64
 #: Verdicts drawn on a lit band: anything but ``ok`` must stand out at a glance.
 _QUIET = frozenset({Verdict.OK, Verdict.COMMAND})
 
-Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+if TYPE_CHECKING:  # PIL is imported when a screen is first drawn, on the display's thread
+    from PIL import Image, ImageFont
+
+    Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,8 @@ Screen = Starting | Idle | VerdictScreen | Progress | ProblemScreen | Stopped | 
 
 @functools.cache
 def font(size: int) -> Font:
+    from PIL import ImageFont  # noqa: PLC0415
+
     return ImageFont.load_default(size=size)
 
 
@@ -119,6 +123,8 @@ class _Canvas:
     """A 1-bit image with the few drawing moves the screens need."""
 
     def __init__(self, width: int = WIDTH, height: int = HEIGHT) -> None:
+        from PIL import Image, ImageDraw  # noqa: PLC0415
+
         self.image = Image.new("1", (width, height), 0)
         self.draw = ImageDraw.Draw(self.image)
         self.width, self.height = width, height

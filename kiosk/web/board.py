@@ -273,6 +273,10 @@ class Board:
     def catalog(self) -> Mapping[str, Item]:
         return self._catalog
 
+    def locations(self) -> list[str]:
+        """The catalogue's locations (from its index: no item is read)."""
+        return self.store.locations()
+
     def pull_list(self) -> tuple[str, list[Item]]:
         """This location's books to go and find (worked out again at most every few seconds)."""
         with self._lock:

@@ -246,7 +246,7 @@ class Handler(BaseHTTPRequestHandler):
     def _actions_page(self, session: Session, lang: str, message: str = "") -> None:
         t = TEXT[lang]
         board = self.site.board
-        locations = sorted({it.location for it in board.catalog.values() if it.location})
+        locations = board.locations()
         current = board.now().status.location
         query = parse_qs(urlsplit(self.path).query)
         done = (query.get("sent") or [""])[0]
