@@ -253,9 +253,13 @@ class JournalStorage(JournalReader, Storage):
         if clear:
             summary.clear()
         for k, doc in gone.items():
-            summary.remove(k, doc)
+            if k in puts:
+                summary.replace(k, doc, puts[k])
+            else:
+                summary.remove(k, doc)
         for k, doc in puts.items():
-            summary.add(k, doc)
+            if k not in gone:
+                summary.add(k, doc)
 
     def compact(self) -> None:
         """Fold the journal into a fresh snapshot (atomic; O(n))."""
