@@ -39,7 +39,7 @@ from kiosk.slims.ledger import Groups, Ledger, Progress, SyncResult, SyncStore
 from kiosk.slims.online_sync import OnlineSync
 
 if TYPE_CHECKING:
-    from kiosk.slims.client import SlimsClient, StockTakeInfo
+    from kiosk.slims.client import SlimsClient
 
 __all__ = [
     "MODES",
@@ -164,20 +164,7 @@ class Uploader:
         """Sync every pending scan of the session; raises SyncError (after saving progress)
         if cut short, or before sending anything if SLiMS runs another stock take."""
         t0 = time.monotonic()
-        current = self.store.current_session()
-        session = current if self.session is None else self.session
-        online = self.client is not None and self.mode != "file"
-        ahead = None
-        if online and session == current and self.store.pending_count():
-            assert self.client is not None
-            ahead = _Ahead(self.client)
-        try:
-            return self._run(t0, session, ahead)
-        finally:
-            if ahead is not None:
-                ahead.wait()
-
-    def _run(self, t0: float, session: int, ahead: _Ahead | None) -> SyncResult:
+        session = self.store.current_session() if self.session is None else self.session
         everything = self.store.pending_sync()
         pending = [s for s in everything if s.session == session]
         groups = _group(pending)
@@ -194,8 +181,7 @@ class Uploader:
         result.held_back = len(everything) - len(pending)
         ledger = Ledger(self.store, result, since=t0)
         if groups and isinstance(strategy, OnlineSync) and self.client is not None:
-            info = ahead.result() if ahead is not None else self.client.stocktake_info()
-            ledger.expect = self._stocktake_for(session, pending, info)
+            ledger.expect = self._stocktake_for(session, pending, self.client)
         try:
             if groups:
                 strategy.sync(groups, ledger, stop=self.stop, progress=self._progress)
@@ -219,7 +205,7 @@ class Uploader:
         return result
 
     def _stocktake_for(
-        self, session: int, pending: list[Scan], info: StockTakeInfo
+        self, session: int, pending: list[Scan], client: SlimsClient
     ) -> StockTakeIdentity | None:
         """The SLiMS stock take these scans go into; refuse if SLiMS runs another one.
 
@@ -228,6 +214,7 @@ class Uploader:
         some of its scans are older than SLiMS's stock take: those were made for
         an earlier count.
         """
+        info = client.stocktake_info()
         if not info.active or info.identity is None:
             return None  # OnlineSync says "no active stock take" in its own words
         now = info.identity
@@ -256,36 +243,3 @@ class Uploader:
     def _progress(self, done: int, total: int) -> None:
         if self.on_progress is not None:
             self.on_progress(done, total)
-
-
-class _Ahead:
-    """SLiMS's log-in and running stock take, asked while the store reads the pending scans.
-
-    Both wait on SLiMS, the reading on the cart's own disk and processor: side
-    by side, a sync's start costs the longer of the two, not their sum. An
-    error is raised where the answer is used, as if it had been asked then.
-    """
-
-    def __init__(self, client: SlimsClient) -> None:
-        self._client = client
-        self._info: StockTakeInfo | None = None
-        self._error: Exception | None = None
-        self._thread = threading.Thread(target=self._ask, name="slims-ahead", daemon=True)
-        self._thread.start()
-
-    def _ask(self) -> None:
-        try:
-            self._info = self._client.stocktake_info()
-        except Exception as e:  # raised in the caller's thread by result()
-            self._error = e
-
-    def wait(self) -> None:
-        """Until the client is free again (nothing else may use it meanwhile)."""
-        self._thread.join()
-
-    def result(self) -> StockTakeInfo:
-        self.wait()
-        if self._error is not None:
-            raise self._error
-        assert self._info is not None
-        return self._info
