@@ -73,6 +73,29 @@ def test_sync_state_is_per_scan_and_durable(tmp_path: Path) -> None:
         }
 
 
+def test_sync_answers_change_only_what_awaits_sync(tmp_path: Path) -> None:
+    """SLiMS's answers leave counts and found codes as they were, and an undone scan stays out."""
+
+    def check(store: Store) -> None:
+        assert store.counts() == {"ok": 3}
+        assert store.scanned_codes() == {"A1", "A3"}
+        assert [s.seq for s in store.pending_sync()] == [3, 4]
+        assert store.pending_count() == 2
+        assert store.exported_count() == 1
+
+    with Store.open(tmp_path) as store:
+        for code in ("A1", "A2", "A3", "A1"):
+            add(store, code)
+        store.void(2)  # undone while its sync was under way
+        store.set_sync({1: "accepted", 2: "accepted", 3: "exported"})
+        check(store)
+    with Store.open(tmp_path) as store:  # the journal replayed
+        check(store)
+        store._scans_db.storage.compact()
+    with Store.open(tmp_path) as store:  # the totals saved with the snapshot
+        check(store)
+
+
 def test_sessions_and_runs_group_scans(tmp_path: Path) -> None:
     """Scans belong to the stock take and shelf run that were active when they were made."""
     with Store.open(tmp_path) as store:

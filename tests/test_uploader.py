@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.exc import SyncError
+from kiosk.exc import SlimsAuthError, SyncError
 from kiosk.models import Verdict
 from kiosk.slims.client import SlimsClient
 from kiosk.slims.credentials import Secret
@@ -88,6 +88,26 @@ def test_upload_verified_by_count_uses_few_requests(fake: FakeSlims, tmp_path: P
         result = Uploader(store, client(fake), mode="upload", chunk=20).run()
     assert result.uploads == 3 and result.requests == 3
     assert result.verified_by_count == len(clean) and result.outcomes == {"uploaded": len(clean)}
+
+
+def test_refused_login_sends_nothing(fake: FakeSlims, tmp_path: Path) -> None:
+    """A password SLiMS refuses stops the sync with that reason, and every scan stays pending."""
+    with fill(tmp_path / "s", CODES[:10]) as store:
+        refused = SlimsClient(fake.url, "admin", Secret("not-it"), sleep=lambda s: None)
+        with pytest.raises(SlimsAuthError):
+            Uploader(store, refused, mode="upload").run()
+        assert len(store.pending_sync()) == 10
+    assert fake.found() == set()
+
+
+def test_nothing_pending_does_not_log_in(fake: FakeSlims, tmp_path: Path) -> None:
+    """With every scan already confirmed, a sync is done without asking SLiMS anything."""
+    with fill(tmp_path / "s", CODES[:3]) as store:
+        Uploader(store, client(fake), mode="upload").run()
+        again = client(fake)
+        result = Uploader(store, again, mode="upload").run()
+    assert result.complete and result.pending == 0
+    assert again.logins == 0
 
 
 @pytest.mark.parametrize("mode", ["item", "upload"])

@@ -19,7 +19,6 @@ from kiosk.cli.common import load_config, print_json
 from kiosk.cli.texts import say
 from kiosk.config import CHOICES, slims_environment
 from kiosk.exc import StoreLocked, SyncError
-from kiosk.report.texts import TEXT
 from kiosk.slims.ledger import SyncResult
 from kiosk.store import Store
 from kiosk.textfmt import num
@@ -156,6 +155,8 @@ def _summary(result: SyncResult, lang: str, *, removable: bool, daemon: int | No
     else:
         done = {"confirmed": result.confirmed, "pending": result.pending}
         print(say(lang, "sync.result", mode=result.mode, by=by, **done))
+    from kiosk.report.texts import TEXT  # noqa: PLC0415  (the report's package: only for words)
+
     t = TEXT[lang]
     for outcome, n in sorted(result.outcomes.items(), key=lambda kv: -kv[1]):
         print(f"  {t.get(f's.{outcome}', outcome):<42}{num(n, lang):>7}")

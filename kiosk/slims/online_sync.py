@@ -17,8 +17,8 @@ scanned" after a crash or a lost answer is recognised as this cart's own.
 from __future__ import annotations
 
 import logging
+import os
 import threading
-import uuid
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
@@ -93,7 +93,7 @@ class OnlineSync:
             codes = [groups[k][0].code.strip() for k in chunk]
             self.journal.add(str(s.seq) for k in chunk for s in groups[k])
             result.uploads += 1
-            landed = client.upload(codes, name=f"kiosk-{uuid.uuid4().hex[:12]}.txt")
+            landed = client.upload(codes, name=f"kiosk-{os.urandom(6).hex()}.txt")
             result.requests += 1
             if landed == len(chunk):
                 result.verified_by_count += len(chunk)

@@ -17,6 +17,7 @@ document copies.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any, cast
@@ -33,7 +34,9 @@ class _Delta(MutableMapping[int, dict[str, Any]]):
     """What a TinyDB updater sees as "the table": the stored rows plus pending changes.
 
     Documents are copied on first access, so an updater that fails half-way
-    (or a journal write that fails) leaves the stored rows untouched.
+    (or a journal write that fails) leaves the stored rows untouched. The
+    stored version read then is kept (:attr:`old`): the change is found, and
+    the storage's summaries take the old document back, without reading it again.
     """
 
     def __init__(self, base: Mapping[str, dict[str, Any]]) -> None:
@@ -42,6 +45,7 @@ class _Delta(MutableMapping[int, dict[str, Any]]):
         self.puts: dict[int, dict[str, Any]] = {}
         self.touched: dict[int, dict[str, Any]] = {}
         self.dels: set[int] = set()
+        self.old: dict[int, dict[str, Any]] = {}
 
     def _in_base(self, key: int) -> bool:
         return not self.cleared and key not in self.dels and key in self.base
@@ -53,7 +57,10 @@ class _Delta(MutableMapping[int, dict[str, Any]]):
             return self.touched[key]
         if not self._in_base(key):
             raise KeyError(key)
-        doc = self.touched[key] = self.base[str(key)]
+        old = self.old[key] = self.base[str(key)]
+        doc = self.touched[key] = {
+            k: copy.deepcopy(v) if isinstance(v, (dict, list)) else v for k, v in old.items()
+        }
         return doc
 
     def __setitem__(self, key: int, value: dict[str, Any]) -> None:
@@ -90,7 +97,7 @@ class _Delta(MutableMapping[int, dict[str, Any]]):
         self.dels.clear()
 
     def changes(self) -> dict[int, dict[str, Any]]:
-        out = {k: v for k, v in self.touched.items() if v != self.base[str(k)]}
+        out = {k: v for k, v in self.touched.items() if v != self.old[k]}
         out.update(self.puts)
         return out
 
@@ -113,7 +120,9 @@ class JournalTable(Table):
         puts = delta.changes()
         if delta.cleared or puts or delta.dels:
             try:
-                storage.append(self.name, puts=puts, deletes=delta.dels, clear=delta.cleared)
+                storage.append(
+                    self.name, puts=puts, deletes=delta.dels, clear=delta.cleared, old=delta.old
+                )
             except BaseException:
                 self._next_id = None  # an id handed out for a failed insert is free again
                 raise

@@ -14,7 +14,6 @@ read-ahead window makes sequential reads cost one ``pread`` per 64 KiB.
 
 from __future__ import annotations
 
-import copy
 import os
 from array import array
 from collections.abc import Iterator, Mapping
@@ -91,19 +90,17 @@ class Files:
 
         A journal change may hold many documents (a sync's answers): its parse
         is kept until the next one, so reading them in order parses it once.
+        Each document is handed out of that parse (not copied): asked for again,
+        the change is parsed again.
         """
         try:
             if loc & 1 == SNAPSHOT:
                 doc = load_json(self.line(loc))[2]
             else:
-                if self._parsed is None or self._parsed[0] != loc:
+                key = str(doc_id)
+                if self._parsed is None or self._parsed[0] != loc or key not in self._parsed[1]:
                     self._parsed = (loc, load_json(self.line(loc)[9:])["p"])
-                doc = self._parsed[1].get(str(doc_id))
-                if isinstance(doc, dict):
-                    doc = {
-                        k: copy.deepcopy(v) if isinstance(v, (dict, list)) else v
-                        for k, v in doc.items()
-                    }
+                doc = self._parsed[1].pop(key, None)
         except (ValueError, LookupError, TypeError) as e:
             raise StoreCorrupt(self._damaged(doc_id)) from e
         if not isinstance(doc, dict):

@@ -110,6 +110,26 @@ class ScanIndex:
             self.forget(seq, d)
             self.voided.discard(seq)
 
+    def replace(self, seq: int, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
+        """Document ``seq`` was ``old`` and is now ``new``.
+
+        A sync's answer changes only a found scan's sync state: that alone is
+        updated, not all its totals taken back and counted again (a sync
+        records thousands at once).
+        """
+        if (
+            not old.get("voided")
+            and not new.get("voided")
+            and old["verdict"] in _FOUND
+            and new["verdict"] == old["verdict"]
+            and new["code"] == old["code"]
+            and int(new.get("session", 0)) == int(old.get("session", 0))
+        ):
+            self.sync(seq, new.get("sync"))
+            return
+        self.remove(seq, old)
+        self.add(seq, new)
+
     def clear(self) -> None:
         self.__init__()  # type: ignore[misc]
 
@@ -155,7 +175,11 @@ class ScanIndex:
         verdict = d["verdict"]
         self.counts[verdict] += 1
         if verdict in _FOUND:
-            self.found.setdefault(int(d.get("session", 0)), Counter())[d["code"]] += 1
+            session = int(d.get("session", 0))
+            found = self.found.get(session)
+            if found is None:
+                found = self.found[session] = Counter()
+            found[d["code"]] += 1
             self.sync(seq, d.get("sync"))
         elif (key := self._nolabel_key(d)) is not None:
             self.nolabel[key] += 1

@@ -177,15 +177,20 @@ class JournalStorage(JournalReader, Storage):
         puts: Mapping[int, Mapping[str, Any]] | None = None,
         deletes: Iterable[int] = (),
         clear: bool = False,
+        old: Mapping[int, Mapping[str, Any]] | None = None,
     ) -> None:
-        """Make one change to one table durable, then apply it in memory."""
+        """Make one change to one table durable, then apply it in memory.
+
+        ``old``: stored documents the caller has read already (as stored), so
+        the summaries take them back without reading them again.
+        """
         self._writable()
         rows = self._tables.get(table)
         scratch = rows if rows is not None else self._new_rows(table)
         packed = {int(k): scratch.pack(v) for k, v in (puts or {}).items()}
         dels = [int(d) for d in deletes]
         summary = self.summaries.get(table)
-        gone = self._replaced(rows, [*packed, *dels], clear) if summary is not None else {}
+        gone = self._replaced(rows, [*packed, *dels], clear, old) if summary is not None else {}
         payload = change_payload(table, puts or {}, dels, clear, number=self._changes + 1)
         if self._fd is None:
             self._start_journal()
@@ -213,13 +218,21 @@ class JournalStorage(JournalReader, Storage):
         if self._log_size > self._next_compact:
             self._compact_quietly()
 
-    def _replaced(self, rows: Rows | None, ids: list[int], clear: bool) -> dict[int, Any]:
+    def _replaced(
+        self,
+        rows: Rows | None,
+        ids: list[int],
+        clear: bool,
+        old: Mapping[int, Mapping[str, Any]] | None = None,
+    ) -> dict[int, Any]:
         """The stored documents a change replaces or deletes (read before it is made)."""
         if rows is None or clear:
             return {}
         out = {}
         for k in ids:
-            if str(k) in rows:
+            if old is not None and k in old:
+                out[k] = old[k]
+            elif str(k) in rows:
                 try:
                     out[k] = rows[str(k)]
                 except StoreCorrupt:  # unreadable already: its totals cannot be taken back
@@ -240,9 +253,13 @@ class JournalStorage(JournalReader, Storage):
         if clear:
             summary.clear()
         for k, doc in gone.items():
-            summary.remove(k, doc)
+            if k in puts:
+                summary.replace(k, doc, puts[k])
+            else:
+                summary.remove(k, doc)
         for k, doc in puts.items():
-            summary.add(k, doc)
+            if k not in gone:
+                summary.add(k, doc)
 
     def compact(self) -> None:
         """Fold the journal into a fresh snapshot (atomic; O(n))."""

@@ -90,7 +90,13 @@ class JournalReader(ABC):
     def _start_journal(self) -> None: ...
 
     @abstractmethod
-    def _replaced(self, rows: Rows | None, ids: list[int], clear: bool) -> dict[int, Any]: ...
+    def _replaced(
+        self,
+        rows: Rows | None,
+        ids: list[int],
+        clear: bool,
+        old: Mapping[int, Mapping[str, Any]] | None = None,
+    ) -> dict[int, Any]: ...
 
     @abstractmethod
     def _summarise_all(self, tables: Mapping[str, Rows]) -> None: ...
