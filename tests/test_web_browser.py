@@ -232,3 +232,46 @@ def test_web_in_a_real_browser(kiosk_run: RunningKiosk, browser: Any, slims: Fak
         wait.until(lambda d: d.find_element(By.ID, "live").text)
         shot(browser, name)
     assert (ARTIFACTS / "now-1280.png").is_file() and (ARTIFACTS / "now-390.png").is_file()
+
+
+#: Holds back the page's event stream until ``window.__connect()``: the gap
+#: between a page's first load (or a dropped Wi-Fi) and its stream opening.
+HELD_STREAM = """
+(function () {
+  var Real = window.EventSource, held = [];
+  window.EventSource = function (url) {
+    var shim = {listeners: [], addEventListener: function (n, f) { this.listeners.push([n, f]); },
+                close: function () {}};
+    held.push([url, shim]);
+    return shim;
+  };
+  window.__connect = function () {
+    held.forEach(function (h) {
+      var real = new Real(h[0]), shim = h[1];
+      real.onopen = shim.onopen; real.onerror = shim.onerror;
+      shim.listeners.forEach(function (l) { real.addEventListener(l[0], l[1]); });
+    });
+  };
+})();
+"""
+
+
+def test_scans_before_the_stream_opens_still_show(kiosk_run: RunningKiosk, browser: Any) -> None:
+    """A scan made while the page's live stream was not yet open shows once the stream opens."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    wait = WebDriverWait(browser, 60)
+    browser.get(kiosk_run.url + "/")
+    browser.find_element(By.NAME, "token").send_keys(TOKEN)
+    browser.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": HELD_STREAM})
+    browser.find_element(By.CSS_SELECTOR, "form.login button").click()
+    wait.until(lambda d: d.find_element(By.ID, "live").get_attribute("data-region") == "/f/now")
+    assert "B0007" not in browser.find_element(By.ID, "live").text
+    kiosk_run.scan("B0007")  # stored while the page has no stream: its event goes nowhere
+    stored = "return fetch('/f/now').then(function (r) { return r.text(); })"
+    wait.until(lambda d: "B0007" in d.execute_script(stored))
+    assert "B0007" not in browser.find_element(By.ID, "live").text
+    browser.execute_script("window.__connect()")
+    wait.until(lambda d: "on" in (d.find_element(By.ID, "live-state").get_attribute("class") or ""))
+    wait.until(lambda d: "B0007" in d.find_element(By.ID, "live").text)

@@ -55,7 +55,8 @@
 
   if (!window.EventSource) return;
   var source = new EventSource("/events");
-  source.onopen = function () { mark(true); };
+  // What changed before the stream (re)opened sent no event: fetch it once now.
+  source.onopen = function () { mark(true); soon(); };
   source.onerror = function () { mark(false); };
   ["scan", "status", "reload"].forEach(function (name) {
     source.addEventListener(name, soon);
