@@ -55,6 +55,7 @@ def cart() -> Iterator[Cart]:
         lab.stop()
         t = lab.boot(fresh=True)
         record("boot_s", round(t, 1))
+        record("boot", {"accel": " ".join(lab.accel()[1:4:2]), "cmdline": lab.cmdline()})
     c = Cart(lab)
     c.refresh_guest_tools()
     try:
@@ -247,74 +248,6 @@ def test_upgrade_and_uninstall_keep_the_scans(cart: Cart) -> None:
     assert len(cart.scans()) == before
 
 
-# --------------------------------------------------------------------------- power cuts
-
-
-def _power_round(cart: Cart, tag: str, rng: random.Random) -> dict[str, object]:
-    """Scanners typing fast, the power cut at a random moment, a boot, a count."""
-    watch = cart.scanners(0, 1)
-    watch.wait(r"scanner .* connected", 60, count=2)
-    cart.sh(
-        "cd /usr/local/lib/kiosk-lab && "
-        f"(setsid ./hid.py stream 0 {tag}A 5000 >/dev/null 2>&1 &) && "
-        f"(setsid ./hid.py stream 1 {tag}B 5000 >/dev/null 2>&1 &)"
-    )
-    watch.wait(rf'"code": "{tag}[AB]-', 60)
-    # A random moment: after a random number of further acknowledged scans.
-    watch.wait(rf'"code": "{tag}[AB]-', 120, count=rng.randint(2, 80))
-    cart.lab.power_cut()
-    cut = time.monotonic()
-    acked = [str(a["code"]) for a in acks(watch.text()) if str(a["code"]).startswith(tag)]
-    boot = cart.lab.journal()
-    cart.lab.wait_agent(240)
-    cart.added.clear()
-    boot.wait(STARTED, 300)
-    up = time.monotonic() - cut
-    stored = Counter(str(s["code"]) for s in cart.scans() if str(s["code"]).startswith(tag))
-    lost = [c for c in acked if stored[c] == 0]
-    doubled = [c for c in acked if stored[c] > 1]
-    torn = bool(re.search(r"recovered from an interrupted write", boot.text()))
-    # Without fsync the store's own witness should notice the loss on the next open.
-    noticed = bool(re.search(r"fewer changes than were acknowledged|is missing", boot.text()))
-    return {
-        "acked": len(acked),
-        "stored": sum(stored.values()),
-        "lost": len(lost),
-        "doubled": len(doubled),
-        "torn_recovered": torn,
-        "loss_noticed": noticed,
-        "boot_to_service_s": round(up, 1),
-    }
-
-
-def test_power_cuts_lose_no_acknowledged_scan(cart: Cart) -> None:
-    rounds = int(os.environ.get("KIOSK_LAB_ROUNDS", "20"))
-    rng = random.Random(int(os.environ.get("KIOSK_LAB_SEED", "12")))
-    cart.lean_boot()
-    results: list[dict[str, object]] = []
-    for i in range(rounds):
-        results.append(_power_round(cart, f"P{i:02d}", rng))
-        record("power_cuts", results)  # kept round by round
-    assert all(r["lost"] == 0 and r["doubled"] == 0 for r in results), results
-
-
-def test_power_cuts_without_fsync_do_lose_scans(cart: Cart) -> None:
-    """The test's teeth: the same rounds with fsync made a no-op (libeatmydata)."""
-    cart.lab_dropin("Environment=LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libeatmydata.so\n")
-    watch = cart.restart()
-    watch.wait(STARTED, 120)
-    rng = random.Random(7)
-    rounds = int(os.environ.get("KIOSK_LAB_TEETH_ROUNDS", "5"))
-    cart.lean_boot()
-    results: list[dict[str, object]] = []
-    for i in range(rounds):
-        results.append(_power_round(cart, f"N{i:02d}", rng))
-        record("power_cuts_no_fsync", results)
-    cart.lab_dropin()
-    cart.restart().wait(STARTED, 120)
-    assert sum(int(str(r["lost"])) for r in results) > 0, results
-
-
 # --------------------------------------------------------------------------- Pi-class speed
 
 #: sysbench 1.0.20 "cpu" single-thread events/s (primes up to 10,000), published
@@ -409,3 +342,69 @@ def _latency(cart: Cart, codes: list[str]) -> dict[str, float]:
         "p99": round(ms[min(len(ms) - 1, int(len(ms) * 0.99))], 1),
         "max": round(ms[-1], 1),
     }
+
+
+# --------------------------------------------------------------------------- power cuts
+
+
+def _power_round(cart: Cart, tag: str, rng: random.Random) -> dict[str, object]:
+    """Scanners typing fast, the power cut at a random moment, a boot, a count."""
+    watch = cart.scanners(0, 1)
+    watch.wait(r"scanner .* connected", 60, count=2)
+    cart.sh(
+        "cd /usr/local/lib/kiosk-lab && "
+        f"(setsid ./hid.py stream 0 {tag}A 5000 >/dev/null 2>&1 &) && "
+        f"(setsid ./hid.py stream 1 {tag}B 5000 >/dev/null 2>&1 &)"
+    )
+    watch.wait(rf'"code": "{tag}[AB]-', 60)
+    # A random moment: after a random number of further acknowledged scans.
+    watch.wait(rf'"code": "{tag}[AB]-', 120, count=rng.randint(2, 80))
+    cart.lab.power_cut()
+    cut = time.monotonic()
+    acked = [str(a["code"]) for a in acks(watch.text()) if str(a["code"]).startswith(tag)]
+    boot = cart.lab.journal()
+    cart.lab.wait_agent(240)
+    cart.added.clear()
+    boot.wait(STARTED, 300)
+    up = time.monotonic() - cut
+    stored = Counter(str(s["code"]) for s in cart.scans() if str(s["code"]).startswith(tag))
+    lost = [c for c in acked if stored[c] == 0]
+    doubled = [c for c in acked if stored[c] > 1]
+    torn = bool(re.search(r"recovered from an interrupted write", boot.text()))
+    # Without fsync the store's own witness should notice the loss on the next open.
+    noticed = bool(re.search(r"fewer changes than were acknowledged|is missing", boot.text()))
+    return {
+        "acked": len(acked),
+        "stored": sum(stored.values()),
+        "lost": len(lost),
+        "doubled": len(doubled),
+        "torn_recovered": torn,
+        "loss_noticed": noticed,
+        "boot_to_service_s": round(up, 1),
+    }
+
+
+def test_power_cuts_lose_no_acknowledged_scan(cart: Cart) -> None:
+    rounds = int(os.environ.get("KIOSK_LAB_ROUNDS", "20"))
+    rng = random.Random(int(os.environ.get("KIOSK_LAB_SEED", "12")))
+    results: list[dict[str, object]] = []
+    for i in range(rounds):
+        results.append(_power_round(cart, f"P{i:02d}", rng))
+        record("power_cuts", results)  # kept round by round
+    assert all(r["lost"] == 0 and r["doubled"] == 0 for r in results), results
+
+
+def test_power_cuts_without_fsync_do_lose_scans(cart: Cart) -> None:
+    """The test's teeth: the same rounds with fsync made a no-op (libeatmydata)."""
+    cart.lab_dropin("Environment=LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libeatmydata.so\n")
+    watch = cart.restart()
+    watch.wait(STARTED, 120)
+    rng = random.Random(7)
+    rounds = int(os.environ.get("KIOSK_LAB_TEETH_ROUNDS", "5"))
+    results: list[dict[str, object]] = []
+    for i in range(rounds):
+        results.append(_power_round(cart, f"N{i:02d}", rng))
+        record("power_cuts_no_fsync", results)
+    cart.lab_dropin()
+    cart.restart().wait(STARTED, 120)
+    assert sum(int(str(r["lost"])) for r in results) > 0, results
