@@ -45,6 +45,7 @@ class Cart:
         return self.lab.run(cmd, timeout=timeout).check(cmd).out
 
     def install(self, extra: str = "") -> str:
+        self.lab.top_up_wheels()
         r = self.lab.run(f"{INSTALL} {extra} 2>&1", timeout=3600)  # TCG on a busy host: 20+ min
         if r.rc != 0:
             raise LabError(f"install.sh failed (rc {r.rc}):\n{r.out[-4000:]}")

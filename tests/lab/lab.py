@@ -659,6 +659,23 @@ class Lab:
     def copy(self, src: Path, dst: str) -> None:
         self.put(src.read_bytes(), dst, src.stat().st_mode & 0o777)
 
+    def top_up_wheels(self, dst: str = "/srv/lab/wheels") -> list[str]:
+        """Put wheels the tree now needs but the cached image lacks into the guest.
+
+        The image's wheels are those of the tree it was built from; a dependency
+        added since (segno, for one) would make the offline install.sh fail. The
+        host fetches them as a Pi's owner would before going offline.
+        """
+        cache = self.p.base / "wheels"
+        _wheels(cache)
+        have = set(self.run(f"ls {dst}").check("ls wheels").out.split())
+        new = sorted(f.name for f in cache.iterdir() if f.name not in have)
+        for name in new:
+            self.copy(cache / name, f"{dst}/{name}")
+        if new:
+            say(f"wheels added to the guest: {', '.join(new)}")
+        return new
+
     def copy_repo(self, dst: str = "/home/pi/kiosk") -> None:
         """The working tree's tracked and new files (as ``git clone`` would give them)."""
         files = subprocess.run(
@@ -746,6 +763,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             lab.copy(args.src, args.dst)
         elif args.verb == "copy-repo":
             lab.copy_repo()
+            lab.top_up_wheels()
         elif args.verb in ("plug", "unplug", "type", "add"):
             extra = {"type": [args.text] if args.verb == "type" else []}.get(args.verb, [])
             if args.verb == "add":
