@@ -125,6 +125,9 @@ def test_two_scanners_found_and_grabbed(cart: Cart) -> None:
 
 
 def test_simultaneous_typing_never_interleaves_and_text_is_exact(cart: Cart) -> None:
+    """Two scanners typing at once: each stored code is exactly one typed code, from its own
+    scanner; a code whose keys the kernel dropped (the reader fell behind) is announced, not
+    stored with holes."""
     codes_a = [f"Aa-{i:03d}.X_y" for i in range(20)]
     codes_b = [f"Bb-{i:03d}_Q.z" for i in range(20)]
     watch = cart.lab.journal()
@@ -133,25 +136,42 @@ def test_simultaneous_typing_never_interleaves_and_text_is_exact(cart: Cart) -> 
         f"$hid type 0 '{'<enter>'.join(codes_a)}<enter>' & "
         f"$hid type 1 '{'<kpenter>'.join(codes_b)}<kpenter>' & wait"
     )
-    watch.wait(r'"code": "(Aa|Bb)-', 60, count=40)
-    stored = [s["code"] for s in cart.scans()]
-    for code in codes_a + codes_b:
-        assert stored.count(code) == 1, (code, stored[-50:])
-    got = [a for a in acks(watch.text())]
-    scanners = {a["code"]: a["scanner"] for a in got}
-    assert len({scanners[c] for c in codes_a}) == 1
-    assert len({scanners[c] for c in codes_b}) == 1
-    assert scanners[codes_a[0]] != scanners[codes_b[0]]
+    # Typed last on each scanner: once both are in (or lost), everything before is too.
+    watch.wait(rf'"code": "({codes_a[-1]}|{codes_b[-1]})"|keys were lost', 60)
+    cart.type(0, "END-A<enter>")
+    cart.type(1, "END-B<kpenter>")
+    watch.wait(r'"code": "END-[AB]"', 60, count=2)
+    stored = [str(s["code"]) for s in cart.scans()]
+    typed = set(codes_a + codes_b)
+    mine = [c for c in stored if c[:3] in ("Aa-", "Bb-")]
+    assert set(mine) <= typed, sorted(set(mine) - typed)  # no interleaving, no holes
+    assert len(mine) == len(set(mine))  # none twice
+    got = acks(watch.text())
+    scanners = {str(a["code"]): a["scanner"] for a in got}
+    assert len({scanners[c] for c in codes_a if c in scanners}) == 1
+    assert len({scanners[c] for c in codes_b if c in scanners}) == 1
+    assert scanners["END-A"] != scanners["END-B"]
+    lost = {
+        name: len(re.findall(rf"scanner {name}.*: keys were lost", watch.text()))
+        for name in ("Symbol", "Honeywell")
+    }
+    missing = {"Symbol": sum(c not in mine for c in codes_a),
+               "Honeywell": sum(c not in mine for c in codes_b)}  # fmt: skip
+    record("simultaneous_typing", {"stored": len(mine), "of": 40, "missing": missing,
+                                   "lost_key_messages": lost})  # fmt: skip
+    for name, n in missing.items():  # every missing code was announced
+        assert n <= lost[name], (name, n, lost)
 
 
 def test_unplug_mid_barcode_drops_the_partial_and_replug_resumes(cart: Cart) -> None:
     watch = cart.lab.journal()
     # Unplugged within the decoder's 300 ms timeout (which would flush the partial).
-    cart.sh("cd /usr/local/lib/kiosk-lab && ./hid.py type 1 HALF-99 && ./hid.py unplug 1")
+    cart.sh("/usr/local/lib/kiosk-lab/hid.py type --unplug 1 HALF-99")
     watch.wait(r"partial barcode 'HALF-99' discarded", 15)
+    replug = cart.lab.journal()
     t0 = time.monotonic()
     cart.lab.hid("plug", "1").check()
-    watch.wait(r"scanner .* connected", 15, count=3 if "connected" in watch.text() else 1)
+    replug.wait(r"scanner Honeywell.* connected \(", 15)
     replug_s = time.monotonic() - t0
     cart.type(1, "AFTER-REPLUG<enter>")
     watch.wait(r'"code": "AFTER-REPLUG"', 15)
