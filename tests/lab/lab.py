@@ -77,6 +77,49 @@ MIRRORS = [
     "deb http://deb.debian.org/debian-security bookworm-security main",
 ]
 IMAGE_SIZE = "4G"
+#: Units of a Pi OS boot that are not on the cart's path (console logins,
+#: logind, daily timers): masked on the kernel command line for a lean boot,
+#: since under TCG each costs seconds of the guest's one CPU.
+LEAN_UNITS = (
+    "getty@tty1.service",
+    "serial-getty@ttyS0.service",
+    "systemd-logind.service",
+    "systemd-update-utmp.service",
+    "systemd-update-utmp-runlevel.service",
+    "apt-daily.timer",
+    "apt-daily-upgrade.timer",
+    "dpkg-db-backup.timer",
+    "e2scrub_all.timer",
+    "fstrim.timer",
+    "systemd-tmpfiles-clean.timer",
+    "modprobe@drm.service",
+    "systemd-binfmt.service",
+)
+#: Drivers udev would load for the emulated PC (floppy, IDE, PS/2 mouse, KVM
+#: for the emulated CPU's SVM flag, crypto accelerators): no cart has them.
+LEAN_MODULES = (
+    "floppy",
+    "ata_piix",
+    "ata_generic",
+    "libata",
+    "psmouse",
+    "serio_raw",
+    "pcspkr",
+    "i2c_piix4",
+    "kvm",
+    "kvm_amd",
+    "kvm_intel",
+    "ccp",
+    "powernow_k8",
+    "aesni_intel",
+    "ghash_clmulni_intel",
+    "crc32_pclmul",
+    "crct10dif_pclmul",
+    "sha1_ssse3",
+    "sha256_ssse3",
+    "sha512_ssse3",
+    "drm",
+)
 #: Bump when the image recipe changes: a cached image of another version is rebuilt.
 IMAGE_VERSION = "5"
 
@@ -295,6 +338,24 @@ def build(force: bool = False) -> Path:
 # --------------------------------------------------------------------------- the VM
 
 
+def kvm_unusable() -> str:
+    """Why KVM cannot boot the image here ("" when it can).
+
+    Measured on the build machines: /dev/kvm is there, but it is PVM
+    (``kvm_pvm``, a nested hypervisor without VT-x/AMD-V) which runs only
+    kernels built as PVM guests; Debian's kernel prints nothing under it, with
+    any ``-cpu`` model (``max`` even aborts on MSR 0x10a).
+    """
+    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+        return "no usable /dev/kvm"
+    if Path("/sys/module/kvm_pvm").exists():
+        return "/dev/kvm is PVM (kvm_pvm): it boots only PVM guest kernels, not Debian's"
+    flags = Path("/proc/cpuinfo").read_text()
+    if not re.search(r"^flags\s*:.*\b(vmx|svm)\b", flags, re.M):
+        return "the CPU has no vmx/svm flag"
+    return ""
+
+
 @dataclass
 class Paths:
     base: Path
@@ -409,10 +470,20 @@ class Lab:
         return self.pid() is not None
 
     def accel(self) -> list[str]:
-        want = os.environ.get("KIOSK_LAB_ACCEL", "tcg")
-        if want == "kvm" and os.access("/dev/kvm", os.R_OK | os.W_OK):
-            return ["-accel", "kvm", "-cpu", "host"]
+        """KVM where it can run Debian's kernel, else TCG (``KIOSK_LAB_ACCEL`` forces one)."""
+        want = os.environ.get("KIOSK_LAB_ACCEL", "auto")
+        if want == "kvm" or (want == "auto" and not kvm_unusable()):
+            return ["-accel", "kvm", "-cpu", "host,-arch-capabilities"]
         return ["-accel", "tcg", "-cpu", "max"]
+
+    def cmdline(self) -> str:
+        """The guest kernel's command line; lean unless ``KIOSK_LAB_FULL_BOOT=1``."""
+        args = "root=/dev/vda rw console=ttyS0 net.ifnames=0 panic=-1 quiet"
+        args += " systemd.show_status=false i8042.noaux"
+        if os.environ.get("KIOSK_LAB_FULL_BOOT") == "1":
+            return args
+        args += " modprobe.blacklist=" + ",".join(LEAN_MODULES)
+        return args + "".join(f" systemd.mask={u}" for u in LEAN_UNITS)
 
     def boot(self, *, fresh: bool = False, timeout: float = 180, memory: str = "1024") -> float:
         """Start QEMU (a new disk from the image when ``fresh``); seconds to the agent."""
@@ -447,8 +518,7 @@ class Lab:
             "-display", "none", "-vga", "none", "-no-user-config", "-nodefaults",
             "-kernel", str(self.p.image / "vmlinuz"),
             "-initrd", str(self.p.image / "initrd.img"),
-            "-append", "root=/dev/vda rw console=ttyS0 net.ifnames=0 panic=-1 quiet "
-            "systemd.show_status=false",
+            "-append", self.cmdline(),
             # writeback honours the guest's flushes (fsync reaches the qcow2 file);
             # cache=unsafe would not, and power cuts would prove nothing.
             "-drive", f"file={self.p.disk},if=virtio,format=qcow2,cache=writeback,discard=unmap",
@@ -463,7 +533,7 @@ class Lab:
         ]  # fmt: skip
         subprocess.run(nice(cmd), check=True)
         self.wait_agent(timeout)
-        say(f"guest up in {time.monotonic() - t0:.1f} s")
+        say(f"guest up in {time.monotonic() - t0:.1f} s ({' '.join(self.accel()[1:4:2])})")
         del journal
         return time.monotonic() - t0
 
@@ -589,6 +659,23 @@ class Lab:
     def copy(self, src: Path, dst: str) -> None:
         self.put(src.read_bytes(), dst, src.stat().st_mode & 0o777)
 
+    def top_up_wheels(self, dst: str = "/srv/lab/wheels") -> list[str]:
+        """Put wheels the tree now needs but the cached image lacks into the guest.
+
+        The image's wheels are those of the tree it was built from; a dependency
+        added since (segno, for one) would make the offline install.sh fail. The
+        host fetches them as a Pi's owner would before going offline.
+        """
+        cache = self.p.base / "wheels"
+        _wheels(cache)
+        have = set(self.run(f"ls {dst}").check("ls wheels").out.split())
+        new = sorted(f.name for f in cache.iterdir() if f.name not in have)
+        for name in new:
+            self.copy(cache / name, f"{dst}/{name}")
+        if new:
+            say(f"wheels added to the guest: {', '.join(new)}")
+        return new
+
     def copy_repo(self, dst: str = "/home/pi/kiosk") -> None:
         """The working tree's tracked and new files (as ``git clone`` would give them)."""
         files = subprocess.run(
@@ -676,6 +763,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             lab.copy(args.src, args.dst)
         elif args.verb == "copy-repo":
             lab.copy_repo()
+            lab.top_up_wheels()
         elif args.verb in ("plug", "unplug", "type", "add"):
             extra = {"type": [args.text] if args.verb == "type" else []}.get(args.verb, [])
             if args.verb == "add":

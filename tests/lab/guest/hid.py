@@ -162,6 +162,9 @@ def main(argv: list[str]) -> int:
     t.add_argument("n", type=int)
     t.add_argument("text")
     t.add_argument("--delay-ms", type=float, default=0.0)
+    # Unplug in the same process, at once: under TCG a second process starts
+    # slower than the decoder's 300 ms end-of-barcode timeout.
+    t.add_argument("--unplug", action="store_true", help="unplug right after the last key")
     st = sub.add_parser("stream")
     st.add_argument("n", type=int)
     st.add_argument("prefix")
@@ -177,6 +180,8 @@ def main(argv: list[str]) -> int:
     elif args.verb == "type":
         fd = os.open(hidg(args.n), os.O_WRONLY)
         write_reports(fd, reports(args.text.replace("\\n", "\n")), args.delay_ms / 1000)
+        if args.unplug:
+            unplug(args.n)
         os.close(fd)
     elif args.verb == "stream":
         fd = os.open(hidg(args.n), os.O_WRONLY)
