@@ -295,3 +295,15 @@ def test_decode_syn_dropped_drops_the_barcode_with_holes() -> None:
     after = capture.barcode_events("AB-019", "us", t0=0.2)
     assert decode_events([*first, dropped, *rest, *after], d) == ["AB-019"]
     assert len(problems) == 1 and "lost" in problems[0], problems
+
+
+def test_decode_keys_lost_between_barcodes_names_no_empty_barcode() -> None:
+    """When the keys lost were a whole barcode's, the message says so instead of quoting ''."""
+    problems: list[str] = []
+    d = Decoder(on_problem=problems.append)
+    dropped = (ecodes.EV_SYN, ecodes.SYN_DROPPED, 0, 0.0)
+    enter = capture.barcode_events("", "us", t0=0.1)
+    after = capture.barcode_events("AB-020", "us", t0=0.2)
+    assert decode_events([dropped, *enter, *after], d) == ["AB-020"]
+    assert len(problems) == 1 and "none of its keys arrived" in problems[0], problems
+    assert "''" not in problems[0]

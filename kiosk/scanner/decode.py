@@ -301,8 +301,9 @@ class Decoder:
         raw = "".join(self._buf)
         self._clear()
         if lost:
+            what = f"barcode {raw!r}" if raw else "a barcode (none of its keys arrived)"
             self.on_problem(
-                f"keys were lost (the reader fell behind the scanner): barcode {raw!r} "
+                f"keys were lost (the reader fell behind the scanner): {what} "
                 "dropped; scan the last items again"
             )
             return None
