@@ -66,7 +66,7 @@ from typing import Any
 
 from tinydb.storages import Storage
 
-from kiosk.exc import StoreCorrupt, StoreError
+from kiosk.exc import StoreError
 from kiosk.fileio import atomic_write, fsync_dir, write_all, write_file
 from kiosk.store.cold import JOURNAL, SNAPSHOT, DiskRows, Files, where
 from kiosk.store.damage import MARK_EVERY, Loss, Mark, MarkWriter, set_aside
@@ -217,49 +217,6 @@ class JournalStorage(JournalReader, Storage):
             self._mark.note(Mark(self._gen, self._changes))
         if self._log_size > self._next_compact:
             self._compact_quietly()
-
-    def _replaced(
-        self,
-        rows: Rows | None,
-        ids: list[int],
-        clear: bool,
-        old: Mapping[int, Mapping[str, Any]] | None = None,
-    ) -> dict[int, Any]:
-        """The stored documents a change replaces or deletes (read before it is made)."""
-        if rows is None or clear:
-            return {}
-        out = {}
-        for k in ids:
-            if old is not None and k in old:
-                out[k] = old[k]
-            elif str(k) in rows:
-                try:
-                    out[k] = rows[str(k)]
-                except StoreCorrupt:  # unreadable already: its totals cannot be taken back
-                    log.warning("%s: document %d unreadable while replaced", self.path, k)
-        return out
-
-    def _summarise_all(self, tables: Mapping[str, Rows]) -> None:
-        """Summaries anew from whole tables (an import or a wholesale write)."""
-        self.summaries = {n: make(None) for n, make in self._make_summary.items()}
-        for name, summary in self.summaries.items():
-            for k, doc in tables.get(name, Rows()).items():
-                summary.add(int(k), doc)
-
-    @staticmethod
-    def _summarise(
-        summary: Summary, gone: Mapping[int, Any], puts: Mapping[int, Any], clear: bool
-    ) -> None:
-        if clear:
-            summary.clear()
-        for k, doc in gone.items():
-            if k in puts:
-                summary.replace(k, doc, puts[k])
-            else:
-                summary.remove(k, doc)
-        for k, doc in puts.items():
-            if k not in gone:
-                summary.add(k, doc)
 
     def compact(self) -> None:
         """Fold the journal into a fresh snapshot (atomic; O(n))."""

@@ -89,23 +89,48 @@ class JournalReader(ABC):
     @abstractmethod
     def _start_journal(self) -> None: ...
 
-    @abstractmethod
     def _replaced(
         self,
         rows: Rows | None,
         ids: list[int],
         clear: bool,
         old: Mapping[int, Mapping[str, Any]] | None = None,
-    ) -> dict[int, Any]: ...
+    ) -> dict[int, Any]:
+        """The stored documents a change replaces or deletes (read before it is made)."""
+        if rows is None or clear:
+            return {}
+        out = {}
+        for k in ids:
+            if old is not None and k in old:
+                out[k] = old[k]
+            elif str(k) in rows:
+                try:
+                    out[k] = rows[str(k)]
+                except StoreCorrupt:  # unreadable already: its totals cannot be taken back
+                    log.warning("%s: document %d unreadable while replaced", self.path, k)
+        return out
 
-    @abstractmethod
-    def _summarise_all(self, tables: Mapping[str, Rows]) -> None: ...
+    def _summarise_all(self, tables: Mapping[str, Rows]) -> None:
+        """Summaries anew from whole tables (an import or a wholesale write)."""
+        self.summaries = {n: make(None) for n, make in self._make_summary.items()}
+        for name, summary in self.summaries.items():
+            for k, doc in tables.get(name, Rows()).items():
+                summary.add(int(k), doc)
 
     @staticmethod
-    @abstractmethod
     def _summarise(
         summary: Summary, gone: Mapping[int, Any], puts: Mapping[int, Any], clear: bool
-    ) -> None: ...
+    ) -> None:
+        if clear:
+            summary.clear()
+        for k, doc in gone.items():
+            if k in puts:
+                summary.replace(k, doc, puts[k])
+            else:
+                summary.remove(k, doc)
+        for k, doc in puts.items():
+            if k not in gone:
+                summary.add(k, doc)
 
     def _load(self) -> None:
         for _attempt in range(5):
