@@ -14,6 +14,37 @@ from kiosk.models import Item
 
 ROOT = Path(__file__).resolve().parent.parent
 
+#: Headless Chromium with nothing of its own going to the network.
+CHROMIUM_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
+
+
+def slims_cli_env(
+    url: str, password: str, config: Path, slims: str = "", *, user: str = "admin", **extra: str
+) -> dict[str, str]:
+    """The CLI's environment against the SLiMS at ``url``, credentials from the environment.
+
+    Writes ``config`` with a ``[slims]`` table that reads no credentials file,
+    plus ``slims`` (more of its lines); ``extra`` adds variables.
+    """
+    config.write_text('[slims]\ncredentials_file = ""\n' + slims)
+    return {
+        "PATH": "/usr/bin:/bin",
+        "PYTHONPATH": str(ROOT),
+        "KIOSK_CONFIG": str(config),
+        "SLIMS_URL": url,
+        "SLIMS_USER": user,
+        "SLIMS_PASSWORD": password,
+        **extra,
+    }
+
 
 def shelf_items() -> list[Item]:
     """Twelve items on one shelf in call-number order, plus a few odd ones."""

@@ -11,7 +11,7 @@ import pytest
 from kiosk.slims.pages import loan_codes, loan_dues
 from kiosk.store import Store
 from tests.fakeslims import FakeItem, FakeSlims, User
-from tests.helpers import ROOT, kiosk
+from tests.helpers import ROOT, kiosk, slims_cli_env
 
 PASSWORD = "s3cret-Pa55"
 
@@ -30,15 +30,7 @@ def fake(request: pytest.FixtureRequest) -> Iterator[FakeSlims]:
 
 
 def pull(fake: FakeSlims, tmp_path: Path, user: str, password: str) -> tuple[Path, str]:
-    (tmp_path / "k.toml").write_text('[slims]\ncredentials_file = ""\n')
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "PYTHONPATH": str(ROOT),
-        "KIOSK_CONFIG": str(tmp_path / "k.toml"),
-        "SLIMS_URL": fake.url,
-        "SLIMS_USER": user,
-        "SLIMS_PASSWORD": password,
-    }
+    env = slims_cli_env(fake.url, password, tmp_path / "k.toml", user=user)
     state = tmp_path / "s"
     done = kiosk("--state-dir", str(state), "catalog", "pull", "--json", env=env)
     assert done.returncode == 0, done.stderr

@@ -15,6 +15,7 @@ import pytest
 
 from kiosk.cli.demo_day import run_demo
 from kiosk.config import Config, Report
+from tests.helpers import CHROMIUM_FLAGS
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 PDFINFO = shutil.which("pdfinfo")
@@ -30,13 +31,7 @@ def print_pages(html: Path, tmp: Path) -> int:
     subprocess.run(
         [
             CHROMIUM,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
+            *CHROMIUM_FLAGS,
             f"--user-data-dir={tmp / 'profile'}",
             "--no-pdf-header-footer",
             f"--print-to-pdf={pdf}",

@@ -17,7 +17,7 @@ from kiosk.slims.credentials import Secret
 from kiosk.slims.uploader import Uploader
 from kiosk.store import Store
 from tests.fakeslims import FakeItem, FakeSlims, User
-from tests.helpers import ROOT, kiosk
+from tests.helpers import kiosk, slims_cli_env
 
 PASSWORD = "pw-sessions"
 
@@ -42,15 +42,7 @@ def env(tmp_path: Path, fake: FakeSlims) -> dict[str, str]:
 
 
 def env_for(fake: FakeSlims, tmp_path: Path) -> dict[str, str]:
-    (tmp_path / "k.toml").write_text('[slims]\ncredentials_file = ""\n')
-    return {
-        "PATH": "/usr/bin:/bin",
-        "PYTHONPATH": str(ROOT),
-        "KIOSK_CONFIG": str(tmp_path / "k.toml"),
-        "SLIMS_URL": fake.url,
-        "SLIMS_USER": "admin",
-        "SLIMS_PASSWORD": PASSWORD,
-    }
+    return slims_cli_env(fake.url, PASSWORD, tmp_path / "k.toml")
 
 
 def pull(state: Path, env: dict[str, str]) -> dict[str, object]:

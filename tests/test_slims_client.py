@@ -343,17 +343,9 @@ def test_password_never_printed(fake: FakeSlims, caplog: pytest.LogCaptureFixtur
 
 def test_cli_catalog_pull(fake: FakeSlims, tmp_path: Path) -> None:
     """`kiosk catalog pull` stores SLiMS's items with their on-loan state."""
-    from tests.helpers import ROOT, kiosk
+    from tests.helpers import kiosk, slims_cli_env
 
-    (tmp_path / "k.toml").write_text('[slims]\ncredentials_file = ""\n')
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "PYTHONPATH": str(ROOT),
-        "KIOSK_CONFIG": str(tmp_path / "k.toml"),
-        "SLIMS_URL": fake.url,
-        "SLIMS_USER": "admin",
-        "SLIMS_PASSWORD": PASSWORD,
-    }
+    env = slims_cli_env(fake.url, PASSWORD, tmp_path / "k.toml")
     done = kiosk("--state-dir", str(tmp_path / "s"), "catalog", "pull", "--json", env=env)
     assert done.returncode == 0, done.stderr
     assert '"items": 45' in done.stdout and '"on_loan": 1' in done.stdout

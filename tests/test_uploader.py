@@ -20,7 +20,7 @@ from kiosk.slims.credentials import Secret
 from kiosk.slims.uploader import Journal, Uploader, pick_strategy
 from kiosk.store import Store
 from tests.fakeslims import FakeItem, FakeSlims, User
-from tests.helpers import ROOT
+from tests.helpers import slims_cli_env
 
 PASSWORD = "pw-uploader"
 N = 60
@@ -259,16 +259,7 @@ def test_killed_process_rerun_is_exactly_once(fake: FakeSlims, tmp_path: Path) -
     codes = CODES[:12]
     with fill(state, codes):
         pass
-    env = {
-        "PATH": "/usr/bin:/bin",
-        "PYTHONPATH": str(ROOT),
-        "SLIMS_URL": fake.url,
-        "SLIMS_USER": "admin",
-        "SLIMS_PASSWORD": PASSWORD,
-        "KIOSK_STATE_DIR": str(state),
-        "KIOSK_CONFIG": str(tmp_path / "kiosk.toml"),
-    }
-    (tmp_path / "kiosk.toml").write_text('[slims]\ncredentials_file = ""\n')
+    env = slims_cli_env(fake.url, PASSWORD, tmp_path / "kiosk.toml", KIOSK_STATE_DIR=str(state))
     fake.inject("stock_take_action", "hold_after", after=7)
     cmd = [sys.executable, "-m", "kiosk", "sync", "--mode", "item", "--json"]
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)

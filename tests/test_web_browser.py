@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from tests.fakeslims import FakeItem, FakeSlims, User
-from tests.helpers import ROOT, shelf_items
+from tests.helpers import CHROMIUM_FLAGS, ROOT, shelf_items
 from tests.web_cart import TOKEN, write_credentials
 
 webdriver = pytest.importorskip("selenium.webdriver")
@@ -36,15 +36,6 @@ pytestmark = [
     ),
 ]
 ARTIFACTS = ROOT / "test-artifacts" / "web"
-FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-)
 
 
 def free_port() -> int:
@@ -127,7 +118,7 @@ def browser(tmp_path: Path) -> Iterator[Any]:
 
     opts = webdriver.ChromeOptions()
     opts.binary_location = CHROMIUM
-    for flag in FLAGS:
+    for flag in CHROMIUM_FLAGS:
         opts.add_argument(flag)
     opts.add_argument("--window-size=1280,900")
     downloads = tmp_path / "downloads"

@@ -21,7 +21,7 @@ from kiosk.models import Verdict
 from kiosk.store import Store
 from tests.fakeslims import FakeItem, FakeSlims, User
 from tests.faults.proxy import FaultProxy
-from tests.helpers import ROOT, kiosk
+from tests.helpers import kiosk, slims_cli_env
 
 PASSWORD = "pw-signals"
 CODES = [f"C{i:04d}" for i in range(8)]
@@ -129,17 +129,10 @@ def env(tmp_path: Path, proxy: FaultProxy) -> dict[str, str]:
     with Store.open(state) as store:
         for i, code in enumerate(CODES):
             store.add_scan(code=code, verdict=Verdict.OK, scanner="s1", ts=1000.0 + i)
-    config = tmp_path / "kiosk.toml"
-    config.write_text('[slims]\ncredentials_file = ""\nretries = 0\nsync_mode = "item"\n')
-    return {
-        "PATH": "/usr/bin:/bin",
-        "PYTHONPATH": str(ROOT),
-        "SLIMS_URL": proxy.url,
-        "SLIMS_USER": "admin",
-        "SLIMS_PASSWORD": PASSWORD,
-        "KIOSK_STATE_DIR": str(state),
-        "KIOSK_CONFIG": str(config),
-    }
+    settings = 'retries = 0\nsync_mode = "item"\n'
+    return slims_cli_env(
+        proxy.url, PASSWORD, tmp_path / "kiosk.toml", settings, KIOSK_STATE_DIR=str(state)
+    )
 
 
 def synced(state: Path) -> list[str | None]:

@@ -25,7 +25,7 @@ from kiosk.models import SyncOutcome, Verdict
 from kiosk.store import Store
 from tests.fakeslims import FakeItem, FakeSlims, User
 from tests.faults.proxy import FaultProxy
-from tests.helpers import ROOT
+from tests.helpers import slims_cli_env
 
 PASSWORD = "pw-faults"
 N = 24
@@ -73,19 +73,14 @@ def world(slims: FakeSlims, proxy: FaultProxy, env: dict[str, str], tmp_path: Pa
 @pytest.fixture
 def env(tmp_path: Path, proxy: FaultProxy) -> dict[str, str]:
     """The CLI's environment: SLiMS behind the proxy, a short timeout, one retry."""
-    config = tmp_path / "kiosk.toml"
-    config.write_text(
-        f'[slims]\ncredentials_file = ""\ntimeout_s = {TIMEOUT_S}\nretries = 1\nupload_chunk = 5\n'
+    settings = f"timeout_s = {TIMEOUT_S}\nretries = 1\nupload_chunk = 5\n"
+    return slims_cli_env(
+        proxy.url,
+        PASSWORD,
+        tmp_path / "kiosk.toml",
+        settings,
+        KIOSK_STATE_DIR=str(tmp_path / "state"),
     )
-    return {
-        "PATH": "/usr/bin:/bin",
-        "PYTHONPATH": str(ROOT),
-        "SLIMS_URL": proxy.url,
-        "SLIMS_USER": "admin",
-        "SLIMS_PASSWORD": PASSWORD,
-        "KIOSK_STATE_DIR": str(tmp_path / "state"),
-        "KIOSK_CONFIG": str(config),
-    }
 
 
 def scan_all(state: Path) -> None:
