@@ -36,7 +36,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from kiosk.cli.bench_store import daemon_cmd, daemon_env
+from kiosk.cli.bench_store import daemon_env, start_daemon
 from kiosk.cli.sample_data import generate, to_csv
 from kiosk.config import StockTake
 from kiosk.engine import Engine, shelf_order
@@ -151,13 +151,7 @@ def daemon_probe(state: Path, walk: Sequence[str], tmp: Path) -> dict[str, Any]:
     shelf_ready = threading.Event()
     try:
         t0 = time.perf_counter()
-        with subprocess.Popen(
-            daemon_cmd(state),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
-        ) as proc:
+        with start_daemon(state, env) as proc:
             assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
             err = proc.stderr
 

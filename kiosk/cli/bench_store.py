@@ -246,15 +246,8 @@ def startup(
         fill_scans(state, scans)
         items = fill_catalog(state, catalog)
         lookup = _lookup_cost(items)
-        env = daemon_env()
         t0 = time.perf_counter()
-        with subprocess.Popen(
-            daemon_cmd(state),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env=env,
-        ) as proc:
+        with start_daemon(state, daemon_env()) as proc:
             assert proc.stdin is not None and proc.stdout is not None and proc.stderr is not None
             try:
                 ready_s = None
@@ -294,6 +287,17 @@ def daemon_env() -> dict[str, str]:
     env.pop("KIOSK_CONFIG", None)
     env.pop("NOTIFY_SOCKET", None)  # a measured daemon must not notify our own service manager
     return env
+
+
+def start_daemon(state: Path, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    """The daemon of :func:`daemon_cmd` with all three pipes: scans in, verdicts and log out."""
+    return subprocess.Popen(
+        daemon_cmd(state),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+    )
 
 
 def daemon_cmd(state: Path) -> list[str]:
