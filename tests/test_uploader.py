@@ -124,6 +124,14 @@ def test_sync_never_opens_the_costly_report(fake: FakeSlims, tmp_path: Path, mod
     assert fake.hits.get("/admin/modules/stock_take/index.php", 0) >= 2
 
 
+def test_sync_asks_once_which_stock_take_runs(fake: FakeSlims, tmp_path: Path) -> None:
+    """A sync learns the running stock take from one page, not also from one that says only that."""
+    with fill(tmp_path / "s", CODES[:10]) as store:
+        result = Uploader(store, client(fake), mode="upload").run()
+    assert result.complete
+    assert fake.hits.get("/admin/modules/stock_take/current.php", 0) == 0
+
+
 def test_upload_with_misfits_is_checked_code_by_code(fake: FakeSlims, tmp_path: Path) -> None:
     """When SLiMS marks fewer codes than sent, each code of that chunk gets its own verdict."""
     with fill(tmp_path / "s", ["C0010", "C0006", "C0011"]) as store:

@@ -60,7 +60,9 @@ class OnlineSync:
         self, groups: Groups, ledger: Ledger, *, stop: threading.Event, progress: Progress
     ) -> None:
         client = self.client
-        if not client.current_stocktake().active:
+        # The uploader has read which stock take runs (ledger.expect) unless it
+        # could not tell; only then is it asked here whether one runs at all.
+        if ledger.expect is None and not client.current_stocktake().active:
             raise SlimsNoStockTake(
                 f"no stock take is active in SLiMS at {client.base}; start one there "
                 "(Stock Take → Initialize) or with `kiosk sync --init NAME`"
