@@ -268,7 +268,7 @@ class Scan:
             ts=float(d["ts"]),
             location=str(d.get("location", "")),
             run=int(d.get("run", 0)),
-            detail=ScanDetail.from_dict(d.get("detail") or {}),
+            detail=ScanDetail.from_dict(d["detail"]) if d.get("detail") else ScanDetail(),
             sync=None if d.get("sync") is None else SyncOutcome(d["sync"]),
             voided=bool(d.get("voided", False)),
             stamp=d.get("stamp"),

@@ -148,8 +148,8 @@ class User:
 @dataclass
 class Fault:
     path: str
-    kind: str  # "500", "reset", "reset_after", "truncate", "hold_after", "timeout", "login_page",
-    # "cut", "cut_rows"
+    kind: str  # "500", "reset", "reset_after", "truncate", "hold", "hold_after", "timeout",
+    # "login_page", "cut", "cut_rows"
     times: int = 1
     after: int = 0  # let this many matching requests through first
     keep: float = 0.5  # share of the answer sent before a "cut"
@@ -204,8 +204,8 @@ class FakeSlims:
         self.uploads: list[list[str]] = []
         self.api_enabled = True  # False: api/item/total/* answers the OPAC page, as with no API
         self.api_totals: dict[str, int] = {}  # "all"/"lent"/"available" -> a count to claim
-        self.release = threading.Event()  # ends "timeout" and "hold_after" stalls
-        self.held = threading.Event()  # set while a "hold_after" request waits
+        self.release = threading.Event()  # ends "timeout", "hold" and "hold_after" stalls
+        self.held = threading.Event()  # set while a "hold" or "hold_after" request waits
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -434,6 +434,9 @@ class _Handler(BaseHTTPRequestHandler):
             fake.release.wait(30)
             self._reset()
             return
+        if fault == "hold":  # a slow server: wait before doing the work, then answer as usual
+            fake.held.set()
+            fake.release.wait(30)
         if fault in ("login_page", "expire"):
             fake.expire_sessions()
         self.cookies_out: list[str] = []

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from kiosk.exc import SlimsAuthError, SyncError
-from kiosk.models import Verdict
+from kiosk.models import Scan, Verdict
 from kiosk.slims.client import SlimsClient
 from kiosk.slims.credentials import Secret
 from kiosk.slims.uploader import Journal, Uploader, pick_strategy
@@ -98,6 +98,24 @@ def test_refused_login_sends_nothing(fake: FakeSlims, tmp_path: Path) -> None:
             Uploader(store, refused, mode="upload").run()
         assert len(store.pending_sync()) == 10
     assert fake.found() == set()
+
+
+def test_scans_are_read_while_slims_checks_the_password(fake: FakeSlims, tmp_path: Path) -> None:
+    """The cart reads its scans while SLiMS is still busy with the login, not after it."""
+    overlapped: list[bool] = []
+
+    class Watched(Store):
+        def pending_sync(self, session: int | None = None) -> list[Scan]:
+            overlapped.append(fake.held.wait(10))  # the login is on its way and held there
+            fake.release.set()
+            return super().pending_sync(session)
+
+    fill(tmp_path / "s", CODES[:10]).close()
+    fake.inject("index.php?p=login", "hold", after=1)  # the form loads; the POST is held
+    with Watched(tmp_path / "s") as store:
+        result = Uploader(store, client(fake), mode="upload").run()
+    assert overlapped == [True]
+    assert result.complete and fake.logins == 1
 
 
 def test_nothing_pending_does_not_log_in(fake: FakeSlims, tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import random
+import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, Self, TypeVar
@@ -83,6 +84,8 @@ class AdminSession:
         self.login_style = ""
         #: HTTP attempts the last request needed (> 1: an earlier one may have landed).
         self.last_attempts = 0
+        #: A login started by :meth:`login_ahead`, and what it raised.
+        self._ahead: tuple[threading.Thread, list[BaseException]] | None = None
 
     def close(self) -> None:
         self.session.close()
@@ -100,6 +103,7 @@ class AdminSession:
 
     def request(self, method: str, path: str, **kw: Any) -> requests.Response:
         """One request with retries; connection errors and 5xx become SlimsUnreachable."""
+        self._await_login()
         url = self.url_for(path)
         kw.setdefault("timeout", self.timeout)
         kw.setdefault("allow_redirects", False)
@@ -157,6 +161,7 @@ class AdminSession:
 
         ``rights`` names the module rights the page needs, for the refusal's advice.
         """
+        self._await_login()
         if not self.logged_in:
             self.login()
         try:
@@ -180,8 +185,40 @@ class AdminSession:
             ) from None
 
     # -- login ----------------------------------------------------------------
+    def login_ahead(self) -> None:
+        """Start logging in on a thread while the caller does its own work.
+
+        SLiMS spends most of a login hashing the password; a sync reads its
+        scans meanwhile. The next request waits for this login and raises
+        whatever it raised, so a refusal reads the same as an ordinary login's.
+        """
+        if self.logged_in or self._ahead is not None:
+            return
+        failed: list[BaseException] = []
+
+        def run() -> None:
+            try:
+                self.login()
+            except BaseException as e:  # handed to the caller by _await_login
+                failed.append(e)
+
+        thread = threading.Thread(target=run, name="slims-login", daemon=True)
+        self._ahead = (thread, failed)
+        thread.start()
+
+    def _await_login(self) -> None:
+        ahead = self._ahead
+        if ahead is None or ahead[0] is threading.current_thread():
+            return
+        self._ahead = None
+        thread, failed = ahead
+        thread.join()
+        if failed:
+            raise failed[0]
+
     def login(self) -> None:
         """Log in through the form; raises SlimsAuthError on refused credentials."""
+        self._await_login()
         self.session.cookies.clear()  # a stale admin_logged_in cookie would skip the form
         self.logged_in = False
         form = self.request("GET", LOGIN, allow_redirects=True)

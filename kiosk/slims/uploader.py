@@ -164,6 +164,8 @@ class Uploader:
         """Sync every pending scan of the session; raises SyncError (after saving progress)
         if cut short, or before sending anything if SLiMS runs another stock take."""
         t0 = time.monotonic()
+        if self.client is not None and self.mode != "file" and self.store.pending_count():
+            self.client.login_ahead()  # SLiMS checks the password while the scans are read
         session = self.store.current_session() if self.session is None else self.session
         everything = self.store.pending_sync()
         pending = [s for s in everything if s.session == session]

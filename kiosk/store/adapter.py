@@ -17,7 +17,6 @@ document copies.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Callable, Iterator, Mapping, MutableMapping
 from pathlib import Path
 from typing import Any, cast
@@ -59,7 +58,7 @@ class _Delta(MutableMapping[int, dict[str, Any]]):
             raise KeyError(key)
         old = self.old[key] = self.base[str(key)]
         doc = self.touched[key] = {
-            k: copy.deepcopy(v) if isinstance(v, (dict, list)) else v for k, v in old.items()
+            k: _copied(v) if isinstance(v, (dict, list)) else v for k, v in old.items()
         }
         return doc
 
@@ -100,6 +99,15 @@ class _Delta(MutableMapping[int, dict[str, Any]]):
         out = {k: v for k, v in self.touched.items() if v != self.old[k]}
         out.update(self.puts)
         return out
+
+
+def _copied(value: Any) -> Any:
+    """A deep copy of a JSON document (no cycles, so none of ``copy.deepcopy``'s bookkeeping)."""
+    if isinstance(value, dict):
+        return {k: _copied(v) if isinstance(v, (dict, list)) else v for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copied(v) if isinstance(v, (dict, list)) else v for v in value]
+    return value
 
 
 class JournalTable(Table):
