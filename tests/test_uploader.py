@@ -8,18 +8,20 @@ import subprocess
 import sys
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pytest
 
 from kiosk.exc import SlimsAuthError, SyncError
 from kiosk.models import Scan, Verdict
+from kiosk.slims import ledger
 from kiosk.slims.client import SlimsClient
 from kiosk.slims.credentials import Secret
 from kiosk.slims.uploader import Journal, Uploader, pick_strategy
 from kiosk.store import Store
 from tests.fakeslims import FakeItem, FakeSlims, User
+from tests.faults.store_kit import Disk
 from tests.helpers import slims_cli_env
 
 PASSWORD = "pw-uploader"
@@ -116,6 +118,49 @@ def test_scans_are_read_while_slims_checks_the_password(fake: FakeSlims, tmp_pat
         result = Uploader(store, client(fake), mode="upload").run()
     assert overlapped == [True]
     assert result.complete and fake.logins == 1
+
+
+def test_answers_are_stored_while_the_next_upload_is_out(
+    fake: FakeSlims, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The cart stores SLiMS's answer to one upload while SLiMS works on the next one."""
+    monkeypatch.setattr(ledger, "FLUSH_EVERY", 20)  # a batch per chunk, as at 2,000 codes
+    overlapped: list[bool] = []
+
+    class Watched(Store):
+        def set_sync(self, results: Mapping[int, str]) -> None:
+            if not overlapped:
+                overlapped.append(fake.held.wait(10))  # the second upload is held at SLiMS
+                fake.release.set()
+            super().set_sync(results)
+
+    fill(tmp_path / "s", CODES[:40]).close()
+    fake.inject("st_upload", "hold", after=1)
+    with Watched(tmp_path / "s") as store:
+        result = Uploader(store, client(fake), mode="upload", chunk=20).run()
+        assert store.pending_sync() == []
+    assert overlapped == [True]
+    assert result.complete and result.synced == 40
+
+
+def test_a_batch_the_disk_refuses_stays_pending(
+    fake: FakeSlims, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Answers the full disk would not take stop the sync and are sent again, counted once."""
+    monkeypatch.setattr(ledger, "FLUSH_EVERY", 20)
+    codes = [c for c in CODES[:42] if c not in ("C0005", "C0006")]
+    fill(tmp_path / "s", codes).close()
+    disk = Disk(tmp_path / "s", monkeypatch)
+    disk.full = lambda data: b'"sync":"uploaded"' in data and disk.refused == 0
+    with Store.open(tmp_path / "s") as store:
+        with pytest.raises(SyncError, match="confirming 20 of 40"):
+            Uploader(store, client(fake), mode="upload", chunk=20).run()
+        assert len(store.pending_sync()) == 20  # the first batch, refused by the disk
+        again = Uploader(store, client(fake), mode="upload", chunk=20).run()
+        final = Counter(s.sync for s in store.scans())
+    assert disk.refused == 1
+    assert again.complete and again.synced == 20
+    assert final == {"uploaded": 40} and fake.found() == set(codes)
 
 
 def test_nothing_pending_does_not_log_in(fake: FakeSlims, tmp_path: Path) -> None:

@@ -4,10 +4,16 @@ Forgetting a confirmation is the one thing a sync must not do, and storing
 each one alone would cost a disk write per scan. So outcomes gather here and
 reach the store at least every ``FLUSH_INTERVAL`` seconds (or
 ``FLUSH_EVERY`` outcomes), and always before the run returns or raises.
+
+A batch due during the run is written on a thread while the next request
+is out: SLiMS's time on a 2,000-code upload is spent there instead of idle.
+One batch is written at a time, and a write that fails stops the run at
+its next batch or its end; until written, a batch counts nowhere.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -124,6 +130,8 @@ class Ledger:
         self.expect: StockTakeIdentity | None = None
         self._batch: dict[int, str] = {}
         self._last_flush = since
+        #: The batch being written on a thread, and what its write raised.
+        self._writing: tuple[threading.Thread, list[BaseException]] | None = None
 
     def record(self, scans: list[Scan], outcome: SyncOutcome) -> None:
         """Note ``outcome`` for each scan; store the batch when it is due."""
@@ -133,16 +141,18 @@ class Ledger:
         if len(self._batch) >= FLUSH_EVERY or (
             time.monotonic() - self._last_flush >= FLUSH_INTERVAL
         ):
-            self.flush()
+            self.flush(wait=False)
 
-    def flush(self, *, failing: bool = False) -> None:
+    def flush(self, *, failing: bool = False, wait: bool = True) -> None:
         """Store the confirmed outcomes, once SLiMS shows the stock take still active.
 
         SLiMS answers "accepted" even after its stock take was finished (the
         item list stays behind), so a batch counts only if the stock take is
         still running after it. On the error path an unverifiable batch stays
-        pending: re-sending it is harmless.
+        pending: re-sending it is harmless. Without ``wait`` the batch is
+        written on a thread; every flush first waits for the one before.
         """
+        self._settle(failing=failing)
         if self._batch:
             if self.watch is not None:
                 try:
@@ -159,12 +169,39 @@ class Ledger:
                         f"the stock take in SLiMS at {self.watch.base} ended (or another began) "
                         "during the sync; the last answers were not counted and stay pending"
                     )
-            self.store.set_sync(self._batch)
-            exported = sum(1 for o in self._batch.values() if o == SyncOutcome.EXPORTED)
-            self.result.exported += exported
-            self.result.synced += len(self._batch) - exported
-            self._batch = {}
+            batch, self._batch = self._batch, {}
+            if wait or failing:
+                self._store(batch)
+            else:
+                failed: list[BaseException] = []
+                thread = threading.Thread(
+                    target=self._store, args=(batch, failed), name="sync-ledger", daemon=True
+                )
+                self._writing = (thread, failed)
+                thread.start()
         self._last_flush = time.monotonic()
+
+    def _store(self, batch: dict[int, str], failed: list[BaseException] | None = None) -> None:
+        try:
+            self.store.set_sync(batch)
+        except BaseException as e:
+            if failed is None:
+                raise
+            failed.append(e)  # raised on the run's thread by _settle
+            return
+        exported = sum(1 for o in batch.values() if o == SyncOutcome.EXPORTED)
+        self.result.exported += exported
+        self.result.synced += len(batch) - exported
+
+    def _settle(self, *, failing: bool) -> None:
+        """Wait for the batch being written; raise what its write raised (unless failing)."""
+        if self._writing is None:
+            return
+        thread, failed = self._writing
+        self._writing = None
+        thread.join()
+        if failed and not failing:
+            raise failed[0]
 
     def _still_running(self, client: SlimsClient) -> bool:
         """SLiMS's stock take is still active, and still the one the scans are for."""
