@@ -133,11 +133,12 @@ class JournalReader(ABC):
                 summary.add(k, doc)
 
     def _load(self) -> None:
+        use_sum = bool(self._make_summary)
         for _attempt in range(5):
             self._files.close()
             self._found = []
             try:
-                known = read_known(sum_path(self.path)) if self._make_summary else None
+                known = read_known(sum_path(self.path)) if use_sum else None
                 self.summaries = {n: make(None) for n, make in self._make_summary.items()}
                 snap, f = read_snapshot(self.path, self._new_rows, known=known, seen=self._seen)
                 self._known = snap.known is not None
@@ -149,7 +150,16 @@ class JournalReader(ABC):
                 if f is not None:
                     with f:
                         self._files.set(SNAPSHOT, os.dup(f.fileno()))
+                # The snapshot's checksum is checked meanwhile: a writer must know
+                # before replaying (which may repair the journal), a reader after.
+                check = snap.checksum
+                if check is not None and not self.readonly and not check.ok():
+                    use_sum = False  # damaged since it was summarised: read every line
+                    continue
                 stale = self._take(snap)
+                if check is not None and self.readonly and not check.ok():
+                    use_sum = False
+                    continue
             except Damaged as e:
                 self._damaged(str(e))
             except OSError as e:

@@ -96,6 +96,27 @@ def test_a_damaged_snapshot_line_keeps_every_other_scan_and_the_journal(state_di
         assert loss.lost == 1
 
 
+@pytest.mark.parametrize("opener", ["status", "writer"])
+def test_a_snapshot_changed_after_its_summary_was_saved_is_not_trusted(
+    state_dir: Path, capsys: pytest.CaptureFixture[str], opener: str
+) -> None:
+    """A byte flipped in a summarised snapshot is found by status and by a writer alike."""
+    _scans(state_dir, 30, compact=True)
+    assert (state_dir / "scans.sum").exists()  # the summary that lets openers skip the scans
+    with Store.open(state_dir) as store:
+        store.add_scan(code="B0031", verdict=Verdict.OK, scanner="t", ts=31.0)
+    snap = (state_dir / "scans.json").read_bytes()
+    (state_dir / "scans.json").write_bytes(snap.replace(b'"B0017"', b'"B0071"'))  # same size
+    if opener == "status":
+        status, out = kiosk(capsys, state_dir, "status")
+        assert status == 0 and "DAMAGE" in out and "checksum" in out and "scans: 31" in out
+    else:
+        with Store.open(state_dir) as store:
+            assert len(store.scans()) == 31
+            (loss,) = store.losses()
+            assert "checksum" in loss.what
+
+
 def test_a_deleted_journal_before_the_first_compaction_is_detected(
     state_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
