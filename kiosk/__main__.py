@@ -1,3 +1,3 @@
-from kiosk.cli import main
+from kiosk.cli import run
 
-raise SystemExit(main())
+run()
