@@ -6,7 +6,7 @@ can all depend on it without depending on each other.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -115,6 +115,16 @@ class Item:
 
 
 _ITEM_FIELDS = tuple(Item.__dataclass_fields__)
+
+
+def mixed_case_codes(codes: Iterable[str]) -> dict[str, str]:
+    """Codes that mix capitals and small letters, by their casefolded form.
+
+    SLiMS finds an item whatever the case of the code it is given; a code in
+    one case only is found again by trying the scanned code in capitals and
+    in small letters, these few need this map.
+    """
+    return {c.casefold(): c for c in codes if c.upper() != c != c.lower()}
 
 
 @dataclass(frozen=True, slots=True)

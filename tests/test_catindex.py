@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.config import StockTake
+from kiosk.engine import Engine
 from kiosk.engine.shelf import ShelfOrder
 from kiosk.exc import StoreError
 from kiosk.fileio import atomic_write
@@ -43,6 +45,16 @@ def test_restarted_cart_finds_every_item_as_imported_and_no_other(tmp_path: Path
         for missing in ("", "B00", "B0001 ", "Z", "ZZZ", "b0001"):
             assert catalog.get(missing) is None and missing not in catalog
         assert store.locations() == ["Fiksi", "Gudang", "Rak Umum"]
+
+
+def test_restarted_cart_finds_a_mixed_case_code_read_in_capitals(tmp_path: Path) -> None:
+    """A code SLiMS stores in mixed case is found from its capitals after a restart too."""
+    load(tmp_path, [*items(), Item("Ref-0007a", "030 ENS", "Ensiklopedia", "Rak Umum")])
+    with Store.open(tmp_path) as store:
+        catalog = store.catalog()
+        assert isinstance(catalog, CatalogIndex)
+        engine = Engine(catalog, StockTake())
+        assert [engine.decide(c).code for c in ("REF-0007A", "ä-01")] == ["Ref-0007a", "Ä-01"]
 
 
 def test_shelf_order_read_back_is_the_sorted_one(tmp_path: Path) -> None:

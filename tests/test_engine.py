@@ -59,6 +59,20 @@ def test_catalogue_codes_outside_the_pattern_are_found() -> None:
     assert e.decide("P2019/002").verdict is Verdict.INVALID
 
 
+def test_a_code_read_in_another_case_is_the_book_slims_finds() -> None:
+    """A label read in capitals finds the book SLiMS stores in small letters, as SLiMS does."""
+    books = [
+        Item("b00105", "540 KIM k", "Kimia", location="Rak Umum"),
+        Item("Ref-0007a", "030 ENS", "Ensiklopedia", location="Rak Umum"),
+    ]
+    e = Engine({it.code: it for it in [*shelf_items(), *books]}, StockTake())
+    first = scan(e, "B00105")
+    assert (first.code, first.verdict) == ("b00105", Verdict.OK)  # stored, and synced, as SLiMS's
+    assert scan(e, "b00105").verdict is Verdict.DUPLICATE  # one book, whatever the case
+    assert e.decide("REF-0007A").code == "Ref-0007a"  # mixed case in SLiMS, capitals on the label
+    assert e.decide("B00106").verdict is Verdict.UNKNOWN
+
+
 def test_second_scan_of_a_found_item_is_a_duplicate() -> None:
     """Scanning the same book twice says duplicate the second time."""
     e = engine()

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from kiosk.engine.shelf import Misshelf, ShelfOrder, ShelfRun
-from kiosk.models import Command, Item, Neighbours, Scan, ScanDetail, Verdict
+from kiosk.models import Command, Item, Neighbours, Scan, ScanDetail, Verdict, mixed_case_codes
 
 log = logging.getLogger(__name__)
 
@@ -132,13 +132,17 @@ class Engine:
         self._orders: Mapping[str, ShelfOrder] | None = None
         self._awaiting = False
         self._early: list[str] = []  # in order while shelf order was being prepared
+        #: Catalogue codes that mix upper and lower case, by casefolded code (made on need).
+        self._mixed: dict[str, str] | None = None
 
     # -- deciding -------------------------------------------------------------
     def decide(self, code: str) -> Decision:
         command = self._parse_command(code)
         if command is not None:
             return command
-        item = self.catalog.get(code)
+        item = self.catalog.get(code) or self._in_any_case(code)
+        if item is not None:
+            code = item.code  # SLiMS's spelling: "b00105" and "B00105" are one book
         # SLiMS's own codes are plausible by definition: real catalogues hold "P2019/001"
         # and "B 00211", which the pattern (made to catch misreads) would refuse.
         if item is None and not self._pattern.fullmatch(code):
@@ -168,6 +172,23 @@ class Engine:
                 where = replace(detail, belongs=self._where(misshelf))
                 return Decision(code, Verdict.MISSHELVED, item, where)
         return Decision(code, Verdict.OK, item, detail)
+
+    def _in_any_case(self, code: str) -> Item | None:
+        """The item SLiMS finds for ``code``: it compares item codes ignoring case.
+
+        Code 39 labels, the usual kind, read back in capitals whatever case
+        SLiMS stores; some scanners force one case. An all-capital or
+        all-small code in SLiMS is tried directly; codes that mix both are
+        looked up in a map of them (see :func:`~kiosk.models.mixed_case_codes`).
+        """
+        for variant in (code.upper(), code.lower()):
+            if variant != code and (item := self.catalog.get(variant)) is not None:
+                return item
+        if self._mixed is None:  # made at pull time with the catalogue index, if there is one
+            made = getattr(self.catalog, "mixed_case_codes", None)
+            self._mixed = made() if made is not None else mixed_case_codes(self.catalog)
+        real = self._mixed.get(code.casefold())
+        return self.catalog.get(real) if real is not None else None
 
     def _where(self, m: Misshelf) -> Neighbours:
         """Where a misshelved book belongs, by code and call number (for screen and report)."""

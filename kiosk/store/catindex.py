@@ -17,6 +17,7 @@ then 8-byte aligned sections:
 ``pos.L``, ``loan.L``, ``stat.L``, ``prev.L``, ``next.L``
                        the rest of :class:`~kiosk.engine.shelf.ShelfParts`
 ``extra.L``            unplaced codes and call-number problems (JSON)
+``mixed``              codes that mix upper and lower case, by casefolded code (JSON)
 
 The file is derived data: missing, made from another catalogue, of another
 version or byte order, or failing its checksum, it is ignored (and the store
@@ -39,12 +40,12 @@ from typing import Any
 
 from kiosk.engine.shelf import ShelfOrder, ShelfParts
 from kiosk.fileio import atomic_write
-from kiosk.models import Item
+from kiosk.models import Item, mixed_case_codes
 
 log = logging.getLogger(__name__)
 
 MAGIC = b"KIOSKIDX"
-VERSION = 1
+VERSION = 2
 _HEAD = struct.Struct("<8sII")  # magic, header length, CRC-32 of the rest
 _FIELDS = tuple(Item.__dataclass_fields__)
 _ALIGN = 8
@@ -65,6 +66,7 @@ def write(path: Path, items: Iterable[Item], made_from: str) -> None:
     sections["recs"], sections["rec_off"] = _blob(
         json.dumps([getattr(it, f) for f in _FIELDS]).encode() for _, it in by_key
     )
+    sections["mixed"] = json.dumps(mixed_case_codes(it.code for _, it in by_key)).encode()
     locations = sorted({it.location for _, it in by_key})
     try:
         orders: dict[str, ShelfOrder] | None = ShelfOrder.by_location(it for _, it in by_key)
@@ -235,6 +237,10 @@ class CatalogIndex(Mapping[str, Item]):
 
     def items(self) -> ItemsView[str, Item]:
         return _Items(self)
+
+    def mixed_case_codes(self) -> dict[str, str]:
+        """The catalogue's :func:`~kiosk.models.mixed_case_codes`, made at pull time."""
+        return dict(self._json("mixed"))
 
     def shelf_orders(self) -> Mapping[str, ShelfOrder] | None:
         """Each location's shelf order, read back when first asked for (``None``: not made)."""
