@@ -118,12 +118,6 @@ def slims() -> Iterator[FakeSlims]:
 
 
 @pytest.fixture
-def proxy(slims: FakeSlims) -> Iterator[FaultProxy]:
-    with FaultProxy(slims.url) as p:
-        yield p
-
-
-@pytest.fixture
 def env(tmp_path: Path, proxy: FaultProxy) -> dict[str, str]:
     state = tmp_path / "state"
     with Store.open(state) as store:

@@ -49,12 +49,6 @@ def slims(request: pytest.FixtureRequest) -> Iterator[FakeSlims]:
         yield fake
 
 
-@pytest.fixture
-def proxy(slims: FakeSlims) -> Iterator[FaultProxy]:
-    with FaultProxy(slims.url) as p:
-        yield p
-
-
 @dataclass
 class World:
     """SLiMS, the proxy in front of it, and a cart's state and environment pointing there."""
