@@ -15,11 +15,11 @@ Tables in ``scans``: ``meta`` (document 1: schema version, creation time and
 the cart's state: stock take, location, shelf run), ``sessions`` (stock
 takes), ``runs`` (shelf runs) and ``scans`` (document id = scan ``seq``, with
 verdict, session, run and sync outcome). Tables in ``catalog``: ``items`` and
-``meta`` (source, time, count). Beside it, ``catalog.idx``
-(:mod:`kiosk.store.catindex`) holds the same items and every location's shelf
-order, made by the pull or import, so the daemon starts without parsing the
-catalogue or sorting a call number; it is derived, and made again from
-``catalog.json`` whenever it does not match.
+``meta`` (source, time, count), kept by :mod:`kiosk.store.catalog`. Beside
+it, ``catalog.idx`` (:mod:`kiosk.store.catindex`) holds the same items and
+every location's shelf order, made by the pull or import, so the daemon
+starts without parsing the catalogue or sorting a call number; it is
+derived, and made again from ``catalog.json`` whenever it does not match.
 
 Everything the scan loop asks per scan (counts, last scan, codes already
 found, scans awaiting sync) is kept as small in-memory indexes updated after
@@ -45,14 +45,13 @@ from kiosk.clock import Anchor
 from kiosk.exc import StoreError, StoreLocked
 from kiosk.models import Item, Scan, ScanDetail, Verdict
 from kiosk.store.adapter import KioskDB, open_db, rows_of
+from kiosk.store.catalog import Catalogue
 from kiosk.store.damage import Loss
 from kiosk.store.index import ScanIndex
-from kiosk.store.records import first_table
 from kiosk.store.summary import Summary
 
-if TYPE_CHECKING:  # the index (and the engine's shelf order) load when the catalogue is read
+if TYPE_CHECKING:  # the engine's shelf order loads when the catalogue is read
     from kiosk.engine.shelf import ShelfOrder
-    from kiosk.store.catindex import CatalogIndex
 
 log = logging.getLogger(__name__)
 
@@ -89,9 +88,7 @@ class Store:
             self._meta = self._scans_db.table("meta", cache_size=0)
             self._sessions = self._scans_db.table("sessions", cache_size=0)
             self._runs = self._scans_db.table("runs", cache_size=0)
-            self._catalog: Mapping[str, Item] | None = None
-            self._index: CatalogIndex | None = None
-            self._catalog_meta: dict[str, Any] = {}
+            self._cat = Catalogue(self.state_dir, readonly=readonly)
             if not readonly:
                 self._check_schema()
             meta: Mapping[str, Any] = self._meta.get(doc_id=1) or {}
@@ -171,115 +168,31 @@ class Store:
         with self._lock:
             return sorted(self.state_dir.glob("*.corrupt-*"))
 
-    # -- catalogue ----------------------------------------------------------
-    @contextmanager
-    def _catalog_file(self) -> Iterator[KioskDB]:
-        """``catalog.json``, open only while read or replaced.
-
-        Once its rows are turned into :class:`Item` s the file's own copy is
-        dropped: for 50,000 items that is ~10 MB the daemon need not carry.
-        """
-        db = open_db(self.state_dir / "catalog.json", readonly=self.readonly)
-        try:
-            yield db
-        finally:
-            db.close()
-
+    # -- catalogue (kiosk.store.catalog) ----------------------------------------
     def replace_catalog(self, items: Iterable[Item], *, source: str, **meta: Any) -> int:
-        """Replace the whole catalogue atomically (a pull or import is always complete).
-
-        ``meta`` (plain JSON values, e.g. the item statuses SLiMS skips) is kept
-        with it and returned by :meth:`catalog_info`. Its index (``catalog.idx``,
-        see :mod:`kiosk.store.catindex`) is written first: a cut before
-        ``catalog.json`` is replaced leaves an index of a catalogue that is not
-        there, which is ignored and made again from the old one.
-        """
+        """Replace the whole catalogue atomically; see :meth:`Catalogue.replace`."""
         with self._lock:
-            rows = {it.code: it for it in items}
-            info = meta | {"source": source, "loaded": time.time(), "count": len(rows)}
-            docs = {str(i): it.to_dict() for i, it in enumerate(rows.values(), start=1)}
-            self._index = self._catalog = None
-            from kiosk.store import catindex  # noqa: PLC0415
-
-            try:
-                catindex.write(self._index_path, rows.values(), catindex.identity(info))
-            except OSError as e:
-                raise StoreError(f"cannot write {self._index_path}: {e.strerror}") from e
-            with self._catalog_file() as db:  # meta first: catalog_info reads only that far
-                db.storage.write({"meta": {"1": info}, "items": docs})
-            self._catalog, self._catalog_meta = rows, info
-            return len(rows)
-
-    @property
-    def _index_path(self) -> Path:
-        return self.state_dir / "catalog.idx"
+            return self._cat.replace(items, source=source, **meta)
 
     def catalog(self) -> Mapping[str, Item]:
-        """Item code → item, for constant-time lookups.
-
-        Read through the catalogue's index when it matches ``catalog.json``
-        (nothing is parsed at start); otherwise ``catalog.json`` is read whole
-        and, by a writer, the index made again from it. The mapping stays
-        readable after the store is closed (a report is rendered after that):
-        its file is unmapped when the last reference goes.
-        """
+        """Item code → item; see :meth:`Catalogue.items`."""
         with self._lock:
-            if self._catalog is None:
-                self._catalog = self._open_index() or self._load_catalog()
-            return self._catalog
+            return self._cat.items()
 
     def shelf_orders(self) -> Mapping[str, ShelfOrder] | None:
         """Each location's shelf order as made at pull time (``None``: none was made)."""
         with self._lock:
-            self.catalog()
-            return None if self._index is None else self._index.shelf_orders()
+            return self._cat.shelf_orders()
 
     def locations(self) -> list[str]:
         """The catalogue's locations, without reading its items when the index has them."""
         with self._lock:
-            catalog = self.catalog()
-            if self._index is not None:
-                return [loc for loc in self._index.locations if loc]
-            return sorted({it.location for it in catalog.values() if it.location})
-
-    def _open_index(self) -> CatalogIndex | None:
-        meta = first_table(self.state_dir / "catalog.json", "meta").get(1)
-        if meta is None:
-            return None
-        from kiosk.store import catindex  # noqa: PLC0415
-
-        self._index = catindex.CatalogIndex.open(self._index_path, catindex.identity(meta))
-        if self._index is not None:
-            self._catalog_meta = meta
-        return self._index
-
-    def _load_catalog(self) -> Mapping[str, Item]:
-        with self._catalog_file() as db:
-            rows = rows_of(db.table("items", cache_size=0))
-            items = {d["code"]: Item.from_dict(d) for _, d in rows.items()}
-            meta = db.table("meta").get(doc_id=1)
-        self._catalog_meta = dict(meta) if meta else {"source": None, "loaded": None}
-        if meta is None or self.readonly:
-            return items
-        from kiosk.store import catindex  # noqa: PLC0415
-
-        try:
-            catindex.write(self._index_path, items.values(), catindex.identity(meta))
-        except OSError as e:  # scanning works from memory; the next start tries again
-            log.warning("cannot write the catalogue index %s: %s", self._index_path, e)
-            return items
-        log.info("catalogue index made again: %d items", len(items))
-        return self._open_index() or items
+            return self._cat.locations()
 
     def catalog_info(self) -> dict[str, Any]:
         """Source, time and size of the catalogue, without loading its items if not loaded."""
         with self._lock:
-            if self._catalog is None:
-                meta = first_table(self.state_dir / "catalog.json", "meta").get(1)
-                if meta is not None and isinstance(meta.get("count"), int):
-                    return meta
-            count = len(self.catalog())
-            return self._catalog_meta | {"count": count}
+            return self._cat.info()
 
     # -- stock-take state ---------------------------------------------------
     def state(self) -> dict[str, Any]:
