@@ -13,13 +13,13 @@ its next batch or its end; until written, a batch counts nowhere.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from kiosk.background import Background
 from kiosk.exc import KioskError, SlimsNoStockTake
 from kiosk.models import Scan, SyncOutcome
 
@@ -130,8 +130,8 @@ class Ledger:
         self.expect: StockTakeIdentity | None = None
         self._batch: dict[int, str] = {}
         self._last_flush = since
-        #: The batch being written on a thread, and what its write raised.
-        self._writing: tuple[threading.Thread, list[BaseException]] | None = None
+        #: The batch being written on a thread.
+        self._writing: Background[None] | None = None
 
     def record(self, scans: list[Scan], outcome: SyncOutcome) -> None:
         """Note ``outcome`` for each scan; store the batch when it is due."""
@@ -173,35 +173,24 @@ class Ledger:
             if wait or failing:
                 self._store(batch)
             else:
-                failed: list[BaseException] = []
-                thread = threading.Thread(
-                    target=self._store, args=(batch, failed), name="sync-ledger", daemon=True
-                )
-                self._writing = (thread, failed)
-                thread.start()
+                self._writing = Background(self._store, batch, name="sync-ledger")
         self._last_flush = time.monotonic()
 
-    def _store(self, batch: dict[int, str], failed: list[BaseException] | None = None) -> None:
-        try:
-            self.store.set_sync(batch)
-        except BaseException as e:
-            if failed is None:
-                raise
-            failed.append(e)  # raised on the run's thread by _settle
-            return
+    def _store(self, batch: dict[int, str]) -> None:
+        self.store.set_sync(batch)
         exported = sum(1 for o in batch.values() if o == SyncOutcome.EXPORTED)
         self.result.exported += exported
         self.result.synced += len(batch) - exported
 
     def _settle(self, *, failing: bool) -> None:
         """Wait for the batch being written; raise what its write raised (unless failing)."""
-        if self._writing is None:
-            return
-        thread, failed = self._writing
-        self._writing = None
-        thread.join()
-        if failed and not failing:
-            raise failed[0]
+        writing, self._writing = self._writing, None
+        if writing is not None:
+            try:
+                writing.wait()
+            except BaseException:
+                if not failing:
+                    raise
 
     def _still_running(self, client: SlimsClient) -> bool:
         """SLiMS's stock take is still active, and still the one the scans are for."""

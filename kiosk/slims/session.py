@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import logging
 import random
-import threading
 import time
 from collections.abc import Callable, Mapping
 from typing import Any, Self, TypeVar
@@ -23,6 +22,7 @@ from urllib.parse import urljoin
 
 import requests
 
+from kiosk.background import Background
 from kiosk.exc import SlimsAuthError, SlimsForbidden, SlimsProtocolError, SlimsUnreachable
 from kiosk.slims.credentials import Secret, check_url
 from kiosk.slims.pages import (
@@ -84,8 +84,8 @@ class AdminSession:
         self.login_style = ""
         #: HTTP attempts the last request needed (> 1: an earlier one may have landed).
         self.last_attempts = 0
-        #: A login started by :meth:`login_ahead`, and what it raised.
-        self._ahead: tuple[threading.Thread, list[BaseException]] | None = None
+        #: A login started by :meth:`login_ahead`.
+        self._ahead: Background[None] | None = None
 
     def close(self) -> None:
         self.session.close()
@@ -192,29 +192,14 @@ class AdminSession:
         scans meanwhile. The next request waits for this login and raises
         whatever it raised, so a refusal reads the same as an ordinary login's.
         """
-        if self.logged_in or self._ahead is not None:
-            return
-        failed: list[BaseException] = []
-
-        def run() -> None:
-            try:
-                self.login()
-            except BaseException as e:  # handed to the caller by _await_login
-                failed.append(e)
-
-        thread = threading.Thread(target=run, name="slims-login", daemon=True)
-        self._ahead = (thread, failed)
-        thread.start()
+        if not self.logged_in and self._ahead is None:
+            self._ahead = Background(self.login, name="slims-login")
 
     def _await_login(self) -> None:
         ahead = self._ahead
-        if ahead is None or ahead[0] is threading.current_thread():
-            return
-        self._ahead = None
-        thread, failed = ahead
-        thread.join()
-        if failed:
-            raise failed[0]
+        if ahead is not None and not ahead.on_its_thread:
+            self._ahead = None
+            ahead.wait()
 
     def login(self) -> None:
         """Log in through the form; raises SlimsAuthError on refused credentials."""

@@ -31,13 +31,13 @@ earlier until ``kiosk store recover`` settles it.
 from __future__ import annotations
 
 import os
-import threading
 import zlib
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
+from kiosk.background import Background
 from kiosk.exc import StoreError
 from kiosk.store.rows import NewRows, Rows, Tables, dump_json, load_json
 from kiosk.store.summary import Known
@@ -195,45 +195,32 @@ class Snapshot:
     legacy: bool = False
     #: The ``.sum`` the tables on disk were taken from (None: every line was read).
     known: Known | None = None
-    #: With ``known``: the whole file's checksum, being computed (see :class:`Checksum`).
-    checksum: Checksum | None = None
+    #: With ``known``: whether the whole file matches its checksum, being found out
+    #: on a thread; the opener must see ``True`` before it trusts the snapshot.
+    checksum: Background[bool] | None = None
 
 
-class Checksum:
-    """A snapshot's checksum, computed on a thread while its opener reads on.
+def _crc_matches(fd: int, length: int, expected: int) -> bool:
+    """Whether the first ``length`` bytes of ``fd`` have CRC-32 ``expected``; closes ``fd``.
 
-    Reading and checking 50 MB costs tens of milliseconds; the opener meanwhile
-    loads the summaries and replays the journal, and asks :meth:`ok` before
-    it trusts what the ``.sum`` said. Both the reads and ``zlib.crc32`` let
-    go of the GIL, so on a second core the check costs the opener nothing.
+    Run on a thread (``Snapshot.checksum``): reading and checking 50 MB costs
+    tens of milliseconds, while the opener loads the summaries and replays
+    the journal. Both ``os.pread`` and ``zlib.crc32`` let go of the GIL, so on
+    a second core the check costs the opener nothing.
     """
-
-    def __init__(self, fd: int, length: int, expected: int) -> None:
-        self._ok = False
-        self._thread = threading.Thread(
-            target=self._run, args=(fd, length, expected), name="snapshot-crc", daemon=True
-        )
-        self._thread.start()
-
-    def _run(self, fd: int, length: int, expected: int) -> None:
-        try:
-            crc = pos = 0
-            while pos < length:
-                block = os.pread(fd, min(length - pos, 1 << 20), pos)
-                if not block:
-                    return
-                crc = zlib.crc32(block, crc)
-                pos += len(block)
-            self._ok = crc == expected
-        except OSError:
-            pass  # unreadable counts as not matching: the caller reads line by line
-        finally:
-            os.close(fd)
-
-    def ok(self) -> bool:
-        """Whether the file matched the checksum its ``.sum`` recorded (waits for it)."""
-        self._thread.join()
-        return self._ok
+    try:
+        crc = pos = 0
+        while pos < length:
+            block = os.pread(fd, min(length - pos, 1 << 20), pos)
+            if not block:
+                return False
+            crc = zlib.crc32(block, crc)
+            pos += len(block)
+        return crc == expected
+    except OSError:
+        return False  # unreadable counts as not matching: the caller reads line by line
+    finally:
+        os.close(fd)
 
 
 def read_snapshot(
@@ -271,8 +258,8 @@ def _read_known(f: BinaryIO, new_rows: NewRows, known: Known) -> Snapshot | None
 
     The whole file is still checked against its checksum (read in large
     blocks, not parsed) by ``snap.checksum``, on a thread: the caller must
-    see :meth:`Checksum.ok` before it trusts the snapshot, and read the file
-    line by line if not. Any other mismatch returns None at once.
+    see it match before it trusts the snapshot, and read the file line by
+    line if not. Any other mismatch returns None at once.
     """
     if os.fstat(f.fileno()).st_size != known.size or not 0 < known.cold_start <= known.footer_at:
         return None
@@ -299,7 +286,8 @@ def _read_known(f: BinaryIO, new_rows: NewRows, known: Known) -> Snapshot | None
         return None
     snap = Snapshot(tables, int(head.get("generation", 0)), known.size, head=head)
     snap.known = known
-    snap.checksum = Checksum(os.dup(f.fileno()), known.footer_at, known.crc32)
+    fd = os.dup(f.fileno())
+    snap.checksum = Background(_crc_matches, fd, known.footer_at, known.crc32, name="snapshot-crc")
     return snap
 
 

@@ -153,11 +153,11 @@ class JournalReader(ABC):
                 # The snapshot's checksum is checked meanwhile: a writer must know
                 # before replaying (which may repair the journal), a reader after.
                 check = snap.checksum
-                if check is not None and not self.readonly and not check.ok():
+                if check is not None and not self.readonly and not check.wait():
                     use_sum = False  # damaged since it was summarised: read every line
                     continue
                 stale = self._take(snap)
-                if check is not None and self.readonly and not check.ok():
+                if check is not None and self.readonly and not check.wait():
                     use_sum = False
                     continue
             except Damaged as e:
