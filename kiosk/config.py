@@ -29,9 +29,10 @@ from pathlib import Path
 from typing import Any
 
 from kiosk.exc import ConfigError
-from kiosk.feedback import patterns, pins
 from kiosk.scanner import keymaps
-from kiosk.scanner.discovery import Selector, parse_selector
+
+if typing.TYPE_CHECKING:  # the parts' own checks load when a part is checked
+    from kiosk.scanner.discovery import Selector
 
 DEFAULT_PATH = Path("/etc/kiosk/kiosk.toml")
 DEFAULT_STATE_DIR = Path("/var/lib/kiosk")
@@ -284,6 +285,19 @@ def _check_values(cfg: Config) -> None:
     _as_key("stocktake.item_code_pattern", _regex, cfg.stocktake.item_code_pattern)
     for i, name in enumerate(cfg.scanner.terminators):
         _as_key(f"scanner.terminators[{i}]", keymaps.terminator_codes, [name])
+    if cfg.buzzer.patterns or cfg.leds.patterns:
+        _check_patterns(cfg)
+    _as_key("web.address", ipaddress.ip_address, cfg.web.address)
+    if cfg.display.rotate not in (0, 2):
+        raise ConfigError(
+            f"config key display.rotate must be 0 or 2 (upside down); got {cfg.display.rotate}. "
+            "The screens are laid out for a landscape 128x64 panel."
+        )
+
+
+def _check_patterns(cfg: Config) -> None:
+    from kiosk.feedback import patterns  # noqa: PLC0415  (only a file with overrides needs it)
+
     overridden = dict(patterns.DEFAULTS)
     for i, entry in enumerate(cfg.buzzer.patterns):
         _as_key(
@@ -292,12 +306,6 @@ def _check_values(cfg: Config) -> None:
     for i, entry in enumerate(cfg.leds.patterns):
         _as_key(
             f"leds.patterns[{i}]", partial(patterns.apply_override, overridden, sound=False), entry
-        )
-    _as_key("web.address", ipaddress.ip_address, cfg.web.address)
-    if cfg.display.rotate not in (0, 2):
-        raise ConfigError(
-            f"config key display.rotate must be 0 or 2 (upside down); got {cfg.display.rotate}. "
-            "The screens are laid out for a landscape 128x64 panel."
         )
 
 
@@ -324,6 +332,8 @@ def _as_key(key: str, check: typing.Callable[[_T], _R], value: _T) -> _R:
 
 def scanner_selectors(scanner: Scanner) -> list[Selector]:
     """``scanner.devices`` parsed; a :class:`ConfigError` naming an entry that is no selector."""
+    from kiosk.scanner.discovery import parse_selector  # noqa: PLC0415
+
     return [
         _as_key(f"scanner.devices[{i}]", parse_selector, text)
         for i, text in enumerate(scanner.devices)
@@ -336,6 +346,8 @@ def check_pins(cfg: Config) -> None:
     Run by the wiring before it builds the feedback parts; not while loading,
     because ``kiosk doctor`` judges the rest of such a file on its own.
     """
+    from kiosk.feedback import pins  # noqa: PLC0415
+
     claims: list[tuple[str, int | None]] = []
     d = cfg.display
     if d.driver != "none":
