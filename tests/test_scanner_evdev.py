@@ -24,6 +24,7 @@ from kiosk.exc import (
 )
 from kiosk.models import Barcode
 from kiosk.scanner import capture, discovery, keymaps
+from kiosk.scanner.decode import SYN_DROPPED
 from kiosk.scanner.discovery import Node, Selector, classify, parse_selectors
 from kiosk.scanner.evdev import EvdevSource, PipeDevice
 
@@ -153,6 +154,20 @@ def test_evdev_two_scanners_typing_at_once_never_interleave(bench: Bench) -> Non
         assert sink.wait_for(lambda: len(sink.barcodes) == 2)
     got = {(x.scanner, x.text) for x in sink.barcodes}
     assert got == {("Left Scanner", "AAAA1111"), ("Right Scanner", "bbbb2222")}
+
+
+def test_evdev_keys_the_kernel_dropped_are_announced_and_the_next_code_is_whole(
+    bench: Bench,
+) -> None:
+    """Keys the kernel dropped mid-code (SYN_DROPPED) are announced; the next code arrives whole."""
+    dev = bench.plug("/dev/input/event1", "Left Scanner")
+    with reading(bench) as (_src, sink):
+        holed = capture.barcode_events("HOLE-1")
+        dev.send([*holed[:9], (keymaps.EV_SYN, SYN_DROPPED, 0, 0.009), *holed[18:]])
+        dev.send(capture.barcode_events("WHOLE-2", t0=0.1))
+        assert sink.wait_for(lambda: sink.barcodes)
+    assert [b.text for b in sink.barcodes] == ["WHOLE-2"]
+    assert sink.wait_problem("Left Scanner: keys were lost")
 
 
 def test_evdev_unplug_mid_barcode_reports_partial_and_replug_resumes(bench: Bench) -> None:
