@@ -419,7 +419,9 @@ def _power_round(cart: Cart, tag: str, rng: random.Random) -> dict[str, object]:
     cut = time.monotonic()
     acked = [str(a["code"]) for a in acks(watch.text()) if str(a["code"]).startswith(tag)]
     boot = cart.lab.journal()
-    cart.lab.wait_agent(240)
+    # Under TCG on a busy host a boot after a cut took up to 5 min (ext4's journal
+    # recovery in the initrd alone 1-2 min).
+    cart.lab.wait_agent(600)
     cart.added.clear()
     boot.wait(STARTED, 300)
     up = time.monotonic() - cut
