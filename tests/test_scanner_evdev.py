@@ -24,6 +24,7 @@ from kiosk.exc import (
 )
 from kiosk.models import Barcode
 from kiosk.scanner import capture, discovery, keymaps
+from kiosk.scanner.decode import SYN_DROPPED
 from kiosk.scanner.discovery import Node, Selector, classify, parse_selectors
 from kiosk.scanner.evdev import EvdevSource, PipeDevice
 
@@ -72,6 +73,7 @@ class Bench:
 
     def __init__(self) -> None:
         self.devices: dict[str, tuple[PipeDevice, str]] = {}
+        self.root_only: set[str] = set()  # nodes the cart's user may not open (yet)
 
     def plug(
         self, path: str, name: str = "Acme Barcode Scanner", phys: str | None = None
@@ -87,6 +89,8 @@ class Bench:
     def discover(self) -> list[Node]:
         nodes = [
             Node(path=p, name=d.name, phys=phys, vendor=0x1234, product=0x5678, keys=KEYBOARD)
+            if p not in self.root_only
+            else Node(path=p, error=f"no permission to open {p}", error_kind="permission")
             for p, (d, phys) in self.devices.items()
         ]
         return classify(nodes, AUTO)
@@ -152,6 +156,20 @@ def test_evdev_two_scanners_typing_at_once_never_interleave(bench: Bench) -> Non
     assert got == {("Left Scanner", "AAAA1111"), ("Right Scanner", "bbbb2222")}
 
 
+def test_evdev_keys_the_kernel_dropped_are_announced_and_the_next_code_is_whole(
+    bench: Bench,
+) -> None:
+    """Keys the kernel dropped mid-code (SYN_DROPPED) are announced; the next code arrives whole."""
+    dev = bench.plug("/dev/input/event1", "Left Scanner")
+    with reading(bench) as (_src, sink):
+        holed = capture.barcode_events("HOLE-1")
+        dev.send([*holed[:9], (keymaps.EV_SYN, SYN_DROPPED, 0, 0.009), *holed[18:]])
+        dev.send(capture.barcode_events("WHOLE-2", t0=0.1))
+        assert sink.wait_for(lambda: sink.barcodes)
+    assert [b.text for b in sink.barcodes] == ["WHOLE-2"]
+    assert sink.wait_problem("Left Scanner: keys were lost")
+
+
 def test_evdev_unplug_mid_barcode_reports_partial_and_replug_resumes(bench: Bench) -> None:
     """Pulling a scanner mid-code says which code was lost; plugging it back resumes scanning."""
     dev = bench.plug("/dev/input/event5")
@@ -184,6 +202,41 @@ def test_evdev_starts_without_scanner_and_picks_up_a_new_one(bench: Bench) -> No
         dev.send(capture.barcode_events("NEW7"))
         assert sink.wait_for(lambda: sink.barcodes)
     assert sink.barcodes[0].text == "NEW7"
+
+
+def test_evdev_plugged_scanner_is_not_reported_unreadable_before_udev_sets_its_group(
+    bench: Bench,
+) -> None:
+    """A scanner plugged in is read once udev announces it, with no false "no permission"."""
+    bench.plug("/dev/input/event1", "Left Scanner")
+    with reading(bench) as (src, sink):
+        # A plug: the kernel's root-only node is there before udev gives it its group, and
+        # another device's event (here the first scanner's) makes the cart look meanwhile.
+        dev = bench.plug("/dev/input/event2", "Right Scanner")
+        bench.root_only.add("/dev/input/event2")
+        bench.unplug("/dev/input/event1")
+        assert sink.wait_problem("Left Scanner (/dev/input/event1) disconnected")
+        bench.plug("/dev/input/event1", "Left Scanner")
+        src.notify("add", "/dev/input/event1")
+        assert sink.wait_problem("Left Scanner connected")
+        bench.root_only.discard("/dev/input/event2")
+        src.notify("add", "/dev/input/event2")
+        assert sink.wait_problem("Right Scanner connected")
+        dev.send(capture.barcode_events("R-1"))
+        assert sink.wait_for(lambda: sink.barcodes)
+    assert not [p for p in sink.problems if "permission" in p], sink.problems
+    assert [(b.text, b.scanner) for b in sink.barcodes] == [("R-1", "Right Scanner")]
+
+
+def test_evdev_unreadable_scanner_is_reported_once_udev_announces_it(bench: Bench) -> None:
+    """A scanner plugged in that the cart's user may not open is reported once udev announces it."""
+    bench.plug("/dev/input/event1", "Left Scanner")
+    with reading(bench) as (src, sink):
+        bench.plug("/dev/input/event2", "Right Scanner")
+        bench.root_only.add("/dev/input/event2")
+        src.notify("add", "/dev/input/event2")
+        assert sink.wait_problem("no permission to open /dev/input/event2")
+        assert src.active == ["/dev/input/event1"]
 
 
 def test_evdev_flushes_barcode_without_terminator_after_timeout(bench: Bench) -> None:

@@ -173,6 +173,8 @@ class EvdevSource:
         self._readers: dict[str, DeviceReader] = {}
         self._reported: set[str] = set()
         self._failed: set[str] = set()  # nodes whose reader hit a fault; retried on udev events
+        # Event nodes udev has announced: only then are their permissions final.
+        self._announced: set[str] = set()
         self._due: float | None = None
         self._stopping = threading.Event()
         self._wake_r, self._wake_w = -1, -1
@@ -271,6 +273,9 @@ class EvdevSource:
             self._failed.discard(devnode)
             if action == "remove":
                 self._reported.discard(devnode)
+                self._announced.discard(devnode)
+            else:
+                self._announced.add(devnode)
         if action in ("add", "remove", "change"):
             self.rescan(self.settle_s)
 
@@ -313,6 +318,8 @@ class EvdevSource:
         for node in nodes:
             if not node.use:
                 if node.error_kind == "permission" and node.path not in self._reported:
+                    if not (initial or self._permissions_final(node.path)):
+                        continue  # udev has yet to give it its group: read once it says so
                     self._reported.add(node.path)
                     if not initial:
                         sink.problem(f"input device {node.path}: {node.error}")
@@ -354,6 +361,15 @@ class EvdevSource:
             if not initial:
                 sink.problem(f"scanner {reader.label} connected ({node.path})")
         return attached
+
+    def _permissions_final(self, path: str) -> bool:
+        """Whether a node's access rights are the ones udev gives it, so a refusal is real.
+
+        The kernel makes a new node root-only; udev then sets its group and
+        announces it. A re-scan caused by an earlier event of the same USB plug
+        (the parent input device has no node) can see it before that.
+        """
+        return self._poll_s is not None or path in self._announced
 
     def _reader_ended(self, reader: DeviceReader) -> None:
         with self._lock:

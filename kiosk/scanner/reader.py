@@ -18,8 +18,9 @@ from typing import Any, Protocol
 from kiosk.exc import ScannerError
 from kiosk.models import Barcode
 from kiosk.scanner import Sink
-from kiosk.scanner.decode import Decoder
+from kiosk.scanner.decode import SYN_DROPPED, Decoder
 from kiosk.scanner.discovery import Node, device_error
+from kiosk.scanner.keymaps import EV_KEY, EV_SYN
 
 log = logging.getLogger(__name__)
 
@@ -150,13 +151,16 @@ class DeviceReader(threading.Thread):
                 self._gone()
                 return
             feed = dec.feed
-            ts = 0.0
             for ev in batch:
-                ts = ev.sec + ev.usec / 1e6
-                text = feed(ev.type, ev.code, ev.value, ts)
-                if text is not None:
-                    self._deliver(text)
-            self._offset = clock() - ts
+                # Two in three events of a keyboard are scan codes and report ends, which
+                # the decoder ignores: skipped here, before the cost of a call.
+                t = ev.type
+                if t == EV_KEY or (t == EV_SYN and ev.code == SYN_DROPPED):
+                    text = feed(t, ev.code, ev.value, ev.sec + ev.usec / 1e6)
+                    if text is not None:
+                        self._deliver(text)
+            last = batch[-1]
+            self._offset = clock() - (last.sec + last.usec / 1e6)
 
     def _gone(self) -> None:
         partial = self.decoder.reset()

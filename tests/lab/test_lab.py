@@ -219,6 +219,7 @@ def test_hung_main_loop_is_killed_and_restarted_by_the_watchdog(cart: Cart) -> N
 
 
 def test_display_that_does_not_answer_keeps_scanning(cart: Cart) -> None:
+    """A display that does not answer costs one log line; scanning goes on."""
     bus = cart.sh(
         "for d in /sys/bus/i2c/devices/i2c-*; do grep -q stub $d/name && basename $d; done"
     ).strip()
@@ -230,6 +231,9 @@ def test_display_that_does_not_answer_keeps_scanning(cart: Cart) -> None:
     )
     watch = cart.restart()
     watch.wait(STARTED, 120)
+    # Only the restarted process: the one it replaced opens its display after READY=1
+    # and may log its own failure after the mark.
+    pid = cart.main_pid()
     cart.scanners(0, 1, watch=watch)
     watch.wait(r"scanner .* connected", 30, count=2)
     cart.type(0, "DISPLAY-1<enter>")
@@ -238,7 +242,7 @@ def test_display_that_does_not_answer_keeps_scanning(cart: Cart) -> None:
     lines = [
         ln
         for ln in watch.text().splitlines()
-        if "kiosk.feedback.display" in ln and "kiosk[" in ln  # not the DISPLAY-n scans
+        if "kiosk.feedback.display" in ln and f"kiosk[{pid}]" in ln  # not the DISPLAY-n scans
     ]
     record("display_fault_log", lines)
     assert len(lines) == 1, lines
@@ -415,7 +419,9 @@ def _power_round(cart: Cart, tag: str, rng: random.Random) -> dict[str, object]:
     cut = time.monotonic()
     acked = [str(a["code"]) for a in acks(watch.text()) if str(a["code"]).startswith(tag)]
     boot = cart.lab.journal()
-    cart.lab.wait_agent(240)
+    # Under TCG on a busy host a boot after a cut took up to 5 min (ext4's journal
+    # recovery in the initrd alone 1-2 min).
+    cart.lab.wait_agent(600)
     cart.added.clear()
     boot.wait(STARTED, 300)
     up = time.monotonic() - cut
