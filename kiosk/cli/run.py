@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import queue
 import signal
@@ -10,7 +11,6 @@ import sys
 from types import FrameType
 from typing import TYPE_CHECKING, Any
 
-from kiosk import app
 from kiosk.cli.common import load_config
 from kiosk.control import ControlServer, Handler
 from kiosk.store import Store
@@ -43,19 +43,31 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    cfg = load_config(args)
-    if not args.verbose:
-        logging.getLogger().setLevel(cfg.log_level.upper())
-    simulate = app.simulated(cfg, args.simulate)
-    signals = Signals()
-    signals.install()  # before the lock: from then on others may take us for the daemon
-    with Store.open(cfg.state_path) as store:
-        log.info("store %s open; building the cart", cfg.state_path)
-        out = sys.stdout if args.json else None
-        daemon = app.build_cart(cfg, store, simulate=simulate, out=out, notify=Notifier())
-        signals.attach(daemon)
-        with ControlServer(cfg.state_path, answer_requests(daemon)):
-            return daemon.run()
+    # What start-up makes (modules, the catalogue's index, the scan summaries)
+    # lives as long as the daemon: collecting garbage meanwhile only walks it
+    # again and again. Once the cart is built it is frozen out of every later
+    # collection, and collecting resumes for what the scan loop makes.
+    gc.disable()
+    try:
+        from kiosk import app  # noqa: PLC0415  (after the line above: start-up is mostly imports)
+
+        cfg = load_config(args)
+        if not args.verbose:
+            logging.getLogger().setLevel(cfg.log_level.upper())
+        simulate = app.simulated(cfg, args.simulate)
+        signals = Signals()
+        signals.install()  # before the lock: from then on others may take us for the daemon
+        with Store.open(cfg.state_path) as store:
+            log.info("store %s open; building the cart", cfg.state_path)
+            out = sys.stdout if args.json else None
+            daemon = app.build_cart(cfg, store, simulate=simulate, out=out, notify=Notifier())
+            gc.freeze()
+            gc.enable()
+            signals.attach(daemon)
+            with ControlServer(cfg.state_path, answer_requests(daemon)):
+                return daemon.run()
+    finally:
+        gc.enable()
 
 
 class Signals:
