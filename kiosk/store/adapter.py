@@ -57,9 +57,8 @@ class _Delta(MutableMapping[int, dict[str, Any]]):
         if not self._in_base(key):
             raise KeyError(key)
         old = self.old[key] = self.base[str(key)]
-        doc = self.touched[key] = {
-            k: _copied(v) if isinstance(v, (dict, list)) else v for k, v in old.items()
-        }
+        doc: dict[str, Any] = _copied(old)
+        self.touched[key] = doc
         return doc
 
     def __setitem__(self, key: int, value: dict[str, Any]) -> None:

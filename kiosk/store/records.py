@@ -255,10 +255,10 @@ def read_snapshot(
 def _read_known(f: BinaryIO, new_rows: NewRows, known: Known) -> Snapshot | None:
     """The snapshot from its small tables and ``known``, if the file is the one described.
 
-    The whole file is still checked against its checksum (read in large
-    blocks, not parsed) by ``snap.checksum``, on a thread: the caller must
-    see it match before it trusts the snapshot, and read the file line by
-    line if not. Any other mismatch returns None at once.
+    The whole file is still checked against its checksum (mapped, not
+    parsed) by ``snap.checksum``, on a thread: the caller must see it match
+    before it trusts the snapshot, and read the file line by line if not.
+    Any other mismatch returns None at once.
     """
     if os.fstat(f.fileno()).st_size != known.size or not 0 < known.cold_start <= known.footer_at:
         return None
