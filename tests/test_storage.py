@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -128,4 +131,38 @@ def test_journal_table_is_used_by_kiosk_db(tmp_path: Path) -> None:
     d = open_db(tmp_path / "db.json")
     assert isinstance(d.table("t"), JournalTable)
     assert isinstance(d.storage, JournalStorage)
+    d.close()
+
+
+def test_a_cart_without_orjson_reads_and_writes_the_same_files(tmp_path: Path) -> None:
+    """A Pi where orjson has no wheel (armv6l) reads a store written with it, and back."""
+    path = tmp_path / "db.json"
+    d = open_db(path)
+    d.table("t").insert_multiple({"i": i, "s": "ä€😀", "n": {"k": [i, None]}} for i in range(3))
+    d.storage.compact()
+    d.table("t").insert({"i": 3, "s": "ñ"})  # in the journal, after the snapshot
+    d.close()
+    script = (
+        "import sys; sys.modules['orjson'] = None\n"  # import orjson fails, as on armv6l
+        "from kiosk.store import rows; assert rows.load_json is rows.json.loads\n"
+        "from kiosk.store.adapter import open_db\n"
+        "d = open_db(sys.argv[1]); t = d.table('t')\n"
+        "print(sorted((r['i'], r['s'], r.get('n')) for r in t.all()))\n"
+        "t.update({'s': 'ø'}, doc_ids=[1]); d.close()\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent)}
+    out = subprocess.run(
+        [sys.executable, "-c", script, str(path)], env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == str(
+        [
+            (0, "ä€😀", {"k": [0, None]}),
+            (1, "ä€😀", {"k": [1, None]}),
+            (2, "ä€😀", {"k": [2, None]}),
+            (3, "ñ", None),
+        ]
+    )
+    d = open_db(path)
+    assert [r["s"] for r in d.table("t").all()] == ["ø", "ä€😀", "ä€😀", "ñ"]
     d.close()

@@ -17,7 +17,13 @@ from typing import Any
 
 #: Compact JSON text, as written to the snapshot and the journal.
 dump_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
-load_json = json.loads
+#: Its reader: orjson where it has wheels (x86_64, aarch64, armv7l), three times the
+#: standard library's speed on a store's journal lines; the standard library elsewhere.
+load_json: Callable[[bytes | str], Any]
+try:
+    from orjson import loads as load_json
+except ImportError:  # pragma: no cover - a Pi on armv6l, where orjson has no wheel
+    load_json = json.loads
 
 _INTERN_LIMIT = 4096
 _INTERN_MAX_LEN = 64
@@ -150,7 +156,7 @@ def _unpack(row: tuple[Any, ...]) -> dict[str, Any]:
     doc = dict(zip(row[0], row[1:], strict=True))
     for key, value in doc.items():
         if isinstance(value, _Json):
-            doc[key] = load_json(value)
+            doc[key] = json.loads(value)  # orjson takes no str subclass
     return doc
 
 
