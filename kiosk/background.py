@@ -42,3 +42,7 @@ class Background(Generic[_T]):
         if self._error is not None:
             raise self._error
         return self._result  # type: ignore[return-value]
+
+    def wait_quietly(self) -> None:
+        """Wait for the call to end when its result is no longer wanted, nor its error."""
+        self._thread.join()

@@ -102,18 +102,27 @@ def test_refused_login_sends_nothing(fake: FakeSlims, tmp_path: Path) -> None:
     assert fake.found() == set()
 
 
-def test_scans_are_read_while_slims_checks_the_password(fake: FakeSlims, tmp_path: Path) -> None:
-    """The cart reads its scans while SLiMS is still busy with the login, not after it."""
+@pytest.mark.parametrize(
+    ("held", "after"),
+    [
+        ("index.php?p=login", 1),  # the form loads; the POST (the password check) is held
+        ("stock_take/index.php", 0),  # the stock-take list, asked for once logged in
+    ],
+)
+def test_scans_are_read_while_slims_logs_in_and_lists_stock_takes(
+    fake: FakeSlims, tmp_path: Path, held: str, after: int
+) -> None:
+    """The cart reads its scans while SLiMS is still busy with the login and its stock takes."""
     overlapped: list[bool] = []
 
     class Watched(Store):
         def pending_sync(self, session: int | None = None) -> list[Scan]:
-            overlapped.append(fake.held.wait(10))  # the login is on its way and held there
+            overlapped.append(fake.held.wait(10))  # the request is on its way and held there
             fake.release.set()
             return super().pending_sync(session)
 
     fill(tmp_path / "s", CODES[:10]).close()
-    fake.inject("index.php?p=login", "hold", after=1)  # the form loads; the POST is held
+    fake.inject(held, "hold", after=after)
     with Watched(tmp_path / "s") as store:
         result = Uploader(store, client(fake), mode="upload").run()
     assert overlapped == [True]

@@ -22,7 +22,6 @@ from urllib.parse import urljoin
 
 import requests
 
-from kiosk.background import Background
 from kiosk.exc import SlimsAuthError, SlimsForbidden, SlimsProtocolError, SlimsUnreachable
 from kiosk.slims.credentials import Secret, check_url
 from kiosk.slims.pages import (
@@ -84,8 +83,6 @@ class AdminSession:
         self.login_style = ""
         #: HTTP attempts the last request needed (> 1: an earlier one may have landed).
         self.last_attempts = 0
-        #: A login started by :meth:`login_ahead`.
-        self._ahead: Background[None] | None = None
 
     def close(self) -> None:
         self.session.close()
@@ -103,7 +100,6 @@ class AdminSession:
 
     def request(self, method: str, path: str, **kw: Any) -> requests.Response:
         """One request with retries; connection errors and 5xx become SlimsUnreachable."""
-        self._await_login()
         url = self.url_for(path)
         kw.setdefault("timeout", self.timeout)
         kw.setdefault("allow_redirects", False)
@@ -161,7 +157,6 @@ class AdminSession:
 
         ``rights`` names the module rights the page needs, for the refusal's advice.
         """
-        self._await_login()
         if not self.logged_in:
             self.login()
         try:
@@ -185,25 +180,8 @@ class AdminSession:
             ) from None
 
     # -- login ----------------------------------------------------------------
-    def login_ahead(self) -> None:
-        """Start logging in on a thread while the caller does its own work.
-
-        SLiMS spends most of a login hashing the password; a sync reads its
-        scans meanwhile. The next request waits for this login and raises
-        whatever it raised, so a refusal reads the same as an ordinary login's.
-        """
-        if not self.logged_in and self._ahead is None:
-            self._ahead = Background(self.login, name="slims-login")
-
-    def _await_login(self) -> None:
-        ahead = self._ahead
-        if ahead is not None and not ahead.on_its_thread:
-            self._ahead = None
-            ahead.wait()
-
     def login(self) -> None:
         """Log in through the form; raises SlimsAuthError on refused credentials."""
-        self._await_login()
         self.session.cookies.clear()  # a stale admin_logged_in cookie would skip the form
         self.logged_in = False
         form = self.request("GET", LOGIN, allow_redirects=True)

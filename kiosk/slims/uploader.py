@@ -30,6 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from kiosk.background import Background
 from kiosk.exc import KioskError, SyncError
 from kiosk.models import Scan
 from kiosk.slims.admin_pages import StockTakeIdentity
@@ -39,7 +40,7 @@ from kiosk.slims.ledger import Groups, Ledger, Progress, SyncResult, SyncStore
 from kiosk.slims.online_sync import OnlineSync
 
 if TYPE_CHECKING:
-    from kiosk.slims.client import SlimsClient
+    from kiosk.slims.client import SlimsClient, StockTakeInfo
 
 __all__ = [
     "MODES",
@@ -164,26 +165,37 @@ class Uploader:
         """Sync every pending scan of the session; raises SyncError (after saving progress)
         if cut short, or before sending anything if SLiMS runs another stock take."""
         t0 = time.monotonic()
-        if self.client is not None and self.mode != "file" and self.store.pending_count():
-            self.client.login_ahead()  # SLiMS checks the password while the scans are read
-        session = self.store.current_session() if self.session is None else self.session
-        everything = self.store.pending_sync()
-        pending = [s for s in everything if s.session == session]
-        groups = _group(pending)
-        strategy = pick_strategy(
-            self.mode,
-            self.client,
-            codes=len(groups),
-            journal=self.journal,
-            chunk=self.chunk,
-            out=self.out,
-            overwrite=self.overwrite,
+        client = self.client
+        # SLiMS checks the password and lists its stock takes while the scans are read.
+        ahead = (
+            Background(client.stocktake_info, name="slims-login")
+            if client is not None and self.mode != "file" and self.store.pending_count()
+            else None
         )
-        result = SyncResult(mode=strategy.mode, pending=len(pending), codes=len(groups))
-        result.held_back = len(everything) - len(pending)
-        ledger = Ledger(self.store, result, since=t0)
-        if groups and isinstance(strategy, OnlineSync) and self.client is not None:
-            ledger.expect = self._stocktake_for(session, pending, self.client)
+        try:
+            session = self.store.current_session() if self.session is None else self.session
+            everything = self.store.pending_sync()
+            pending = [s for s in everything if s.session == session]
+            groups = _group(pending)
+            strategy = pick_strategy(
+                self.mode,
+                client,
+                codes=len(groups),
+                journal=self.journal,
+                chunk=self.chunk,
+                out=self.out,
+                overwrite=self.overwrite,
+            )
+            result = SyncResult(mode=strategy.mode, pending=len(pending), codes=len(groups))
+            result.held_back = len(everything) - len(pending)
+            ledger = Ledger(self.store, result, since=t0)
+            if groups and isinstance(strategy, OnlineSync) and client is not None:
+                info = ahead.wait() if ahead is not None else client.stocktake_info()
+                ahead = None
+                ledger.expect = self._stocktake_for(session, pending, info)
+        finally:
+            if ahead is not None:  # not needed after all; the client is not shared meanwhile
+                ahead.wait_quietly()
         try:
             if groups:
                 strategy.sync(groups, ledger, stop=self.stop, progress=self._progress)
@@ -207,7 +219,7 @@ class Uploader:
         return result
 
     def _stocktake_for(
-        self, session: int, pending: list[Scan], client: SlimsClient
+        self, session: int, pending: list[Scan], info: StockTakeInfo
     ) -> StockTakeIdentity | None:
         """The SLiMS stock take these scans go into; refuse if SLiMS runs another one.
 
@@ -216,7 +228,6 @@ class Uploader:
         some of its scans are older than SLiMS's stock take: those were made for
         an earlier count.
         """
-        info = client.stocktake_info()
         if not info.active or info.identity is None:
             return None  # OnlineSync says "no active stock take" in its own words
         now = info.identity
