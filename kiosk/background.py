@@ -32,11 +32,6 @@ class Background(Generic[_T]):
         self._thread = threading.Thread(target=run, name=name, daemon=True)
         self._thread.start()
 
-    @property
-    def on_its_thread(self) -> bool:
-        """Whether the caller is the call itself (which must not wait for itself)."""
-        return threading.current_thread() is self._thread
-
     def wait(self) -> _T:
         self._thread.join()
         if self._error is not None:
