@@ -9,7 +9,7 @@ import pytest
 
 from kiosk.models import Verdict
 from kiosk.slims.file_export import export_dir
-from kiosk.store import Store
+from kiosk.store import Store, journal
 from tests.helpers import kiosk
 
 
@@ -47,3 +47,23 @@ def test_export_dir_falls_back_to_the_state_exports(tmp_path: Path) -> None:
 def test_export_dir_prefers_a_mounted_stick(tmp_path: Path) -> None:
     """A writable mount point matching the patterns (a USB stick) wins over the SD card."""
     assert export_dir(["/nonexistent/*", "/dev/sh[m]"], tmp_path / "x") == (Path("/dev/shm"), True)
+
+
+def test_sync_sends_first_and_leaves_a_grown_journal_to_the_daemon(
+    state_dir: Path, kiosk_env: dict[str, str]
+) -> None:
+    """`kiosk sync` does not fold a grown journal into a snapshot first; the daemon's open does."""
+    with Store.open(state_dir) as store:
+        n = 0
+        while (state_dir / "scans.log").stat().st_size <= journal.COMPACT_ON_OPEN:
+            n += 1
+            store.add_scan(code=f"B{n:08d}", verdict=Verdict.OK, scanner="s", ts=float(n))
+    cfg = state_dir.parent / "kiosk.toml"
+    cfg.write_text("[slims]\nexport_dirs = []\n")
+    res = kiosk("--config", str(cfg), "--state-dir", str(state_dir), "sync", env=kiosk_env)
+    assert res.returncode == 0, res.stderr
+    assert f"{n:,} of {n:,} scans in the upload file" in res.stdout
+    assert (state_dir / "scans.log").stat().st_size > journal.COMPACT_ON_OPEN  # left as it was
+    with Store.open(state_dir) as store:  # as the daemon opens it
+        assert (state_dir / "scans.log").stat().st_size < 1000
+        assert len(store.pending_sync()) == n

@@ -202,7 +202,7 @@ def _claim(state: Path, wait: float, *, explicit: bool) -> Store | control.Answe
     told = False
     while True:
         try:
-            return Store.open(state)
+            return Store.open(state, compact=False)  # the daemon folds the journal in
         except StoreLocked as e:
             locked = e
 

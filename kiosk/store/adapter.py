@@ -158,14 +158,23 @@ def open_db(
     path: Path,
     *,
     readonly: bool = False,
+    compact: bool = True,
     cold: tuple[str, ...] = (),
     summaries: Mapping[str, Callable[[bytes | None], Summary]] | None = None,
 ) -> KioskDB:
     """Open (or create) one journaled TinyDB database at ``path``; ``cold`` tables stay on disk.
 
-    ``summaries`` are kept by the storage for those tables (see JournalStorage).
+    ``summaries`` are kept by the storage for those tables; ``compact``: whether
+    a grown journal is folded into a snapshot now (see JournalStorage).
     """
-    return KioskDB(path, storage=JournalStorage, readonly=readonly, cold=cold, summaries=summaries)
+    return KioskDB(
+        path,
+        storage=JournalStorage,
+        readonly=readonly,
+        compact=compact,
+        cold=cold,
+        summaries=summaries,
+    )
 
 
 def rows_of(table: Table) -> Rows:

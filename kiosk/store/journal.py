@@ -37,8 +37,10 @@ Compaction writes a snapshot of generation g+1, then starts a fresh journal
 for g+1 (both atomically). If a crash falls between the two, the journal left
 on disk is for generation g and is ignored on the next open, because the new
 snapshot already holds its changes. It runs when a writer opens a database
-whose journal has grown, when asked (:meth:`JournalStorage.compact`), and, as
-a safety net only, when the journal outgrows ``COMPACT_DURING_WORK``.
+whose journal has grown (unless it opens with ``compact=False``: a short-lived
+command leaves that to the daemon), when asked (:meth:`JournalStorage.compact`),
+and, as a safety net only, when the journal outgrows ``COMPACT_DURING_WORK``.
+Documents still in an intact snapshot are copied as their lines are.
 
 Recovery on open (what damage costs, and how it is recorded) is in
 :mod:`kiosk.store.replay`.
@@ -109,6 +111,7 @@ class JournalStorage(JournalReader, Storage):
         path: str | Path,
         *,
         readonly: bool = False,
+        compact: bool = True,
         cold: Iterable[str] = (),
         summaries: Mapping[str, Callable[[bytes | None], Summary]] | None = None,
     ) -> None:
@@ -140,11 +143,11 @@ class JournalStorage(JournalReader, Storage):
                 if self._found:
                     self._settle_damage()
                 else:
-                    if self._log_size > max(COMPACT_ON_OPEN, self._snapshot_size // 4):
-                        self._compact_quietly()
-                    elif self._make_summary and self._snapshot_size and not self._known:
-                        # No summary saved with this snapshot (first start after an upgrade,
-                        # or it was lost): save one now, so later openers read no scan.
+                    grown = self._log_size > max(COMPACT_ON_OPEN, self._snapshot_size // 4)
+                    # No summary saved with this snapshot (first start after an upgrade,
+                    # or it was lost): with one, later openers read no scan.
+                    unsummed = bool(self._make_summary and self._snapshot_size and not self._known)
+                    if compact and (grown or unsummed):
                         self._compact_quietly()
                     self._mark.adopt()  # it agrees with the journal: keep it counting
         except BaseException:

@@ -69,9 +69,10 @@ class Store:
     so public methods may call each other.
     """
 
-    def __init__(self, state_dir: Path, *, readonly: bool = False) -> None:
+    def __init__(self, state_dir: Path, *, readonly: bool = False, compact: bool = True) -> None:
         self.state_dir = Path(state_dir)
         self.readonly = readonly
+        self._compact = compact
         self._lock = threading.RLock()
         self._lock_fd: int | None = None
         if not readonly:
@@ -111,15 +112,26 @@ class Store:
         cold: tuple[str, ...] = (),
         summaries: Mapping[str, Callable[[bytes | None], Summary]] | None = None,
     ) -> KioskDB:
-        db = open_db(self.state_dir / name, readonly=self.readonly, cold=cold, summaries=summaries)
+        db = open_db(
+            self.state_dir / name,
+            readonly=self.readonly,
+            compact=self._compact,
+            cold=cold,
+            summaries=summaries,
+        )
         self._dbs.append(db)
         return db
 
     # -- life cycle ---------------------------------------------------------
     @classmethod
-    def open(cls, state_dir: Path | str) -> Self:
-        """Open for writing; fails with :class:`StoreLocked` if the daemon owns it."""
-        return cls(Path(state_dir))
+    def open(cls, state_dir: Path | str, *, compact: bool = True) -> Self:
+        """Open for writing; fails with :class:`StoreLocked` if the daemon owns it.
+
+        ``compact=False``: a short-lived writer (``kiosk sync``) leaves a grown
+        journal for the daemon to fold into a snapshot, instead of doing it
+        before its own work (a second and more at 200,000 scans on a Pi).
+        """
+        return cls(Path(state_dir), compact=compact)
 
     @classmethod
     def open_readonly(cls, state_dir: Path | str) -> Self:
