@@ -17,13 +17,35 @@ from typing import Any
 
 #: Compact JSON text, as written to the snapshot and the journal.
 dump_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
-#: Its reader: orjson where it has wheels (x86_64, aarch64, armv7l), three times the
-#: standard library's speed on a store's journal lines; the standard library elsewhere.
-load_json: Callable[[bytes | str], Any]
-try:
-    from orjson import loads as load_json
-except ImportError:  # pragma: no cover - a Pi on armv6l, where orjson has no wheel
-    load_json = json.loads
+#: Lines a process reads with the standard library before it turns to orjson.
+FAST_AFTER = 2000
+_loads: Callable[[bytes | str], Any] = json.loads
+_until_fast = FAST_AFTER
+
+
+def load_json(data: bytes | str) -> Any:
+    """One stored JSON text, read by orjson once a process has read enough of them.
+
+    orjson reads a journal line three times as fast, but importing it (and the
+    uuid and platform modules it brings) costs what ~2,000 lines save: a start
+    or ``kiosk status`` reads fewer, a sync or a long journal's replay more.
+    """
+    global _loads, _until_fast  # noqa: PLW0603  (a module-wide switch, raced harmlessly)
+    if _until_fast:
+        _until_fast -= 1
+        if not _until_fast:
+            _loads = fast_loads()
+    return _loads(data)
+
+
+def fast_loads() -> Callable[[bytes | str], Any]:
+    """orjson's reader where it has wheels (x86_64, aarch64, armv7l); else the standard one."""
+    try:
+        from orjson import loads  # noqa: PLC0415  (see load_json)
+    except ImportError:  # a Pi on armv6l
+        return json.loads
+    return loads
+
 
 _INTERN_LIMIT = 4096
 _INTERN_MAX_LEN = 64
