@@ -169,7 +169,7 @@ class DiskRows(Rows):
         """With ``verbatim``, a document still where the snapshot put it keeps its line.
 
         A compaction then costs a copy of the snapshot, not a parse and an
-        encoding of every scan (a tenth of the time at 200,000 scans); only
+        encoding of every scan (a third of the time at 200,000 scans); only
         documents changed since, in the journal, are encoded again.
         """
         files = self._files

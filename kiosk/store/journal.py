@@ -146,8 +146,10 @@ class JournalStorage(JournalReader, Storage):
                     grown = self._log_size > max(COMPACT_ON_OPEN, self._snapshot_size // 4)
                     # No summary saved with this snapshot (first start after an upgrade,
                     # or it was lost): with one, later openers read no scan.
-                    unsummed = bool(self._make_summary and self._snapshot_size and not self._known)
-                    if compact and (grown or unsummed):
+                    no_summary = bool(
+                        self._make_summary and self._snapshot_size and not self._known
+                    )
+                    if compact and (grown or no_summary):
                         self._compact_quietly()
                     self._mark.adopt()  # it agrees with the journal: keep it counting
         except BaseException:
