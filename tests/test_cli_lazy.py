@@ -63,3 +63,29 @@ def test_status_reads_no_catalogue_index_and_no_engine(tmp_path: Path) -> None:
         "kiosk.feedback",  # the configuration checks the buzzer's and LEDs' parts only when built
         "kiosk.scanner.discovery",
     }
+
+
+def test_status_in_words_takes_only_the_report_words(tmp_path: Path) -> None:
+    """`kiosk status` in words loads the report's words, not its engine, rows or renderers."""
+    with Store.open(tmp_path) as store:
+        store.replace_catalog(shelf_items(), source="test")
+    probe = (
+        "import sys\n"
+        "from kiosk.cli import main\n"
+        "main(sys.argv[1:])\n"
+        "print(' '.join(sys.modules), file=sys.stderr)"
+    )
+    res = subprocess.run(
+        [sys.executable, "-c", probe, "--state-dir", str(tmp_path), "status"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    loaded = set(res.stderr.split())
+    assert "kiosk.report.texts" in loaded
+    assert not loaded & {
+        "kiosk.engine",
+        "kiosk.report.analysis",
+        "kiosk.report.formats",
+        "kiosk.report.rows",
+    }

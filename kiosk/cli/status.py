@@ -41,7 +41,7 @@ def cmd_status(args: argparse.Namespace) -> int:
             }
         )
         return 0
-    from kiosk.report.texts import TEXT  # noqa: PLC0415  (the whole report package; not for --json)
+    from kiosk.report.texts import TEXT  # noqa: PLC0415  (only the words)
 
     lang = cfg.report.language
     t = TEXT[lang]

@@ -155,7 +155,7 @@ def _summary(result: SyncResult, lang: str, *, removable: bool, daemon: int | No
     else:
         done = {"confirmed": result.confirmed, "pending": result.pending}
         print(say(lang, "sync.result", mode=result.mode, by=by, **done))
-    from kiosk.report.texts import TEXT  # noqa: PLC0415  (the report's package: only for words)
+    from kiosk.report.texts import TEXT  # noqa: PLC0415  (only the words)
 
     t = TEXT[lang]
     for outcome, n in sorted(result.outcomes.items(), key=lambda kv: -kv[1]):

@@ -9,11 +9,13 @@ kiosk.feedback: a report is read at a desk, not from a moving cart.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from kiosk.models import Command, Verdict
-from kiosk.report.rows import Report, SyncState
 from kiosk.textfmt import num
+
+if TYPE_CHECKING:  # the rows' dataclasses cost a status in words more than its words
+    from kiosk.report.rows import Report, SyncState
 
 LANGUAGES: Final = ("en", "id")
 
