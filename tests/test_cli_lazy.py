@@ -42,9 +42,9 @@ def test_version_and_a_verb_import_only_what_they_need() -> None:
     assert loaded("status", "--help") & set(VERBS) == {"status"}
 
 
-def test_status_reads_no_catalogue_index_and_no_engine(tmp_path: Path) -> None:
-    """`kiosk status` tells the catalogue's size without loading its index, engine or parts."""
-    with Store.open(tmp_path) as store:
+def _status(state: Path, *argv: str) -> tuple[str, set[str]]:
+    """`kiosk status ARGV` over a stored catalogue: its output and the modules it loaded."""
+    with Store.open(state) as store:
         store.replace_catalog(shelf_items(), source="test")
     probe = (
         "import sys\n"
@@ -52,12 +52,20 @@ def test_status_reads_no_catalogue_index_and_no_engine(tmp_path: Path) -> None:
         "main(sys.argv[1:])\n"
         "print(' '.join(sys.modules), file=sys.stderr)"
     )
-    argv = ["--state-dir", str(tmp_path), "status", "--json"]
     res = subprocess.run(
-        [sys.executable, "-c", probe, *argv], capture_output=True, text=True, check=True
+        [sys.executable, "-c", probe, "--state-dir", str(state), "status", *argv],
+        capture_output=True,
+        text=True,
+        check=True,
     )
-    assert json.loads(res.stdout)["catalog"]["count"] == len(shelf_items())
-    assert not set(res.stderr.split()) & {
+    return res.stdout, set(res.stderr.split())
+
+
+def test_status_reads_no_catalogue_index_and_no_engine(tmp_path: Path) -> None:
+    """`kiosk status` tells the catalogue's size without loading its index, engine or parts."""
+    out, loaded = _status(tmp_path, "--json")
+    assert json.loads(out)["catalog"]["count"] == len(shelf_items())
+    assert not loaded & {
         "kiosk.store.catindex",
         "kiosk.engine",
         "kiosk.feedback",  # the configuration checks the buzzer's and LEDs' parts only when built
@@ -67,21 +75,7 @@ def test_status_reads_no_catalogue_index_and_no_engine(tmp_path: Path) -> None:
 
 def test_status_in_words_takes_only_the_report_words(tmp_path: Path) -> None:
     """`kiosk status` in words loads the report's words, not its engine, rows or renderers."""
-    with Store.open(tmp_path) as store:
-        store.replace_catalog(shelf_items(), source="test")
-    probe = (
-        "import sys\n"
-        "from kiosk.cli import main\n"
-        "main(sys.argv[1:])\n"
-        "print(' '.join(sys.modules), file=sys.stderr)"
-    )
-    res = subprocess.run(
-        [sys.executable, "-c", probe, "--state-dir", str(tmp_path), "status"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    loaded = set(res.stderr.split())
+    _out, loaded = _status(tmp_path)
     assert "kiosk.report.texts" in loaded
     assert not loaded & {
         "kiosk.engine",
