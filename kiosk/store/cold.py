@@ -20,7 +20,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from kiosk.exc import StoreCorrupt
-from kiosk.store.rows import Rows, dump_json, load_json
+from kiosk.store.rows import Rows, doc_line, load_json
 
 #: Where a document lives: bit 0 of its location.
 SNAPSHOT, JOURNAL = 0, 1
@@ -177,11 +177,11 @@ class DiskRows(Rows):
         while i < len(self._loc):
             loc = self._loc[i]
             if loc != _ABSENT:
-                head = b'[%s,"%d",' % (prefix, i)
                 line = files.line(loc) if verbatim and loc & 1 == SNAPSHOT else b""
-                if not (line.startswith(head) and line.endswith(b"]")):
-                    line = head + dump_json(files.document(loc, i)).encode() + b"]"
-                yield i, line + b"\n"
+                if line.startswith(b'[%s,"%d",' % (prefix, i)) and line.endswith(b"]"):
+                    yield i, line + b"\n"
+                else:
+                    yield i, doc_line(prefix, i, files.document(loc, i))
             i += 1
 
     def columns(self, *keys: str) -> Iterator[tuple[Any, ...]]:

@@ -155,10 +155,7 @@ class Rows(Mapping[str, dict[str, Any]]):
         from instead of encoding them again; documents in memory have no line.
         """
         for doc_id, doc in self.items():
-            yield (
-                int(doc_id),
-                b'[%s,"%s",%s]\n' % (prefix, doc_id.encode(), dump_json(doc).encode()),
-            )
+            yield int(doc_id), doc_line(prefix, int(doc_id), doc)
 
     def columns(self, *keys: str) -> Iterator[tuple[Any, ...]]:
         """``(doc_id, doc[key], …)`` per document, without building dicts (fast scans)."""
@@ -184,6 +181,11 @@ class Rows(Mapping[str, dict[str, Any]]):
     def clear(self) -> None:
         self._rows.clear()
         self._max = 0
+
+
+def doc_line(prefix: bytes, doc_id: int, doc: Mapping[str, Any]) -> bytes:
+    """A document's snapshot line, ``[table,"id",document]`` (``prefix``: the table in JSON)."""
+    return b'[%s,"%d",%s]\n' % (prefix, doc_id, dump_json(doc).encode())
 
 
 def _unpack(row: tuple[Any, ...]) -> dict[str, Any]:
