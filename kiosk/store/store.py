@@ -34,7 +34,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Self
@@ -48,7 +48,6 @@ from kiosk.store.adapter import KioskDB, open_db, rows_of
 from kiosk.store.catalog import Catalogue
 from kiosk.store.damage import Loss
 from kiosk.store.index import ScanIndex
-from kiosk.store.summary import Summary
 
 if TYPE_CHECKING:  # the engine's shelf order loads when the catalogue is read
     from kiosk.engine.shelf import ShelfOrder
@@ -72,7 +71,6 @@ class Store:
     def __init__(self, state_dir: Path, *, readonly: bool = False, compact: bool = True) -> None:
         self.state_dir = Path(state_dir)
         self.readonly = readonly
-        self._compact = compact
         self._lock = threading.RLock()
         self._lock_fd: int | None = None
         if not readonly:
@@ -82,9 +80,14 @@ class Store:
             raise StoreError(_not_a_dir(self.state_dir))
         self._dbs: list[KioskDB] = []
         try:
-            self._scans_db = self._open(
-                "scans.json", cold=("scans",), summaries={"scans": _scan_index}
+            self._scans_db = open_db(
+                self.state_dir / "scans.json",
+                readonly=readonly,
+                compact=compact,
+                cold=("scans",),
+                summaries={"scans": _scan_index},
             )
+            self._dbs.append(self._scans_db)
             self._scans = self._scans_db.table("scans", cache_size=0)
             self._meta = self._scans_db.table("meta", cache_size=0)
             self._sessions = self._scans_db.table("sessions", cache_size=0)
@@ -105,22 +108,6 @@ class Store:
         index = self._scans_db.storage.summaries["scans"]
         assert isinstance(index, ScanIndex)
         return index
-
-    def _open(
-        self,
-        name: str,
-        cold: tuple[str, ...] = (),
-        summaries: Mapping[str, Callable[[bytes | None], Summary]] | None = None,
-    ) -> KioskDB:
-        db = open_db(
-            self.state_dir / name,
-            readonly=self.readonly,
-            compact=self._compact,
-            cold=cold,
-            summaries=summaries,
-        )
-        self._dbs.append(db)
-        return db
 
     # -- life cycle ---------------------------------------------------------
     @classmethod
