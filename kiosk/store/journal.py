@@ -42,6 +42,10 @@ command leaves that to the daemon), when asked (:meth:`JournalStorage.compact`),
 and, as a safety net only, when the journal outgrows ``COMPACT_DURING_WORK``.
 Documents still in an intact snapshot are copied as their lines are.
 
+Every :data:`CHECKPOINT_EVERY` bytes of journal a writer saves its
+summaries, locations and small tables with the journal's length and CRC so
+far (:mod:`kiosk.store.summary`): an opener replays only what follows.
+
 Recovery on open (what damage costs, and how it is recorded) is in
 :mod:`kiosk.store.replay`.
 
@@ -62,6 +66,7 @@ import contextlib
 import logging
 import os
 import time
+import zlib
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
@@ -80,7 +85,7 @@ from kiosk.store.records import (
     snapshot_lines,
 )
 from kiosk.store.replay import FULL, JournalReader, store_error
-from kiosk.store.rows import Rows, Tables
+from kiosk.store.rows import Rows, Tables, dump_json
 from kiosk.store.summary import Known, Summary, sum_path, write_known
 
 log = logging.getLogger(__name__)
@@ -91,6 +96,9 @@ COMPACT_ON_OPEN = 1 << 20
 COMPACT_DURING_WORK = 16 << 20
 #: Free space kept beyond a new snapshot's size before compacting (bytes).
 COMPACT_RESERVE = 256 << 10
+#: Journal grown since the last ``.sum`` at which a writer saves a checkpoint
+#: (bytes): an opener replays at most this much, whatever the history.
+CHECKPOINT_EVERY = 256 << 10
 
 
 class JournalStorage(JournalReader, Storage):
@@ -123,6 +131,9 @@ class JournalStorage(JournalReader, Storage):
         #: Running summaries of tables kept on disk (see ``summaries``).
         self.summaries: dict[str, Summary] = {}
         self._known = False  # whether the snapshot was read with its saved summary
+        self._described: Known | None = None
+        self._log_crc = 0
+        self._checkpoint_at = 0
         self._files = Files(self.path.name)
         self._next_compact = COMPACT_DURING_WORK
         self._tables: Tables = {}
@@ -228,6 +239,8 @@ class JournalStorage(JournalReader, Storage):
             self._mark.note(Mark(self._gen, self._changes))
         if self._log_size > self._next_compact:
             self._compact_quietly()
+        elif self._log_size - self._checkpoint_at >= CHECKPOINT_EVERY and self._make_summary:
+            self._checkpoint()
 
     def compact(self) -> None:
         """Fold the journal into a fresh snapshot (atomic; O(n))."""
@@ -256,6 +269,7 @@ class JournalStorage(JournalReader, Storage):
         try:
             write_all(self._fd, line)
             os.fsync(self._fd)
+            self._log_crc = zlib.crc32(line, self._log_crc)
         except OSError as e:
             self._files.forget(JOURNAL)
             try:
@@ -310,6 +324,9 @@ class JournalStorage(JournalReader, Storage):
         self._gen = gen
         self._base = self._changes
         self._snapshot_size = size
+        starts = [marks[f"table:{n}"] for n, rows in self._tables.items() if n in fresh]
+        cold_start = min(starts, default=marks["end"])
+        self._described = Known(gen, size, marks["crc32"], cold_start, marks["end"])
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
@@ -322,24 +339,48 @@ class JournalStorage(JournalReader, Storage):
         self._start_journal()
         self._next_compact = COMPACT_DURING_WORK
         if self._make_summary:
-            self._save_known(gen, size, marks)
+            self._save_known(self._described)
 
-    def _save_known(self, gen: int, size: int, marks: Mapping[str, int]) -> None:
-        """Save the summaries and locations beside the new snapshot (a cache: failure is fine)."""
+    def _checkpoint(self) -> None:
+        """Save what the journal holds so far, so the next opener replays only what follows."""
+        if self._described is None:
+            if not self._snapshot_size:  # a new store: its first snapshot is cheap
+                self._compact_quietly()
+            return
+        known = self._described.snapshot()
+        known.journal_at, known.journal_crc, known.changes = (
+            self._log_size,
+            self._log_crc,
+            self._changes,
+        )
+        known.hot = b"".join(
+            line
+            for name, rows in self._tables.items()
+            if not isinstance(rows, DiskRows)
+            for _id, line in rows.lines(dump_json(name).encode())
+        )
+        self._save_known(known)
+
+    def _save_known(self, known: Known) -> None:
+        """Save the summaries and locations as ``known`` says (a cache: failure is fine).
+
+        Beside a new snapshot it is fsynced, so a start after a power cut needs no
+        compaction; a checkpoint is not (at worst the next start reads more).
+        """
         path = sum_path(self.path)
-        disk = {n: r for n, r in self._tables.items() if isinstance(r, DiskRows)}
-        starts = [marks[f"table:{n}"] for n in disk]
-        known = Known(gen, size, marks["crc32"], min(starts, default=marks["end"]), marks["end"])
-        for name, rows in disk.items():
-            known.locations[name] = rows.locations()
-            known.counts[name] = (len(rows), rows.max_id)
-            if (summary := self.summaries.get(name)) is not None:
-                known.summaries[name] = summary.dump()
+        for name, rows in self._tables.items():
+            if isinstance(rows, DiskRows):
+                known.locations[name] = rows.locations()
+                known.counts[name] = (len(rows), rows.max_id)
+                if (summary := self.summaries.get(name)) is not None:
+                    known.summaries[name] = summary.dump()
         try:
-            write_known(path, known)
+            write_known(path, known, sync=not known.journal_at)
         except OSError as e:
             _unlink_quietly(path)
             log.warning("%s not saved (%s); the next start reads every document", path, e)
+            return
+        self._checkpoint_at = known.journal_at
 
     def _start_journal(self) -> None:
         line = journal_header(self._gen, self._changes)
@@ -351,6 +392,8 @@ class JournalStorage(JournalReader, Storage):
             raise store_error(e, f"cannot start journal {self.log_path}") from e
         self._base = self._changes
         self._log_size = len(line)
+        self._log_crc = zlib.crc32(line)
+        self._checkpoint_at = 0
         self._mark.durable(Mark(self._gen, self._changes))
 
     def _room_to_compact(self) -> bool:

@@ -276,32 +276,39 @@ def read_snapshot(
 def _read_known(f: BinaryIO, new_rows: NewRows, known: Known) -> Snapshot | None:
     """The snapshot from its small tables and ``known``, if the file is the one described.
 
-    The whole file is still checked against its checksum (mapped, not
-    parsed) by ``snap.checksum``, on a thread: the caller must see it match
-    before it trusts the snapshot, and read the file line by line if not.
-    Any other mismatch returns None at once.
+    The small tables are the snapshot's own lines, or a checkpoint's (then
+    the journal's first ``known.journal_at`` bytes are already in them). The
+    whole file is still checked against its checksum (mapped, not parsed) by
+    ``snap.checksum``, on a thread: the caller must see it match before it
+    trusts the snapshot, and read the file line by line if not. Any other
+    mismatch returns None at once.
     """
     if os.fstat(f.fileno()).st_size != known.size or not 0 < known.cold_start <= known.footer_at:
         return None
-    hot = f.read(known.cold_start)
+    first = f.readline()
+    offset = len(first)
+    if offset > known.cold_start:
+        return None
+    hot = known.hot if known.journal_at else f.read(known.cold_start - offset)
     try:
         f.seek(known.footer_at)
         foot = load_json(f.readline())
+        head = load_json(first)
         lines = hot.split(b"\n")
-        head = load_json(lines[0])
         if foot.get("crc32") != known.crc32 or lines[-1]:
             return None
         if head.get("format") != SNAPSHOT_FORMAT or int(head.get("version", 0)) > FORMAT_VERSION:
             return None
         tables: Tables = {str(n): new_rows(str(n)) for n in head.get("tables", [])}
-        offset = len(lines[0]) + 1
-        for raw in lines[1:-1]:
+        for raw in lines[:-1]:
             name, doc_id, doc = load_json(raw)
+            if name not in tables:  # made since the snapshot (a checkpoint's)
+                tables[name] = new_rows(name)
             tables[name].place(int(doc_id), doc, offset << 1)
             offset += len(raw) + 1
         for name, locs in known.locations.items():
             count, top = known.counts[name]
-            tables[name].adopt(locs, count, top)
+            tables.setdefault(name, new_rows(name)).adopt(locs, count, top)
     except (ValueError, TypeError, AttributeError, KeyError):
         return None
     snap = Snapshot(tables, int(head.get("generation", 0)), known.size, head=head)

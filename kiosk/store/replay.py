@@ -32,6 +32,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import zlib
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -50,7 +51,7 @@ from kiosk.store.records import (
     read_snapshot,
 )
 from kiosk.store.rows import Rows, Tables
-from kiosk.store.summary import Summary, read_known, sum_path
+from kiosk.store.summary import Known, Summary, read_known, sum_path
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,11 @@ class JournalReader(ABC):
     _make_summary: dict[str, Callable[[bytes | None], Summary]]
     summaries: dict[str, Summary]
     _known: bool
+    #: The snapshot as its ``.sum`` describes it (None: not known), for checkpoints.
+    _described: Known | None
+    #: CRC-32 of the journal's bytes so far, and where the last checkpoint ends in it.
+    _log_crc: int
+    _checkpoint_at: int
 
     @abstractmethod
     def _new_rows(self, name: str) -> Rows: ...
@@ -142,6 +148,7 @@ class JournalReader(ABC):
                 self.summaries = {n: make(None) for n, make in self._make_summary.items()}
                 snap, f = read_snapshot(self.path, self._new_rows, known=known, seen=self._seen)
                 self._known = snap.known is not None
+                self._described = None if snap.known is None else snap.known.snapshot()
                 if snap.known is not None:
                     self.summaries = {
                         n: make(snap.known.summaries.get(n) or None)
@@ -160,6 +167,9 @@ class JournalReader(ABC):
                 if check is not None and self.readonly and not check.wait():
                     use_sum = False
                     continue
+            except _Unmatched:
+                use_sum = False  # the journal is not the one checkpointed: read everything
+                continue
             except Damaged as e:
                 self._damaged(str(e))
             except OSError as e:
@@ -204,11 +214,14 @@ class JournalReader(ABC):
         except FileNotFoundError:
             data = b""
         snap_changes = snap.head.get("changes")
+        checkpoint = snap.known if snap.known is not None and snap.known.journal_at else None
         if data:  # replaying reads replaced documents back, some from the journal itself
             self._files.set(JOURNAL, os.open(self.log_path, os.O_RDONLY | os.O_CLOEXEC))
         pos = good = records = bad = torn = 0
         applied = 0  # records replayed
         top = after_top = 0  # highest change number read, and lines read after it
+        crc_at, crc = 0, 0  # the CRC-32 of the journal's first crc_at bytes
+        start = self._base  # changes made before the first record read
         header: dict[str, Any] | None = None
         while pos < len(data):
             end = data.find(b"\n", pos)
@@ -246,6 +259,13 @@ class JournalReader(ABC):
                     self._gen = gen
                 base = header.get("base")
                 self._changes = self._base = base if isinstance(base, int) else self._changes
+                start = self._base
+                if checkpoint is not None:  # what it holds is not read again
+                    if not _begins(data, checkpoint, self._gen):
+                        raise _Unmatched
+                    pos = good = crc_at = checkpoint.journal_at
+                    start, crc = checkpoint.changes, checkpoint.journal_crc
+                    continue
             else:
                 records += 1
                 after_top += 1
@@ -263,8 +283,10 @@ class JournalReader(ABC):
         # Numbered records say how many changes the journal held, even where damage
         # merged several lines into one or removed whole lines; lines without a
         # number (an earlier kiosk's) count one each.
-        self._changes = max(self._base + records, top + after_top)
-        if lost := self._changes - self._base - applied:
+        if checkpoint is not None and not crc_at:
+            raise _Unmatched  # no journal, a torn header, or an older one
+        self._changes = max(start + records, top + after_top)
+        if lost := self._changes - start - applied:
             name = self.log_path.name
             what = (
                 f"{name}: {bad} damaged record(s) skipped, their neighbours kept"
@@ -287,6 +309,9 @@ class JournalReader(ABC):
         self._fd = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
         self._files.set(JOURNAL, os.open(self.log_path, os.O_RDONLY | os.O_CLOEXEC))
         self._log_size = good
+        with memoryview(data) as view:
+            self._log_crc = zlib.crc32(view[crc_at:good], crc)
+        self._checkpoint_at = crc_at
         return False
 
     def _seen(self, table: str, doc_id: int, doc: dict[str, Any]) -> None:
@@ -403,3 +428,16 @@ def store_error(e: OSError, what: str) -> StoreError:
             errno.ENOSPC, f"disk full: {what}; free space on the SD card, scans are not stored"
         )
     return StoreError(f"{what}: {e.strerror or e}")
+
+
+class _Unmatched(Exception):
+    """The journal does not begin as the checkpoint says: it must be read whole."""
+
+
+def _begins(data: bytes, checkpoint: Known, gen: int) -> bool:
+    """Whether ``data`` (a journal of generation ``gen``) begins with what ``checkpoint`` holds."""
+    at = checkpoint.journal_at
+    if checkpoint.generation != gen or len(data) < at:
+        return False
+    with memoryview(data) as view:
+        return zlib.crc32(view[:at]) == checkpoint.journal_crc

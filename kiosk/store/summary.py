@@ -17,6 +17,16 @@ only the small tables and the journal. Anything that does not match — a
 missing, torn or older ``.sum``, a snapshot damaged since — falls back to
 reading the snapshot line by line, as without it. The file is only ever a
 cache: deleting it loses nothing.
+
+Replaying the journal costs too, and most in a sync's answers (each reads
+back the scan it replaces, for the summary): 1.6 s for a 13 MB journal at
+200,000 scans here. So a writer also saves a *checkpoint* every
+:data:`~kiosk.store.journal.CHECKPOINT_EVERY` bytes of journal: the same file,
+also naming how much of the journal it holds (length and CRC-32 of that
+prefix, and the change count there) and carrying the small tables as they
+are then. An opener whose journal still begins with exactly those bytes
+replays only what follows; one whose journal does not (cut, damaged,
+replaced) reads everything, as without it.
 """
 
 from __future__ import annotations
@@ -33,7 +43,7 @@ from typing import Any, Protocol
 from kiosk.fileio import atomic_write
 
 FORMAT = "kiosk-summary"
-VERSION = 1
+VERSION = 2  # 2: checkpoints; files of version 1 are read too
 _BYTEORDER = sys.byteorder  # location arrays are raw machine integers
 
 
@@ -60,14 +70,26 @@ class Known:
     locations: dict[str, array[int]] = field(default_factory=dict)
     counts: dict[str, tuple[int, int]] = field(default_factory=dict)  # (documents, max id)
     summaries: dict[str, bytes] = field(default_factory=dict)
+    #: A checkpoint's (0: none): the first ``journal_at`` bytes of the journal, with
+    #: CRC-32 ``journal_crc`` and ``changes`` changes counted in all, are in what
+    #: this describes, and ``hot`` holds the small tables (snapshot lines) instead
+    #: of the snapshot.
+    journal_at: int = 0
+    journal_crc: int = 0
+    changes: int = 0
+    hot: bytes = b""
+
+    def snapshot(self) -> Known:
+        """The snapshot alone, as this describes it: no tables saved, no checkpoint."""
+        return Known(self.generation, self.size, self.crc32, self.cold_start, self.footer_at)
 
 
 def sum_path(snapshot: Path) -> Path:
     return snapshot.with_suffix(".sum")
 
 
-def write_known(path: Path, known: Known) -> None:
-    """Save ``known`` atomically as ``path`` (the snapshot's ``.sum``)."""
+def write_known(path: Path, known: Known, *, sync: bool = True) -> None:
+    """Save ``known`` atomically as ``path`` (the snapshot's ``.sum``; fsynced if ``sync``)."""
     blobs: list[bytes] = []
     tables: dict[str, list[int]] = {}
     for name, locs in known.locations.items():
@@ -87,8 +109,11 @@ def write_known(path: Path, known: Known) -> None:
         "footer_at": known.footer_at,
         "tables": tables,
     }
+    if known.journal_at:
+        head["journal"] = [known.journal_at, known.journal_crc, known.changes, len(known.hot)]
+        blobs.append(known.hot)
     body = json.dumps(head, separators=(",", ":")).encode() + b"\n" + b"".join(blobs)
-    atomic_write(path, [body, b"%08x\n" % zlib.crc32(body)])
+    atomic_write(path, [body, b"%08x\n" % zlib.crc32(body)], sync=sync)
 
 
 def read_known(path: Path) -> Known | None:
@@ -103,7 +128,7 @@ def read_known(path: Path) -> Known | None:
     head_end = body.find(b"\n")
     try:
         head = json.loads(body[:head_end])
-        if head.get("format") != FORMAT or head.get("version") != VERSION:
+        if head.get("format") != FORMAT or head.get("version") not in (1, VERSION):
             return None
         if head.get("byteorder") != _BYTEORDER:
             return None
@@ -123,6 +148,10 @@ def read_known(path: Path) -> Known | None:
             known.summaries[name] = body[pos : pos + n_sum]
             known.counts[name] = (int(count), int(top))
             pos += n_sum
+        if "journal" in head:
+            at, crc, changes, n_hot = head["journal"]
+            known.journal_at, known.journal_crc, known.changes = int(at), int(crc), int(changes)
+            known.hot = body[pos : pos + int(n_hot)]
     except (ValueError, KeyError, TypeError, AttributeError):
         return None
     return known
