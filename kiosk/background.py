@@ -38,6 +38,10 @@ class Background(Generic[_T]):
             raise self._error
         return self._result  # type: ignore[return-value]
 
+    def done(self) -> bool:
+        """Whether the call has ended (:meth:`wait` then returns at once)."""
+        return not self._thread.is_alive()
+
     def wait_quietly(self) -> None:
         """Wait for the call to end when its result is no longer wanted, nor its error."""
         self._thread.join()

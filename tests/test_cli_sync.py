@@ -64,6 +64,7 @@ def test_sync_sends_first_and_leaves_a_grown_journal_to_the_daemon(
     assert res.returncode == 0, res.stderr
     assert f"{n:,} of {n:,} scans in the upload file" in res.stdout
     assert (state_dir / "scans.log").stat().st_size > journal.COMPACT_ON_OPEN  # left as it was
-    with Store.open(state_dir) as store:  # as the daemon opens it
+    with Store.open(state_dir) as store:  # as the daemon opens it: it compacts on a thread
+        store._scans_db.storage.settle()
         assert (state_dir / "scans.log").stat().st_size < 1000
         assert len(store.pending_sync()) == n

@@ -64,6 +64,12 @@ class Files:
         for src in (SNAPSHOT, JOURNAL):
             self.set(src, None)
 
+    def twin(self) -> Files:
+        """The same files through descriptors of its own, for reads on another thread."""
+        out = Files(self.name)
+        out.fds = [None if fd is None else os.dup(fd) for fd in self.fds]
+        return out
+
     def line(self, loc: int) -> bytes:
         """The line (without newline) starting at location ``loc``."""
         src, off = loc & 1, loc >> 1
@@ -191,6 +197,12 @@ class DiskRows(Rows):
     @property
     def max_id(self) -> int:
         return self._max
+
+    def frozen(self) -> DiskRows:
+        """A copy of the locations, read through :meth:`Files.twin` (safe on another thread)."""
+        out = DiskRows(self._files.twin())
+        out.adopt(array("q", self._loc), self._count, self._max)
+        return out
 
     # -- changes ----------------------------------------------------------------------------
     def pack(self, doc: Mapping[str, Any]) -> tuple[Any, ...]:

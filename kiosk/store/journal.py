@@ -33,14 +33,20 @@ plain TinyDB ``Table`` still works with this storage through
 ``read()``/``write()``: ``write()`` replaces the snapshot atomically (that is
 also how compaction works), correct but O(n).
 
-Compaction writes a snapshot of generation g+1, then starts a fresh journal
-for g+1 (both atomically). If a crash falls between the two, the journal left
-on disk is for generation g and is ignored on the next open, because the new
-snapshot already holds its changes. It runs when a writer opens a database
-whose journal has grown (unless it opens with ``compact=False``: a short-lived
-command leaves that to the daemon), when asked (:meth:`JournalStorage.compact`),
-and, as a safety net only, when the journal outgrows ``COMPACT_DURING_WORK``.
-Documents still in an intact snapshot are copied as their lines are.
+Compaction writes a snapshot of generation g+1 of the tables as they were
+when the journal was some length (:mod:`kiosk.store.compaction`), then a
+journal for g+1 of the records appended since, and renames both into place,
+the snapshot first. If a crash falls between the renames, the journal left on
+disk is for generation g: an opener replays its records numbered past the
+new snapshot's change count and ignores the others, which the snapshot holds.
+A writer compacts on a thread, while scans go on into the journal, when it
+opens a database whose journal has grown (unless it opens with
+``compact=False``: a short-lived command leaves that to the daemon) and when
+the journal outgrows ``COMPACT_DURING_WORK``; it puts the result in place at
+its next change (or on close), and calls it off if closed before it is done.
+Asked (:meth:`JournalStorage.compact`), after damage, or for a young store,
+it compacts at once. Documents still in an intact snapshot are copied as
+their lines are.
 
 Every :data:`CHECKPOINT_EVERY` bytes of journal a writer saves its
 summaries, locations and small tables with the journal's length and CRC so
@@ -73,17 +79,13 @@ from typing import Any
 
 from tinydb.storages import Storage
 
+from kiosk.background import Background
 from kiosk.exc import StoreError
 from kiosk.fileio import atomic_write, fsync_dir, write_all, write_file
 from kiosk.store.cold import JOURNAL, SNAPSHOT, DiskRows, Files, where
+from kiosk.store.compaction import Next, freeze, write_next
 from kiosk.store.damage import MARK_EVERY, Loss, Mark, MarkWriter, set_aside
-from kiosk.store.records import (
-    change_payload,
-    frame,
-    journal_header,
-    snapshot_intact,
-    snapshot_lines,
-)
+from kiosk.store.records import apply_change, change_payload, frame, journal_header, parse_line
 from kiosk.store.replay import FULL, JournalReader, store_error
 from kiosk.store.rows import Rows, Tables, dump_json
 from kiosk.store.summary import Known, Summary, sum_path, write_known
@@ -134,6 +136,7 @@ class JournalStorage(JournalReader, Storage):
         self._described: Known | None = None
         self._log_crc = 0
         self._checkpoint_at = 0
+        self._pending: tuple[Next, Background[Next]] | None = None  # a compaction on a thread
         self._files = Files(self.path.name)
         self._next_compact = COMPACT_DURING_WORK
         self._tables: Tables = {}
@@ -149,6 +152,8 @@ class JournalStorage(JournalReader, Storage):
         self.losses: list[Loss] = []
         self._found: list[tuple[str, int | None, Path]] = []
         try:
+            if not readonly:
+                _unlink_quietly(self._tmp)  # a compaction's, cut short with its process
             self._load()
             if not readonly:
                 if self._found:
@@ -161,7 +166,7 @@ class JournalStorage(JournalReader, Storage):
                         self._make_summary and self._snapshot_size and not self._known
                     )
                     if compact and (grown or no_summary):
-                        self._compact_quietly()
+                        self._compact_later()
                     self._mark.adopt()  # it agrees with the journal: keep it counting
         except BaseException:
             self.close()
@@ -185,6 +190,11 @@ class JournalStorage(JournalReader, Storage):
         self._replace(tables)
 
     def close(self) -> None:
+        if self._pending is not None:
+            if self._pending[1].done():
+                self._settle()  # written already: put it in place, the next start reads less
+            else:
+                self._call_off()
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
@@ -237,15 +247,23 @@ class JournalStorage(JournalReader, Storage):
             self._mark.durable(Mark(self._gen, self._changes))
         else:
             self._mark.note(Mark(self._gen, self._changes))
-        if self._log_size > self._next_compact:
-            self._compact_quietly()
+        if self._pending is not None:
+            if self._pending[1].done():
+                self._settle()
+        elif self._log_size > self._next_compact:
+            self._compact_later()
         elif self._log_size - self._checkpoint_at >= CHECKPOINT_EVERY and self._make_summary:
             self._checkpoint()
 
     def compact(self) -> None:
-        """Fold the journal into a fresh snapshot (atomic; O(n))."""
+        """Fold the journal into a fresh snapshot now (atomic; O(n))."""
         self._writable()
         self._replace(self._tables)
+
+    def settle(self) -> None:
+        """Wait for a compaction running on a thread, and put it in place."""
+        if self._pending is not None:
+            self._settle()
 
     @property
     def generation(self) -> int:
@@ -286,60 +304,131 @@ class JournalStorage(JournalReader, Storage):
         return start
 
     def _replace(self, tables: Tables) -> None:
-        # atomic_write's steps one by one: once the rename is done memory must
-        # follow the new snapshot, even if the folder's fsync then fails.
-        gen = self._gen + 1
-        tmp = self.path.with_name(self.path.name + ".tmp")
-        fresh = {name: DiskRows(self._files) for name in tables if name in self._cold}
-
-        def placed(name: str, doc_id: int, offset: int) -> None:
-            if (rows := fresh.get(name)) is not None:
-                rows.put_at(doc_id, where(SNAPSHOT, offset))
-
-        extra = {"changes": self._changes, "losses": [x.to_dict() for x in self.losses]}
-        # Tables on disk last: an opener with the .sum reads only what comes before them.
-        tables = {n: r for n, r in tables.items() if n not in self._cold} | {
-            n: r for n, r in tables.items() if n in self._cold
-        }
-        marks: dict[str, int] = {}
-        rfd = None
+        """Write ``tables`` as the next snapshot and put it in place, now."""
+        self._call_off()
+        nxt = self._freeze(tables)
         try:
-            old = self._files.fds[SNAPSHOT]
-            verbatim = bool(fresh) and old is not None and snapshot_intact(old)
-            lines = snapshot_lines(
-                tables, gen, extra=extra, placed=placed, marks=marks, verbatim=verbatim
-            )
-            size = write_file(tmp, lines)
-            rfd = os.open(tmp, os.O_RDONLY | os.O_CLOEXEC)
-            os.replace(tmp, self.path)
+            write_next(nxt, self._tmp, self._files)
         except OSError as e:
-            if rfd is not None:
-                os.close(rfd)
-            _unlink_quietly(tmp)
+            raise store_error(e, f"cannot write snapshot {self.path}") from e
+        self._install(nxt)
+
+    @property
+    def _tmp(self) -> Path:
+        return self.path.with_name(self.path.name + ".tmp")
+
+    def _freeze(self, tables: Tables) -> Next:
+        extra = {"changes": self._changes, "losses": [x.to_dict() for x in self.losses]}
+        return freeze(tables, self._gen + 1, self._log_size, self._changes, extra)
+
+    def _compact_later(self) -> None:
+        """Start a compaction on a thread: scans go on meanwhile, into the journal."""
+        if not self._room_to_compact():
+            self._postpone("not enough free space yet")
+            return
+        nxt = self._freeze(self._tables)
+        self._pending = (nxt, Background(write_next, nxt, self._tmp, self._files, name="compact"))
+
+    def _settle(self) -> None:
+        assert self._pending is not None
+        nxt, job = self._pending
+        self._pending = None
+        try:
+            job.wait()
+            self._install(nxt)
+        except OSError as e:
+            _unlink_quietly(self._tmp)
+            self._postpone(str(store_error(e, f"cannot write snapshot {self.path}")))
+        except StoreError as e:
+            self._postpone(str(e))
+
+    def _call_off(self) -> None:
+        """Stop a compaction running on a thread and remove what it wrote."""
+        if self._pending is not None:
+            nxt, job = self._pending
+            self._pending = None
+            nxt.stop.set()
+            job.wait_quietly()
+            _unlink_quietly(self._tmp)
+
+    def _install(self, nxt: Next) -> None:
+        """Put snapshot ``nxt`` in place, with a journal of the changes made since it was frozen.
+
+        Renamed one after the other: in between, the old journal still holds
+        those changes and an opener replays the ones the snapshot lacks (see
+        :mod:`kiosk.store.replay`). From the snapshot's rename on, memory
+        follows the new pair whatever fails.
+        """
+        head = journal_header(nxt.gen, nxt.changes)
+        tail = self._journal_since(nxt.at)
+        fresh: Tables = dict(nxt.fresh)
+        pos = 0
+        while pos < len(tail):  # documents changed since: now in the new journal
+            end = tail.index(b"\n", pos)
+            rec = parse_line(tail[pos:end])
+            if rec is None:
+                raise StoreError(f"{self.log_path} changed under the writer while it compacted")
+            if rec.get("t") in self._cold:
+                apply_change(fresh, rec, self._new_rows, where(JOURNAL, len(head) + pos))
+            pos = end + 1
+        new_log = self.log_path.with_name(self.log_path.name + ".tmp")
+        fds: list[int] = []
+        try:
+            write_file(new_log, [head, tail])
+            for path, flags in (
+                (self._tmp, os.O_RDONLY),
+                (new_log, os.O_RDONLY),
+                (new_log, os.O_WRONLY | os.O_APPEND),
+            ):
+                fds.append(os.open(path, flags | os.O_CLOEXEC))
+            os.replace(self._tmp, self.path)
+        except OSError as e:
+            for fd in fds:
+                os.close(fd)
+            _unlink_quietly(self._tmp)
+            _unlink_quietly(new_log)
             raise store_error(e, f"cannot write snapshot {self.path}") from e
         # The new snapshot is in place: it is the truth from here on, whatever follows.
-        self._tables = {name: fresh.get(name, rows) for name, rows in tables.items()}
-        self._files.set(SNAPSHOT, rfd)
-        self._files.set(JOURNAL, None)
-        self._gen = gen
-        self._base = self._changes
-        self._snapshot_size = size
-        starts = [marks[f"table:{n}"] for n, rows in self._tables.items() if n in fresh]
-        cold_start = min(starts, default=marks["end"])
-        self._described = Known(gen, size, marks["crc32"], cold_start, marks["end"])
+        snap_fd, read_fd, write_fd = fds
+        self._tables = {name: fresh.get(name, rows) for name, rows in nxt.tables.items()}
+        self._files.set(SNAPSHOT, snap_fd)
+        self._files.set(JOURNAL, read_fd)
         if self._fd is not None:
             os.close(self._fd)
-            self._fd = None
-        # The rename must be durable before the new journal's: a journal newer
-        # than its snapshot reads as damage.
+        self._fd = write_fd
+        self._gen, self._base, self._snapshot_size = nxt.gen, nxt.changes, nxt.size
+        self._log_size = len(head) + len(tail)
+        self._log_crc = zlib.crc32(tail, zlib.crc32(head))
+        self._checkpoint_at = 0
+        self._next_compact = COMPACT_DURING_WORK
+        marks = nxt.marks
+        cold_start = min((marks[f"table:{n}"] for n in nxt.fresh), default=marks["end"])
+        self._described = Known(nxt.gen, nxt.size, marks["crc32"], cold_start, marks["end"])
         try:
+            # The snapshot's rename must be durable before the journal's: a journal
+            # newer than its snapshot reads as damage.
+            fsync_dir(self.path.parent)
+            os.replace(new_log, self.log_path)
             fsync_dir(self.path.parent)
         except OSError as e:
-            raise store_error(e, f"cannot write snapshot {self.path}") from e
-        self._start_journal()
-        self._next_compact = COMPACT_DURING_WORK
+            self._broken = f"the new journal is not in place: {e.strerror}"
+            raise store_error(e, f"cannot start journal {self.log_path}") from e
+        self._mark.durable(Mark(self._gen, self._changes))
         if self._make_summary:
-            self._save_known(self._described)
+            if tail:
+                self._checkpoint()
+            else:
+                self._save_known(self._described)
+
+    def _journal_since(self, at: int) -> bytes:
+        """The journal's records from byte ``at`` on (those made since a snapshot was frozen)."""
+        fd = self._files.fds[JOURNAL]
+        if self._fd is None or fd is None or at >= self._log_size:
+            return b""
+        data = os.pread(fd, self._log_size - at, at)
+        if len(data) != self._log_size - at or not data.endswith(b"\n"):
+            raise StoreError(f"{self.log_path} is shorter than what was written to it")
+        return data
 
     def _checkpoint(self) -> None:
         """Save what the journal holds so far, so the next opener replays only what follows."""
@@ -407,15 +496,17 @@ class JournalStorage(JournalReader, Storage):
 
     def _compact_quietly(self) -> None:
         if not self._room_to_compact():
-            self._next_compact = self._log_size + COMPACT_DURING_WORK // 4
-            log.warning("compaction of %s postponed: not enough free space yet", self.path)
+            self._postpone("not enough free space yet")
             return
         try:
             self.compact()
         except StoreError as e:
-            # The change itself is durable in the journal; compaction can wait.
-            self._next_compact = self._log_size + COMPACT_DURING_WORK // 4
-            log.warning("compaction of %s postponed: %s", self.path, e)
+            self._postpone(str(e))
+
+    def _postpone(self, why: str) -> None:
+        # The changes themselves are durable in the journal; compaction can wait.
+        self._next_compact = self._log_size + COMPACT_DURING_WORK // 4
+        log.warning("compaction of %s postponed: %s", self.path, why)
 
     def _settle_damage(self) -> None:
         """Keep the damaged files, record the loss, and write a clean pair at once."""

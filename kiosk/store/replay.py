@@ -25,6 +25,10 @@ Recovery on open (damage costs only what is damaged, see :mod:`kiosk.store.damag
   once, so the next snapshot carries the record of the loss.
 * Only a file that is no store at all is moved aside whole
   (:class:`~kiosk.exc.StoreCorrupt`).
+* A journal one generation older than its snapshot is a compaction cut
+  between its two renames: its records numbered past the snapshot's change
+  count are replayed (the others are in the snapshot), and a writer folds
+  them into a new snapshot before it starts a journal. Older ones are ignored.
 """
 
 from __future__ import annotations
@@ -222,6 +226,7 @@ class JournalReader(ABC):
         top = after_top = 0  # highest change number read, and lines read after it
         crc_at, crc = 0, 0  # the CRC-32 of the journal's first crc_at bytes
         start = self._base  # changes made before the first record read
+        past: int | None = None  # of an older journal, only records numbered past this count
         header: dict[str, Any] | None = None
         while pos < len(data):
             end = data.find(b"\n", pos)
@@ -236,7 +241,13 @@ class JournalReader(ABC):
                         (f"{self.log_path.name}: its header is damaged", 0, self.log_path)
                     )
                 gen = int(header.get("generation", self._gen))
-                if gen < self._gen:
+                if gen == self._gen - 1 and isinstance(snap_changes, int):
+                    # A compaction stopped between its two renames: the snapshot holds
+                    # this journal's changes up to its count, the rest are only here.
+                    log.info("%s is older than its snapshot (compaction cut short)", self.log_path)
+                    past = snap_changes
+                    gen = self._gen
+                elif gen < self._gen:
                     log.info("%s is older than its snapshot (compaction cut short)", self.log_path)
                     data = b""
                     break
@@ -259,13 +270,15 @@ class JournalReader(ABC):
                     self._gen = gen
                 base = header.get("base")
                 self._changes = self._base = base if isinstance(base, int) else self._changes
-                start = self._base
+                start = self._base if past is None else past
                 if checkpoint is not None:  # what it holds is not read again
                     if not _begins(data, checkpoint, self._gen):
                         raise _Unmatched
                     pos = good = crc_at = checkpoint.journal_at
                     start, crc = checkpoint.changes, checkpoint.journal_crc
                     continue
+            elif past is not None and rec is not None and not _numbered_past(rec, past):
+                pass  # in the snapshot already
             else:
                 records += 1
                 after_top += 1
@@ -303,7 +316,12 @@ class JournalReader(ABC):
             if header is not None and good:
                 self._files.set(JOURNAL, os.open(self.log_path, os.O_RDONLY | os.O_CLOEXEC))
             return False
-        if header is None or not good:  # missing, empty, stale, or only a torn header
+        if past is not None and applied:
+            # Its changes must reach a snapshot before a new journal replaces it.
+            self._log_size = 0
+            self._replace(self._tables)
+            return False
+        if header is None or not good or past is not None:  # missing, empty, stale, torn header
             self._start_journal()
             return False
         self._fd = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
@@ -441,3 +459,8 @@ def _begins(data: bytes, checkpoint: Known, gen: int) -> bool:
         return False
     with memoryview(data) as view:
         return zlib.crc32(view[:at]) == checkpoint.journal_crc
+
+
+def _numbered_past(rec: Mapping[str, Any], count: int) -> bool:
+    n = rec.get("n")
+    return isinstance(n, int) and n > count

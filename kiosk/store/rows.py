@@ -111,6 +111,13 @@ class Rows(Mapping[str, dict[str, Any]]):
     def max_id(self) -> int:
         return self._max
 
+    def frozen(self) -> Rows:
+        """A copy that later changes do not reach, for a snapshot written meanwhile."""
+        out = Rows()
+        out._rows = dict(self._rows)  # rows are tuples: sharing them is safe
+        out._max = self._max
+        return out
+
     # -- changes (only JournalStorage calls these) ----------------------------------------
     def pack(self, doc: Mapping[str, Any]) -> tuple[Any, ...]:
         """Compact form of ``doc``; raises ``TypeError``/``ValueError`` if not JSON."""
