@@ -61,7 +61,7 @@ def cmd_bench_startup(args: argparse.Namespace) -> int:
         print(f"{key:<24}{value:>8.3f} s")
     for n, d in result["daemon"].items():
         print(
-            f"daemon at {n} scans: ready {d['ready_s']:.3f} s, RSS {d['rss_first_scan_mb']} MB "
+            f"daemon ({n}): ready {d['ready_s']:.3f} s, RSS {d['rss_first_scan_mb']} MB "
             f"after its first scan, {d['rss_shelf_order_mb']} MB with its shelf order"
         )
     for key, check in result["checks"].items():

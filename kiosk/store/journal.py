@@ -44,9 +44,10 @@ opens a database whose journal has grown (unless it opens with
 ``compact=False``: a short-lived command leaves that to the daemon) and when
 the journal outgrows ``COMPACT_DURING_WORK``; it puts the result in place at
 its next change (or on close), and calls it off if closed before it is done.
-Asked (:meth:`JournalStorage.compact`), after damage, or for a young store,
-it compacts at once. Documents still in an intact snapshot are copied as
-their lines are.
+Asked (:meth:`JournalStorage.compact`), after damage, for a young store, or
+when opened without the summary saved with its snapshot (so that even a
+one-command writer leaves one), it compacts at once. Documents still in an
+intact snapshot are copied as their lines are.
 
 Every :data:`CHECKPOINT_EVERY` bytes of journal a writer saves its
 summaries, locations and small tables with the journal's length and CRC so
@@ -161,11 +162,14 @@ class JournalStorage(JournalReader, Storage):
                 else:
                     grown = self._log_size > max(COMPACT_ON_OPEN, self._snapshot_size // 4)
                     # No summary saved with this snapshot (first start after an upgrade,
-                    # or it was lost): with one, later openers read no scan.
+                    # or it was lost): this opener read every scan; with one, later
+                    # openers (short-lived ones too) read none.
                     no_summary = bool(
                         self._make_summary and self._snapshot_size and not self._known
                     )
-                    if compact and (grown or no_summary):
+                    if compact and no_summary:
+                        self._compact_quietly()
+                    elif compact and grown:
                         self._compact_later()
                     self._mark.adopt()  # it agrees with the journal: keep it counting
         except BaseException:
@@ -223,7 +227,8 @@ class JournalStorage(JournalReader, Storage):
         dels = [int(d) for d in deletes]
         summary = self.summaries.get(table)
         gone = self._replaced(rows, [*packed, *dels], clear, old) if summary is not None else {}
-        payload = change_payload(table, puts or {}, dels, clear, number=self._changes + 1)
+        new = {int(k): v for k, v in (puts or {}).items()}
+        payload = change_payload(table, new, dels, clear, number=self._changes + 1)
         if self._fd is None:
             self._start_journal()
         loc = where(JOURNAL, self._append_line(payload))
@@ -240,7 +245,7 @@ class JournalStorage(JournalReader, Storage):
             else:
                 rows.put(k, row)
         if summary is not None:
-            self._summarise(summary, gone, {int(k): v for k, v in (puts or {}).items()}, clear)
+            self._summarise(summary, gone, new, clear)
         self._changes += 1
         # The witness follows the fsync, so it never counts what is not on disk.
         if (self._changes - self._base) % MARK_EVERY == 1:
@@ -463,13 +468,14 @@ class JournalStorage(JournalReader, Storage):
                 known.counts[name] = (len(rows), rows.max_id)
                 if (summary := self.summaries.get(name)) is not None:
                     known.summaries[name] = summary.dump()
+        self._checkpoint_at = known.journal_at  # tried: not again before the journal grows
         try:
             write_known(path, known, sync=not known.journal_at)
         except OSError as e:
             _unlink_quietly(path)
             log.warning("%s not saved (%s); the next start reads every document", path, e)
-            return
-        self._checkpoint_at = known.journal_at
+        else:
+            self._known = True
 
     def _start_journal(self) -> None:
         line = journal_header(self._gen, self._changes)

@@ -21,6 +21,7 @@ from kiosk.exc import StoreError
 from kiosk.models import SyncOutcome, Verdict
 from kiosk.store import Store, compaction, journal
 from kiosk.store.compaction import Next
+from kiosk.store.summary import read_known
 
 
 def _scan(store: Store, i: int) -> None:
@@ -236,3 +237,12 @@ def test_a_cart_killed_while_compacting_keeps_every_acknowledged_scan(
             stored = [int(s.code[1:]) for s in store.scans()]
             assert not store.losses()
         assert set(acknowledged) <= set(stored) and len(stored) == len(set(stored))
+
+
+def test_a_writer_that_finds_no_summary_leaves_one_however_briefly_it_runs(grown: Path) -> None:
+    """After an upgrade or a lost ``scans.sum``, even a one-command writer saves the summary."""
+    (grown / "scans.sum").unlink()
+    with Store.open(grown):
+        pass
+    known = read_known(grown / "scans.sum")
+    assert known is not None and known.size == (grown / "scans.json").stat().st_size

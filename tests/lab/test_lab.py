@@ -436,8 +436,8 @@ def test_startup_bench_under_pi_quota(cart: Cart) -> None:
     assert {"version", "help", "status_0", f"status_{hi}"} <= set(bench["median_s"]), bench
     for n in ("0", hi):
         assert {"ready_s", "rss_first_scan_mb", "rss_shelf_order_mb"} <= set(bench["daemon"][n])
-    checks = {"history_ready", "history_status", "ready_over_version", "status_over_version",
-              "rss_mb", "misshelf_verdicts"}  # fmt: skip
+    checks = {"history_ready", "history_status", "day_ready", "day_status", "ready_over_version",
+              "status_over_version", "rss_mb", "misshelf_verdicts"}  # fmt: skip
     assert set(bench["checks"]) == checks, bench["checks"]
     assert bench["checks"]["misshelf_verdicts"]["pass"], bench["daemon"]
 
