@@ -39,11 +39,12 @@ journal for g+1 of the records appended since, and renames both into place,
 the snapshot first. If a crash falls between the renames, the journal left on
 disk is for generation g: an opener replays its records numbered past the
 new snapshot's change count and ignores the others, which the snapshot holds.
-A writer compacts on a thread, while scans go on into the journal, when it
-opens a database whose journal has grown (unless it opens with
-``compact=False``: a short-lived command leaves that to the daemon) and when
-the journal outgrows ``COMPACT_DURING_WORK``; it puts the result in place at
-its next change (or on close), and calls it off if closed before it is done.
+A writer compacts on a thread, while scans go on into the journal, from its
+first change if it opened a database whose journal has grown (unless it
+opens with ``compact=False``: a short-lived command leaves that to the
+daemon) and when the journal outgrows ``COMPACT_DURING_WORK``; it puts the
+result in place at its next change (or on close), and calls it off if closed
+before it is done.
 Asked (:meth:`JournalStorage.compact`), after damage, for a young store, or
 when opened without the summary saved with its snapshot (so that even a
 one-command writer leaves one), it compacts at once. Documents still in an
@@ -170,7 +171,9 @@ class JournalStorage(JournalReader, Storage):
                     if compact and no_summary:
                         self._compact_quietly()
                     elif compact and grown:
-                        self._compact_later()
+                        # At the first change, on a thread: not while the opener
+                        # still gets ready (it would share the interpreter with it).
+                        self._next_compact = 0
                     self._mark.adopt()  # it agrees with the journal: keep it counting
         except BaseException:
             self.close()
@@ -266,7 +269,9 @@ class JournalStorage(JournalReader, Storage):
         self._replace(self._tables)
 
     def settle(self) -> None:
-        """Wait for a compaction running on a thread, and put it in place."""
+        """Wait for a compaction running on a thread (or due), and put it in place."""
+        if self._pending is None and self._log_size > self._next_compact:
+            self._compact_later()
         if self._pending is not None:
             self._settle()
 

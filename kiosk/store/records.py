@@ -229,7 +229,9 @@ def snapshot_intact(fd: int) -> bool:
 
     Compaction copies lines of the previous snapshot unparsed, and the new
     file's checksum then covers them: it must not vouch for bytes that changed
-    on disk since they were written. Checked like an opener's, in one call.
+    on disk since they were written. Read in blocks, not mapped: compaction
+    runs beside the cart, and a mapping would count the whole snapshot in its
+    memory meanwhile.
     """
     size = os.fstat(fd).st_size
     tail = os.pread(fd, min(size, 256), max(0, size - 256))
@@ -240,7 +242,17 @@ def snapshot_intact(fd: int) -> bool:
         crc = load_json(tail[start:])["crc32"]
     except (ValueError, LookupError, TypeError):
         return False
-    return isinstance(crc, int) and _crc_matches(os.dup(fd), size - len(tail) + start, crc)
+    if not isinstance(crc, int):
+        return False
+    length = size - len(tail) + start
+    pos = value = 0
+    while pos < length:
+        block = os.pread(fd, min(1 << 20, length - pos), pos)
+        if not block:
+            return False
+        value = zlib.crc32(block, value)
+        pos += len(block)
+    return value == crc
 
 
 def read_snapshot(

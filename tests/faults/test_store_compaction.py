@@ -88,11 +88,13 @@ def _work(store: Store) -> None:
 def test_changes_made_while_compacting_are_kept_in_the_new_journal(
     grown: Path, held: threading.Event
 ) -> None:
-    """A start compacts on a thread; scans, answers and undos made meanwhile all survive it."""
-    with Store.open(grown) as store:  # returns while the compaction waits
+    """The first scan starts a compaction on a thread; the work done meanwhile all survives it."""
+    with Store.open(grown) as store:
+        assert "compact" not in {t.name for t in threading.enumerate()}  # not while starting
         storage = store._scans_db.storage
         gen = storage.generation
-        _work(store)
+        _work(store)  # the compaction waits meanwhile
+        assert storage.generation == gen
         held.set()
         storage.settle()
         assert storage.generation == gen + 1
@@ -104,7 +106,7 @@ def test_changes_made_while_compacting_are_kept_in_the_new_journal(
     assert base == json.loads((grown / "scans.json").read_bytes().split(b"\n")[0])["changes"]
     numbers = [json.loads(r[9:])["n"] for r in records]
     assert numbers == list(range(base + 1, base + 1 + len(records)))  # only the work since
-    assert b'"p":{"61":' in records[0]
+    assert b'"p":{"62":' in records[0]  # the first change after the compaction's start
     seen = _seen(grown)
     assert seen == _read_all(grown)
     assert seen["scans"][:-1] == seen_live and len(seen["scans"]) == 72
