@@ -244,7 +244,11 @@ class JournalReader(ABC):
                 if gen == self._gen - 1 and isinstance(snap_changes, int):
                     # A compaction stopped between its two renames: the snapshot holds
                     # this journal's changes up to its count, the rest are only here.
-                    log.info("%s is older than its snapshot (compaction cut short)", self.log_path)
+                    log.warning(
+                        "%s is one generation older than its snapshot (a compaction was cut "
+                        "short): replaying the changes only it holds",
+                        self.log_path,
+                    )
                     past = snap_changes
                     gen = self._gen
                 elif gen < self._gen:
