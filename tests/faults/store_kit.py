@@ -7,6 +7,7 @@ import errno
 import io
 import json
 import os
+import shutil
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -29,6 +30,29 @@ def run_cart(state_dir: Path, lines: str) -> tuple[list[dict[str, Any]], Recordi
     with Store.open(state_dir) as store:
         Daemon(Config(), store, [StdinSource(io.StringIO(lines))], fb, out=out).run()
     return [json.loads(line) for line in out.getvalue().splitlines()], fb
+
+
+def as_read(state: Path) -> dict[str, Any]:
+    """What a read-only opener (``kiosk status``, a report) sees of a store."""
+    with Store.open_readonly(state) as store:
+        return {
+            "scans": store.scans(include_voided=True),
+            "counts": store.counts(),
+            "pending": [s.seq for s in store.pending_sync()],
+            "codes": store.scanned_codes(),
+            "sessions": store.sessions(),
+            "runs": store.runs(),
+            "state": store.state(),
+            "losses": store.losses(),
+        }
+
+
+def as_read_whole(state: Path) -> dict[str, Any]:
+    """What :func:`as_read` gives of a copy without its saved summary: every line read."""
+    copy = state.with_name(state.name + "-whole")
+    shutil.copytree(state, copy)
+    (copy / "scans.sum").unlink(missing_ok=True)
+    return as_read(copy)
 
 
 def kiosk(capsys: pytest.CaptureFixture[str], state_dir: Path, *argv: str) -> tuple[int, str]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +11,7 @@ from kiosk.models import SyncOutcome, Verdict
 from kiosk.store import Store, journal, replay
 from kiosk.store.records import parse_line
 from kiosk.store.summary import read_known
-from tests.faults.store_kit import kiosk
+from tests.faults.store_kit import as_read, as_read_whole, kiosk
 
 
 @pytest.fixture(autouse=True)
@@ -38,28 +37,6 @@ def _day(state: Path, *, first: int = 1) -> None:
         assert store.current_session() == sid
 
 
-def _seen(state: Path) -> dict[str, Any]:
-    with Store.open_readonly(state) as store:
-        return {
-            "scans": store.scans(include_voided=True),
-            "counts": store.counts(),
-            "pending": store.pending_count(),
-            "codes": store.scanned_codes(),
-            "sessions": store.sessions(),
-            "runs": store.runs(),
-            "state": store.state(),
-            "losses": store.losses(),
-        }
-
-
-def _read_all(state: Path) -> dict[str, Any]:
-    """What the store holds when read line by line, without its saved summary."""
-    copy = state.with_name(state.name + "-whole")
-    shutil.copytree(state, copy)
-    (copy / "scans.sum").unlink()
-    return _seen(copy)
-
-
 def test_a_reopened_store_reads_only_the_journal_past_its_last_checkpoint(
     state_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -76,10 +53,10 @@ def test_a_reopened_store_reads_only_the_journal_past_its_last_checkpoint(
         return parse_line(line)
 
     monkeypatch.setattr(replay, "parse_line", spy)
-    seen = _seen(state_dir)
+    seen = as_read(state_dir)
     assert len(parsed) == 1 + log[known.journal_at :].count(b"\n")  # the header, then the rest
     monkeypatch.undo()
-    assert seen == _read_all(state_dir)
+    assert seen == as_read_whole(state_dir)
     assert seen["runs"] and seen["state"]["location"] == "Stacks B" and not seen["losses"]
 
 
@@ -87,8 +64,8 @@ def test_a_writer_reopened_after_checkpoints_goes_on_where_it_stopped(state_dir:
     """A daemon restarted twice keeps every scan, answer and undo of each day."""
     _day(state_dir)
     _day(state_dir, first=200)
-    seen = _seen(state_dir)
-    assert seen == _read_all(state_dir)
+    seen = as_read(state_dir)
+    assert seen == as_read_whole(state_dir)
     assert len(seen["scans"]) == 40 + 60 + 60 and not seen["losses"]
 
 
@@ -122,7 +99,7 @@ def test_a_journal_cut_below_its_checkpoint_is_reported_as_a_loss(state_dir: Pat
     log = (state_dir / "scans.log").read_bytes()
     cut = log.rindex(b"\n", 0, known.journal_at - 1) + 1
     (state_dir / "scans.log").write_bytes(log[:cut])
-    (loss,) = _seen(state_dir)["losses"]
+    (loss,) = as_read(state_dir)["losses"]
     assert "fewer changes than were acknowledged" in loss.what and loss.lost
     assert loss.lost == log[cut:].count(b"\n")
 
@@ -138,6 +115,6 @@ def test_a_summary_that_does_not_fit_is_ignored(state_dir: Path, damage: str) ->
         store.add_scan(code="B1000", verdict=Verdict.OK, scanner="t", ts=1000.0)
     now = (state_dir / "scans.sum").read_bytes()
     (state_dir / "scans.sum").write_bytes(now[: len(now) // 2] if damage == "torn" else old)
-    seen = _seen(state_dir)
-    assert seen == _read_all(state_dir)
+    seen = as_read(state_dir)
+    assert seen == as_read_whole(state_dir)
     assert {"B0999", "B1000"} <= seen["codes"] and not seen["losses"]

@@ -6,7 +6,6 @@ import errno
 import json
 import os
 import random
-import shutil
 import signal
 import subprocess
 import sys
@@ -22,6 +21,7 @@ from kiosk.models import SyncOutcome, Verdict
 from kiosk.store import Store, compaction, journal
 from kiosk.store.compaction import Next
 from kiosk.store.summary import read_known
+from tests.faults.store_kit import as_read, as_read_whole
 
 
 def _scan(store: Store, i: int) -> None:
@@ -56,25 +56,6 @@ def held(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
     return go
 
 
-def _seen(state: Path) -> dict[str, Any]:
-    with Store.open_readonly(state) as store:
-        return {
-            "scans": store.scans(include_voided=True),
-            "counts": store.counts(),
-            "pending": len(store.pending_sync()),
-            "sessions": store.sessions(),
-            "losses": store.losses(),
-        }
-
-
-def _read_all(state: Path) -> dict[str, Any]:
-    """What the store holds when read line by line, without its saved summary."""
-    copy = state.with_name(state.name + "-whole")
-    shutil.copytree(state, copy)
-    (copy / "scans.sum").unlink(missing_ok=True)
-    return _seen(copy)
-
-
 def _work(store: Store) -> None:
     """What a cart does while a compaction runs: scans, answers, an undo, a new session."""
     for i in range(61, 71):
@@ -107,10 +88,10 @@ def test_changes_made_while_compacting_are_kept_in_the_new_journal(
     numbers = [json.loads(r[9:])["n"] for r in records]
     assert numbers == list(range(base + 1, base + 1 + len(records)))  # only the work since
     assert b'"p":{"62":' in records[0]  # the first change after the compaction's start
-    seen = _seen(grown)
-    assert seen == _read_all(grown)
+    seen = as_read(grown)
+    assert seen == as_read_whole(grown)
     assert seen["scans"][:-1] == seen_live and len(seen["scans"]) == 72
-    assert seen["pending"] == 72 - 45 - 1 and not seen["losses"]
+    assert len(seen["pending"]) == 72 - 45 - 1 and not seen["losses"]
 
 
 def test_a_store_closed_while_compacting_keeps_its_files_as_they_were(
@@ -130,7 +111,7 @@ def test_a_store_closed_while_compacting_keeps_its_files_as_they_were(
         _work(store)
     assert (grown / "scans.json").read_bytes() == snapshot
     assert not list(grown.glob("*.tmp"))
-    seen = _seen(grown)
+    seen = as_read(grown)
     assert len(seen["scans"]) == 71 and not seen["losses"]
 
 
@@ -156,14 +137,14 @@ def test_a_compaction_cut_between_its_two_renames_loses_nothing(
             _scan(store, 72)
         monkeypatch.setattr(os, "replace", real)
     assert b'"generation":%d' % (gen + 1) in (grown / "scans.json").read_bytes()[:200]
-    seen = _seen(grown)
+    seen = as_read(grown)
     assert len(seen["scans"]) == 71 and not seen["losses"]
-    assert seen["pending"] == 71 - 45 - 1
+    assert len(seen["pending"]) == 71 - 45 - 1
     with Store.open(grown) as store:  # the writer folds those changes into a snapshot at once
         assert store._scans_db.storage.generation == gen + 2
         _scan(store, 72)
-    seen = _seen(grown)
-    assert len(seen["scans"]) == 72 and not seen["losses"] and seen == _read_all(grown)
+    seen = as_read(grown)
+    assert len(seen["scans"]) == 72 and not seen["losses"] and seen == as_read_whole(grown)
 
 
 _CART = """
