@@ -194,6 +194,8 @@ class ScanDetail:
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> ScanDetail:
         """Read a stored detail; keys this version does not know are ignored."""
+        if d.keys() <= _TEXT_FIELDS and all(type(v) is str for v in d.values()):
+            return cls(**d)  # an item scan's few texts: a sync reads thousands
         command = d.get("command")
         belongs = None
         if "belongs_after" in d or "belongs_before" in d:
@@ -218,6 +220,14 @@ class ScanDetail:
 
 
 _COMMAND_VALUES = frozenset(str(c) for c in Command)
+_TEXT_FIELDS = frozenset(
+    ("call_number", "title", "location", "status", "expected_location", "reason", "arg")
+)
+#: Shared by every scan stored without detail (it cannot be changed).
+_NO_DETAIL = ScanDetail()
+#: Enum members by stored value: a dict lookup, not the enum's call machinery.
+_VERDICTS = {str(v): v for v in Verdict}
+_OUTCOMES = {str(o): o for o in SyncOutcome}
 
 
 @dataclass(slots=True)
@@ -270,16 +280,17 @@ class Scan:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Scan:
+        verdict, detail, sync = d["verdict"], d.get("detail"), d.get("sync")
         return cls(
             seq=int(d["seq"]),
             code=str(d["code"]),
-            verdict=Verdict(d["verdict"]),
+            verdict=_VERDICTS.get(verdict) or Verdict(verdict),
             scanner=str(d.get("scanner", "")),
             ts=float(d["ts"]),
             location=str(d.get("location", "")),
             run=int(d.get("run", 0)),
-            detail=ScanDetail.from_dict(d["detail"]) if d.get("detail") else ScanDetail(),
-            sync=None if d.get("sync") is None else SyncOutcome(d["sync"]),
+            detail=ScanDetail.from_dict(detail) if detail else _NO_DETAIL,
+            sync=None if sync is None else _OUTCOMES.get(sync) or SyncOutcome(sync),
             voided=bool(d.get("voided", False)),
             stamp=d.get("stamp"),
             session=int(d.get("session") or 0),

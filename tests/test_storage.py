@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
 
@@ -114,6 +115,67 @@ def test_unserialisable_document_changes_nothing(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="NaN"):
         t.insert({"i": float("nan")})
     assert len(t) == 1
+    d.close()
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf"), float("-inf")])
+def test_a_change_of_many_documents_refuses_what_json_cannot_hold(
+    tmp_path: Path, bad: float
+) -> None:
+    """A bulk update (a sync's answers) refuses NaN and infinity, as one insert does."""
+    path = tmp_path / "db.json"
+    d = open_db(path, cold=("t",))
+    t = d.table("t")
+    ids = t.insert_multiple({"i": i, "n": {"k": [i]}} for i in range(200))
+    before = path.with_suffix(".log").read_bytes()
+    with pytest.raises(ValueError, match="JSON"):
+        t.update(lambda doc: doc["n"]["k"].append(bad), doc_ids=ids)
+    assert path.with_suffix(".log").read_bytes() == before
+    assert t.get(doc_id=7) == {"i": 6, "n": {"k": [6]}}
+    d.close()
+
+
+@pytest.mark.parametrize("orjson", ["with", "without"])
+def test_a_change_of_many_documents_reads_back_as_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, orjson: str
+) -> None:
+    """Thousands of answers in one change read back exactly, odd text and huge numbers too."""
+    if orjson == "without":
+        monkeypatch.setitem(sys.modules, "orjson", None)  # as on armv6l
+    path = tmp_path / "db.json"
+    d = open_db(path, cold=("t",))
+    t = d.table("t")
+    ids = t.insert_multiple({"i": i} for i in range(500))
+    t.update({"s": 'ä€😀\u2028\x00"', "big": 2**70, "f": 0.1, "n": None}, doc_ids=ids[::2])
+    d.close()
+    d = open_db(path, cold=("t",))
+    t = d.table("t")
+    assert t.get(doc_id=3) == {"i": 2, "s": 'ä€😀\u2028\x00"', "big": 2**70, "f": 0.1, "n": None}
+    assert t.get(doc_id=4) == {"i": 3}
+    assert len(t.search(Query().big == 2**70)) == 250
+    d.close()
+
+
+def test_an_update_that_changes_nested_values_is_stored_and_a_failed_one_is_not(
+    tmp_path: Path,
+) -> None:
+    """A change deep inside a document is kept; one whose updater fails leaves it as it was."""
+    path = tmp_path / "db.json"
+    d = open_db(path, cold=("t",))
+    t = d.table("t")
+    t.insert({"n": {"k": [1, {"z": 1}]}})
+
+    def fails(doc: MutableMapping[str, Any]) -> None:
+        doc["n"]["k"][1]["z"] = 2
+        raise RuntimeError("updater fails half-way")
+
+    with pytest.raises(RuntimeError):
+        t.update(fails, doc_ids=[1])
+    assert t.get(doc_id=1) == {"n": {"k": [1, {"z": 1}]}}
+    t.update(lambda doc: doc["n"]["k"][1].update(z=3), doc_ids=[1])
+    d.close()
+    d = open_db(path, cold=("t",))
+    assert d.table("t").get(doc_id=1) == {"n": {"k": [1, {"z": 3}]}}
     d.close()
 
 

@@ -36,6 +36,34 @@ def test_scans_are_numbered_and_survive_reopen(tmp_path: Path) -> None:
         assert add(store, "A2") == 3
 
 
+@pytest.mark.parametrize(
+    ("stored", "read"),
+    [
+        (
+            {"call_number": "297 SUB m", "title": "Judul"},
+            ScanDetail(call_number="297 SUB m", title="Judul"),
+        ),
+        ({}, ScanDetail()),
+        (
+            {"title": 12, "reason": None},
+            ScanDetail(title="12"),
+        ),  # written by hand or by an old kiosk
+        ({"command": "location", "arg": "Rak"}, ScanDetail(command=Command.LOCATION, arg="Rak")),
+        ({"command": "teleport", "future_key": 1}, ScanDetail()),
+    ],
+)
+def test_a_stored_detail_reads_back_whatever_it_holds(
+    tmp_path: Path, stored: dict[str, Any], read: ScanDetail
+) -> None:
+    """A scan's detail reads back as stored; what this version does not know is left out."""
+    with Store.open(tmp_path) as store:
+        seq = add(store, "A1")
+        store._scans.update({"detail": stored}, doc_ids=[seq])
+    with Store.open(tmp_path) as store:
+        assert store.scans()[0].detail == read
+        assert store.pending_sync()[0].detail == read
+
+
 def test_void_hides_scan_but_keeps_record(tmp_path: Path) -> None:
     """Undoing a scan removes it from counts and sync but it stays on record."""
     with Store.open(tmp_path) as store:

@@ -101,11 +101,21 @@ class _Delta(MutableMapping[int, dict[str, Any]]):
 
 
 def _copied(value: Any) -> Any:
-    """A deep copy of a JSON document (no cycles, so none of ``copy.deepcopy``'s bookkeeping)."""
-    if isinstance(value, dict):
-        return {k: _copied(v) if isinstance(v, (dict, list)) else v for k, v in value.items()}
-    if isinstance(value, list):
-        return [_copied(v) if isinstance(v, (dict, list)) else v for v in value]
+    """A deep copy of a JSON document (no cycles, so none of ``copy.deepcopy``'s bookkeeping).
+
+    Stored documents are built of plain dicts and lists, so only those are
+    looked into: a shallow copy first, then its few nested values (a third
+    of the time of rebuilding every pair; a sync copies thousands).
+    """
+    kind = type(value)
+    if kind is dict:
+        out = value.copy()
+        for k, v in value.items():
+            if type(v) is dict or type(v) is list:
+                out[k] = _copied(v)
+        return out
+    if kind is list:
+        return [_copied(v) if type(v) is dict or type(v) is list else v for v in value]
     return value
 
 

@@ -40,13 +40,16 @@ from typing import Any, BinaryIO
 
 from kiosk.background import Background
 from kiosk.exc import StoreError
-from kiosk.store.rows import NewRows, Rows, Tables, dump_json, load_json
+from kiosk.store.rows import NewRows, Rows, Tables, dump_json, dump_many, load_json
 from kiosk.store.summary import Known
 
 SNAPSHOT_FORMAT = "kiosk-snapshot"
 JOURNAL_FORMAT = "kiosk-journal"
 FORMAT_VERSION = 1
 
+
+#: Documents in one change from which it is encoded by :func:`~kiosk.store.rows.dump_many`.
+MANY = 64
 
 #: Told each document a snapshot read gave: table, document id, document.
 Seen = Callable[[str, int, dict[str, Any]], None]
@@ -95,7 +98,7 @@ def change_payload(
         rec["p"] = {str(k): v for k, v in puts.items()}
     if deletes:
         rec["d"] = deletes
-    return dump_json(rec).encode()
+    return dump_many(rec) if len(puts) >= MANY else dump_json(rec).encode()
 
 
 def parse_line(line: bytes) -> dict[str, Any] | None:

@@ -47,6 +47,34 @@ def fast_loads() -> Callable[[bytes | str], Any]:
     return loads
 
 
+def dump_many(value: Any) -> bytes:
+    """The JSON of a change holding many documents (a sync's answers), as :data:`dump_json`.
+
+    orjson writes it ten times as fast. It writes NaN and infinities as
+    ``null``, so those are refused here first, as the standard encoder refuses
+    them; what orjson cannot write at all (an integer past 64 bits) is left to
+    the standard encoder, which writes it or says why not.
+    """
+    _refuse_nonfinite(value)
+    try:
+        from orjson import dumps  # noqa: PLC0415  (see load_json)
+    except ImportError:  # a Pi on armv6l
+        return dump_json(value).encode()
+    try:
+        return dumps(value)
+    except TypeError:  # orjson.JSONEncodeError
+        return dump_json(value).encode()
+
+
+def _refuse_nonfinite(value: Any) -> None:
+    for v in value.values() if type(value) is dict else value:
+        kind = type(v)
+        if kind is dict or kind is list:
+            _refuse_nonfinite(v)
+        elif kind is float and not math.isfinite(v):
+            raise ValueError(f"Out of range float values are not JSON compliant: {v!r}")
+
+
 _INTERN_LIMIT = 4096
 _INTERN_MAX_LEN = 64
 
