@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from collections import OrderedDict
 from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
@@ -130,6 +131,8 @@ def test_a_change_of_many_documents_refuses_what_json_cannot_hold(
     before = path.with_suffix(".log").read_bytes()
     with pytest.raises(ValueError, match="JSON"):
         t.update(lambda doc: doc["n"]["k"].append(bad), doc_ids=ids)
+    with pytest.raises(ValueError, match="JSON"):
+        t.update({"x": OrderedDict(y=(1, bad))}, doc_ids=ids)
     assert path.with_suffix(".log").read_bytes() == before
     assert t.get(doc_id=7) == {"i": 6, "n": {"k": [6]}}
     d.close()

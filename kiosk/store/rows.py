@@ -67,11 +67,10 @@ def dump_many(value: Any) -> bytes:
 
 
 def _refuse_nonfinite(value: Any) -> None:
-    for v in value.values() if type(value) is dict else value:
-        kind = type(v)
-        if kind is dict or kind is list:
+    for v in value.values() if isinstance(value, dict) else value:
+        if isinstance(v, (dict, list, tuple)):
             _refuse_nonfinite(v)
-        elif kind is float and not math.isfinite(v):
+        elif isinstance(v, float) and not math.isfinite(v):
             raise ValueError(f"Out of range float values are not JSON compliant: {v!r}")
 
 
