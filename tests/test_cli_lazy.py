@@ -83,3 +83,19 @@ def test_status_in_words_takes_only_the_report_words(tmp_path: Path) -> None:
         "kiosk.report.formats",
         "kiosk.report.rows",
     }
+
+
+def test_the_cart_loads_gpiozero_without_its_metadata_reader() -> None:
+    """The panel's start skips gpiozero's metadata reader; a factory named by its user is found."""
+    probe = (
+        "import os, sys\n"
+        "import kiosk.feedback.factory\n"
+        "print(sorted({'importlib.metadata', 'importlib_metadata', 'email'} & set(sys.modules)))\n"
+        "from gpiozero import Device\n"
+        "from gpiozero.pins.mock import MockFactory, MockPWMPin\n"
+        "print(MockFactory(pin_class='mockpwmpin').pin_class is MockPWMPin)\n"
+        "os.environ['GPIOZERO_PIN_FACTORY'] = 'mock'\n"
+        "print(type(Device._default_pin_factory()).__name__)\n"
+    )
+    res = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert res.stdout.split("\n")[:3] == ["[]", "True", "MockFactory"]

@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from gpiozero import Button
+from kiosk.feedback.gpio import Button
 
 log = logging.getLogger(__name__)
 

@@ -15,12 +15,17 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
-from gpiozero import LED, Device, DigitalOutputDevice, PWMOutputDevice
-from gpiozero.pins.mock import MockFactory, MockPWMPin
-
 from kiosk.feedback.buttons import ButtonPanel, ButtonSettings
 from kiosk.feedback.describe import Narrator
 from kiosk.feedback.display import DisplayWorker
+from kiosk.feedback.gpio import (
+    LED,
+    Device,
+    DigitalOutputDevice,
+    MockFactory,
+    MockPWMPin,
+    PWMOutputDevice,
+)
 from kiosk.feedback.panel import PanelFeedback
 from kiosk.feedback.patterns import COLOURS, with_overrides
 from kiosk.feedback.pins import bcm
