@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 
 class Verdict(StrEnum):
@@ -225,9 +225,16 @@ _TEXT_FIELDS = frozenset(
 )
 #: Shared by every scan stored without detail (it cannot be changed).
 _NO_DETAIL = ScanDetail()
-#: Enum members by stored value: a dict lookup, not the enum's call machinery.
+#: Enum members by stored value (see :func:`_member`).
 _VERDICTS = {str(v): v for v in Verdict}
 _OUTCOMES = {str(o): o for o in SyncOutcome}
+_E = TypeVar("_E", bound=StrEnum)
+
+
+def _member(members: Mapping[str, _E], enum: type[_E], value: Any) -> _E:
+    """``enum(value)``, found by a dict lookup: the enum's own call costs a microsecond."""
+    member = members.get(value) if isinstance(value, str) else None
+    return member if member is not None else enum(value)
 
 
 @dataclass(slots=True)
@@ -284,13 +291,13 @@ class Scan:
         return cls(
             seq=int(d["seq"]),
             code=str(d["code"]),
-            verdict=_VERDICTS.get(verdict) or Verdict(verdict),
+            verdict=_member(_VERDICTS, Verdict, verdict),
             scanner=str(d.get("scanner", "")),
             ts=float(d["ts"]),
             location=str(d.get("location", "")),
             run=int(d.get("run", 0)),
             detail=ScanDetail.from_dict(detail) if detail else _NO_DETAIL,
-            sync=None if sync is None else _OUTCOMES.get(sync) or SyncOutcome(sync),
+            sync=None if sync is None else _member(_OUTCOMES, SyncOutcome, sync),
             voided=bool(d.get("voided", False)),
             stamp=d.get("stamp"),
             session=int(d.get("session") or 0),

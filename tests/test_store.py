@@ -13,7 +13,7 @@ import pytest
 
 from kiosk.clock import Anchor
 from kiosk.exc import StoreError, StoreFull, StoreLocked
-from kiosk.models import Command, Item, ScanDetail, SyncOutcome, Verdict
+from kiosk.models import Command, Item, Scan, ScanDetail, SyncOutcome, Verdict
 from kiosk.store import SCHEMA_VERSION, Store
 
 
@@ -62,6 +62,16 @@ def test_a_stored_detail_reads_back_whatever_it_holds(
     with Store.open(tmp_path) as store:
         assert store.scans()[0].detail == read
         assert store.pending_sync()[0].detail == read
+
+
+@pytest.mark.parametrize(
+    "odd", [{"verdict": "teleported"}, {"verdict": ["ok"]}, {"sync": "maybe"}, {"sync": 1}]
+)
+def test_a_verdict_or_answer_this_version_does_not_know_is_named(odd: dict[str, Any]) -> None:
+    """A stored scan whose verdict or SLiMS answer this version does not know is refused by name."""
+    doc = {"seq": 1, "code": "A1", "verdict": "ok", "ts": 1.0, **odd}
+    with pytest.raises(ValueError, match="is not a valid"):
+        Scan.from_dict(doc)
 
 
 def test_void_hides_scan_but_keeps_record(tmp_path: Path) -> None:
