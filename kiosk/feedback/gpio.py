@@ -3,8 +3,9 @@
 gpiozero 2 imports ``importlib.metadata`` (and with it ``email``, ``zipfile``
 and ``csv``) as it is imported, only to find a pin factory or mock pin class
 named in ``GPIOZERO_PIN_FACTORY`` or ``GPIOZERO_MOCK_PIN_CLASS``; the cart
-names none. That is a third of gpiozero's import: 35 ms on a desktop, about
-0.3 s of every start on a Pi Zero 2 W. gpiozero takes ``entry_points`` from
+names none. That is a third of gpiozero's import: 35 ms on a 2-core x86
+machine, so some 0.3 s of every start on a Pi Zero 2 W, which runs Python
+8–10 times slower. gpiozero takes ``entry_points`` from
 the ``importlib_metadata`` backport where one is installed, so while it is
 imported here a stand-in of that name is offered, whose ``entry_points``
 imports the real reader when it is called. Where the backport is installed,
