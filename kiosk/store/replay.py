@@ -161,19 +161,13 @@ class JournalReader(ABC):
                 if f is not None:
                     with f:
                         self._files.set(SNAPSHOT, os.dup(f.fileno()))
-                # The snapshot's checksum is checked meanwhile: a writer must know
-                # before replaying (which may repair the journal), a reader after.
-                check = snap.checksum
-                if check is not None and not self.readonly and not check.wait():
+                stale = self._take(snap)
+                if snap.checksum is not None and self.readonly and not snap.checksum.wait():
                     use_sum = False  # damaged since it was summarised: read every line
                     continue
-                stale = self._take(snap)
-                if check is not None and self.readonly and not check.wait():
-                    use_sum = False
-                    continue
             except _Unmatched:
-                use_sum = False  # the journal is not the one checkpointed: read everything
-                continue
+                use_sum = False  # the journal is not the one checkpointed, or the
+                continue  # snapshot is not the one summarised: read everything
             except Damaged as e:
                 self._damaged(str(e))
             except OSError as e:
@@ -302,6 +296,10 @@ class JournalReader(ABC):
         # number (an earlier kiosk's) count one each.
         if checkpoint is not None and not crc_at:
             raise _Unmatched  # no journal, a torn header, or an older one
+        # The snapshot's checksum was being checked meanwhile (a reader waits for
+        # it in _load): a writer must have it before it changes a file.
+        if not self.readonly and snap.checksum is not None and not snap.checksum.wait():
+            raise _Unmatched
         self._changes = max(start + records, top + after_top)
         if lost := self._changes - start - applied:
             name = self.log_path.name
