@@ -42,6 +42,7 @@ from kiosk.background import Background
 from kiosk.exc import StoreError
 from kiosk.store.rows import NewRows, Rows, Tables, dump_json, dump_many, load_json
 from kiosk.store.summary import Known
+from kiosk.store.verified import vouched
 
 SNAPSHOT_FORMAT = "kiosk-snapshot"
 JOURNAL_FORMAT = "kiosk-journal"
@@ -278,7 +279,7 @@ def read_snapshot(
         return Snapshot({}, 0, 0), None
     try:
         if known is not None:
-            snap = _read_known(f, new_rows, known)
+            snap = _read_known(path, f, new_rows, known)
             if snap is not None:
                 return snap, f
             f.seek(0)
@@ -288,13 +289,14 @@ def read_snapshot(
         raise
 
 
-def _read_known(f: BinaryIO, new_rows: NewRows, known: Known) -> Snapshot | None:
+def _read_known(path: Path, f: BinaryIO, new_rows: NewRows, known: Known) -> Snapshot | None:
     """The snapshot from its small tables and ``known``, if the file is the one described.
 
     The small tables are the snapshot's own lines, or a checkpoint's (then
     the journal's first ``known.journal_at`` bytes are already in them). The
     whole file is still checked against its checksum (mapped, not parsed) by
-    ``snap.checksum``, on a thread: the caller must see it match before it
+    ``snap.checksum``, on a thread, unless that was done earlier in this boot
+    (:mod:`kiosk.store.verified`): the caller must see it match before it
     trusts the snapshot, and read the file line by line if not. Any other
     mismatch returns None at once.
     """
@@ -328,8 +330,11 @@ def _read_known(f: BinaryIO, new_rows: NewRows, known: Known) -> Snapshot | None
         return None
     snap = Snapshot(tables, int(head.get("generation", 0)), known.size, head=head)
     snap.known = known
-    fd = os.dup(f.fileno())
-    snap.checksum = Background(_crc_matches, fd, known.footer_at, known.crc32, name="snapshot-crc")
+    if not vouched(path, f.fileno(), known.crc32):
+        fd = os.dup(f.fileno())
+        snap.checksum = Background(
+            _crc_matches, fd, known.footer_at, known.crc32, name="snapshot-crc"
+        )
     return snap
 
 

@@ -56,6 +56,7 @@ from kiosk.store.records import (
 )
 from kiosk.store.rows import Rows, Tables
 from kiosk.store.summary import Known, Summary, read_known, sum_path
+from kiosk.store.verified import vouch
 
 log = logging.getLogger(__name__)
 
@@ -298,8 +299,11 @@ class JournalReader(ABC):
             raise _Unmatched  # no journal, a torn header, or an older one
         # The snapshot's checksum was being checked meanwhile (a reader waits for
         # it in _load): a writer must have it before it changes a file.
-        if not self.readonly and snap.checksum is not None and not snap.checksum.wait():
-            raise _Unmatched
+        if not self.readonly and snap.checksum is not None:
+            if not snap.checksum.wait():
+                raise _Unmatched
+            if snap.known is not None and (fd := self._files.fds[SNAPSHOT]) is not None:
+                vouch(self.path, fd, snap.known.crc32)  # for later openers in this boot
         self._changes = max(start + records, top + after_top)
         if lost := self._changes - start - applied:
             name = self.log_path.name

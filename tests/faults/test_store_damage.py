@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
 import pytest
 
 from kiosk.models import ProblemKind, Verdict
-from kiosk.store import Store
+from kiosk.store import Store, verified
 from tests.faults.store_kit import kiosk, run_cart
 
 
@@ -115,6 +116,79 @@ def test_a_snapshot_changed_after_its_summary_was_saved_is_not_trusted(
             assert len(store.scans()) == 31
             (loss,) = store.losses()
             assert "checksum" in loss.what
+
+
+def _settled(path: Path) -> int:
+    """Date ``path`` a minute back, as a snapshot written before today's start; its new time."""
+    when = path.stat().st_mtime_ns - 60_000_000_000
+    os.utime(path, ns=(when, when))
+    return when
+
+
+def _card_changes(path: Path, old: bytes, new: bytes, when: int) -> None:
+    """Change bytes of ``path`` in place behind the file system's back: its time stays."""
+    data = path.read_bytes()
+    assert len(old) == len(new) and old in data
+    path.write_bytes(data.replace(old, new))
+    os.utime(path, ns=(when, when))
+
+
+def _reboot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, boot: str) -> None:
+    boot_id = tmp_path / f"boot_id-{boot}"
+    boot_id.write_text(f"{boot}\n")
+    monkeypatch.setattr(verified, "BOOT_ID", boot_id)
+
+
+def test_a_snapshot_is_read_through_for_its_checksum_once_per_boot(
+    state_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After the cart's start checked the snapshot, status trusts it until the next boot."""
+    _reboot(tmp_path, monkeypatch, "first")
+    _scans(state_dir, 30, compact=True)
+    snapshot = state_dir / "scans.json"
+    when = _settled(snapshot)
+    with Store.open(state_dir):  # the cart's start: the first opener of this boot
+        pass
+    _card_changes(snapshot, b'"B0017"', b'"B0071"', when)
+    with Store.open_readonly(state_dir) as store:
+        assert store.losses() == []  # checked at the start of this boot; not read again
+    _reboot(tmp_path, monkeypatch, "second")
+    with Store.open_readonly(state_dir) as store:
+        (loss,) = store.losses()
+        assert "checksum" in loss.what
+
+
+def test_a_snapshot_changed_through_the_file_system_is_checked_again(
+    state_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A snapshot rewritten after this boot's check is read through again, and its damage found."""
+    _reboot(tmp_path, monkeypatch, "first")
+    _scans(state_dir, 30, compact=True)
+    snapshot = state_dir / "scans.json"
+    _settled(snapshot)
+    with Store.open(state_dir):
+        pass
+    data = snapshot.read_bytes()
+    snapshot.write_bytes(data.replace(b'"B0017"', b'"B0071"'))  # same size, a new time
+    with Store.open_readonly(state_dir) as store:
+        (loss,) = store.losses()
+        assert "checksum" in loss.what
+
+
+def test_a_snapshot_checked_just_after_it_was_written_is_checked_again(
+    state_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A check made within the file system's clock tick of the last write vouches for nothing."""
+    _reboot(tmp_path, monkeypatch, "first")
+    _scans(state_dir, 30, compact=True)
+    snapshot = state_dir / "scans.json"
+    when = snapshot.stat().st_mtime_ns  # just written: a change now might keep this time
+    with Store.open(state_dir):
+        pass
+    _card_changes(snapshot, b'"B0017"', b'"B0071"', when)
+    with Store.open_readonly(state_dir) as store:
+        (loss,) = store.losses()
+        assert "checksum" in loss.what
 
 
 def test_a_deleted_journal_before_the_first_compaction_is_detected(
