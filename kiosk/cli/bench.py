@@ -64,6 +64,7 @@ def cmd_bench_startup(args: argparse.Namespace) -> int:
             f"daemon ({n}): ready {d['ready_s']:.3f} s, RSS {d['rss_first_scan_mb']} MB "
             f"after its first scan, {d['rss_shelf_order_mb']} MB with its shelf order"
         )
+    print(f"status at boot ÷ status with no scans: {result['status_boot_over_0']}")
     for key, check in result["checks"].items():
         print(f"{key}: {'pass' if check['pass'] else 'FAIL'} {check}")
     return 0 if result["pass"] else 1
