@@ -1,20 +1,18 @@
-"""Big files that are never changed in place, checked once per boot instead of at every open.
+"""The scan snapshot, checked against its CRC-32 once per boot instead of at every open.
 
-A snapshot (38 MB at 200,000 scans) and the catalogue index are written
-whole, renamed into place and never written again; every open still read
-them through for their CRC-32, which on a Pi is a read of the SD card and
-tens to hundreds of milliseconds of CPU for every ``kiosk status``. What that
-check guards against is the card itself changing bytes (worn flash, a power
-cut mid-erase), which a boot is when it shows: what was read once in a boot
-is served from the page cache until the next one. So the first opener in a
-boot checks; a writer that saw the check pass leaves a note beside the file
-(``scans.verified`` beside ``scans.json``: the boot, the file's device, inode, size and time of
-change, and the checksum it matched), and later openers in the same boot
-that find the note matching skip the read. Any change through the file
-system moves the file's time, and a new file is a new inode: either makes
-the note stale. A note is only left for a file last changed
-:data:`SETTLED_NS` ago or more, because a change within the file system's
-clock tick would not move the time.
+A snapshot (38 MB at 200,000 scans) is written whole, renamed into place and
+never written again, yet every open read it through for its checksum: on a
+Pi a read of the SD card and tens to hundreds of milliseconds of CPU for
+every ``kiosk status``. The check guards against the card changing bytes
+(worn flash, a power cut mid-erase); within a boot, what was read once is
+mostly served from the page cache, so reading it again would rarely see the
+card at all. So the first opener of a boot checks, and a writer that saw the check pass leaves a note beside the
+file (``scans.verified``: the boot, the file's device, inode, size and time
+of change, and the checksum matched). Later openers in that boot that find
+the note matching skip the read. A change through the file system moves the
+file's time and a new file is a new inode: either makes the note stale. A
+file changed less than :data:`SETTLED_NS` before its check gets no note,
+since a change within the file system's clock tick would not move the time.
 """
 
 from __future__ import annotations
