@@ -6,9 +6,10 @@ Pi a read of the SD card and tens to hundreds of milliseconds of CPU for
 every ``kiosk status``. The check guards against the card changing bytes
 (worn flash, a power cut mid-erase); within a boot, what was read once is
 mostly served from the page cache, so reading it again would rarely see the
-card at all. So the first opener of a boot checks, and a writer that saw the check pass leaves a note beside the
-file (``scans.verified``: the boot, the file's device, inode, size and time
-of change, and the checksum matched). Later openers in that boot that find
+card at all. So the first opener of a boot checks, and a writer that saw
+the check pass leaves a note beside the file (``scans.verified``: the boot,
+the file's device, inode, size and time of change, and the checksum
+matched). Later openers in that boot that find
 the note matching skip the read. A change through the file system moves the
 file's time and a new file is a new inode: either makes the note stale. A
 file changed less than :data:`SETTLED_NS` before its check gets no note,
