@@ -9,8 +9,8 @@ mostly served from the page cache, so reading it again would rarely see the
 card at all. So the first opener of a boot checks, and a writer that saw
 the check pass leaves a note beside the file (``scans.verified``: the boot,
 the file's device, inode, size and time of change, and the checksum
-matched). Later openers in that boot that find
-the note matching skip the read. A change through the file system moves the
+matched). Later openers in that boot that find the note matching skip the
+read. A change through the file system moves the
 file's time and a new file is a new inode: either makes the note stale. A
 file changed less than :data:`SETTLED_NS` before its check gets no note,
 since a change within the file system's clock tick would not move the time.
