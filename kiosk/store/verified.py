@@ -35,18 +35,17 @@ def note_path(path: Path) -> Path:
     return path.with_suffix(".verified")
 
 
-def _note(fd: int, crc: int) -> bytes | None:
+def _note(st: os.stat_result, crc: int) -> bytes | None:
     try:
         boot = BOOT_ID.read_bytes().strip()
     except OSError:
         return None
-    st = os.fstat(fd)
     return b"%s %d %d %d %d %08x\n" % (boot, st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, crc)
 
 
 def vouched(path: Path, fd: int, crc: int) -> bool:
     """Whether the file open on ``fd`` was found to have CRC-32 ``crc`` earlier in this boot."""
-    note = _note(fd, crc)
+    note = _note(os.fstat(fd), crc)
     try:
         return note is not None and note_path(path).read_bytes() == note
     except OSError:
@@ -55,8 +54,9 @@ def vouched(path: Path, fd: int, crc: int) -> bool:
 
 def vouch(path: Path, fd: int, crc: int) -> None:
     """Note that the file open on ``fd`` matched ``crc``; a cache, so failing to is no error."""
-    note = _note(fd, crc)
-    if note is None or time.time_ns() - os.fstat(fd).st_mtime_ns < SETTLED_NS:
+    st = os.fstat(fd)
+    note = _note(st, crc)
+    if note is None or time.time_ns() - st.st_mtime_ns < SETTLED_NS:
         return
     with contextlib.suppress(OSError):
         atomic_write(note_path(path), [note], sync=False)

@@ -139,56 +139,58 @@ def _reboot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, boot: str) -> None:
     monkeypatch.setattr(verified, "BOOT_ID", boot_id)
 
 
+def _started(
+    state_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, *, settled: bool
+) -> tuple[Path, int]:
+    """A summarised store opened once by the cart's start, in boot "first"; snapshot, its time.
+
+    ``settled``: the snapshot was written well before that start, not just now.
+    """
+    _reboot(tmp_path, monkeypatch, "first")
+    _scans(state_dir, 30, compact=True)
+    snapshot = state_dir / "scans.json"
+    when = _settled(snapshot) if settled else snapshot.stat().st_mtime_ns
+    with Store.open(state_dir):  # the cart's start: the first opener of this boot
+        pass
+    return snapshot, when
+
+
+def _only_loss(state_dir: Path) -> str:
+    """What the one loss a read-only opener finds says."""
+    with Store.open_readonly(state_dir) as store:
+        (loss,) = store.losses()
+        return loss.what
+
+
 def test_a_snapshot_is_read_through_for_its_checksum_once_per_boot(
     state_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """After the cart's start checked the snapshot, status trusts it until the next boot."""
-    _reboot(tmp_path, monkeypatch, "first")
-    _scans(state_dir, 30, compact=True)
-    snapshot = state_dir / "scans.json"
-    when = _settled(snapshot)
-    with Store.open(state_dir):  # the cart's start: the first opener of this boot
-        pass
+    snapshot, when = _started(state_dir, tmp_path, monkeypatch, settled=True)
     _card_changes(snapshot, b'"B0017"', b'"B0071"', when)
     with Store.open_readonly(state_dir) as store:
         assert store.losses() == []  # checked at the start of this boot; not read again
     _reboot(tmp_path, monkeypatch, "second")
-    with Store.open_readonly(state_dir) as store:
-        (loss,) = store.losses()
-        assert "checksum" in loss.what
+    assert "checksum" in _only_loss(state_dir)
 
 
 def test_a_snapshot_changed_through_the_file_system_is_checked_again(
     state_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A snapshot rewritten after this boot's check is read through again, and its damage found."""
-    _reboot(tmp_path, monkeypatch, "first")
-    _scans(state_dir, 30, compact=True)
-    snapshot = state_dir / "scans.json"
-    _settled(snapshot)
-    with Store.open(state_dir):
-        pass
+    snapshot, _when = _started(state_dir, tmp_path, monkeypatch, settled=True)
     data = snapshot.read_bytes()
     snapshot.write_bytes(data.replace(b'"B0017"', b'"B0071"'))  # same size, a new time
-    with Store.open_readonly(state_dir) as store:
-        (loss,) = store.losses()
-        assert "checksum" in loss.what
+    assert "checksum" in _only_loss(state_dir)
 
 
 def test_a_snapshot_checked_just_after_it_was_written_is_checked_again(
     state_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A check made within the file system's clock tick of the last write vouches for nothing."""
-    _reboot(tmp_path, monkeypatch, "first")
-    _scans(state_dir, 30, compact=True)
-    snapshot = state_dir / "scans.json"
-    when = snapshot.stat().st_mtime_ns  # just written: a change now might keep this time
-    with Store.open(state_dir):
-        pass
-    _card_changes(snapshot, b'"B0017"', b'"B0071"', when)
-    with Store.open_readonly(state_dir) as store:
-        (loss,) = store.losses()
-        assert "checksum" in loss.what
+    snapshot, when = _started(state_dir, tmp_path, monkeypatch, settled=False)
+    _card_changes(snapshot, b'"B0017"', b'"B0071"', when)  # a change now might keep its time
+    assert "checksum" in _only_loss(state_dir)
 
 
 def test_a_deleted_journal_before_the_first_compaction_is_detected(
