@@ -1,6 +1,6 @@
 """Configuration: one TOML file, validated at start.
 
-Each section is a frozen dataclass whose defaults are the embedded defaults
+Each section is a named tuple whose defaults are the embedded defaults
 (so ``kiosk demo`` and ``kiosk run --simulate`` need no file at all). Unknown
 keys and wrong types stop the program with a message naming ``section.key``:
 a typo in the stacks must not silently fall back to a default.
@@ -16,17 +16,15 @@ report each part on its own).
 
 from __future__ import annotations
 
-import dataclasses
 import ipaddress
 import os
 import re
 import tomllib
 import types
 import typing
-from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from kiosk.exc import ConfigError
 from kiosk.scanner import keymaps
@@ -38,12 +36,11 @@ DEFAULT_PATH = Path("/etc/kiosk/kiosk.toml")
 DEFAULT_STATE_DIR = Path("/var/lib/kiosk")
 
 
-@dataclass(frozen=True)
-class StockTake:
+class StockTake(NamedTuple):
     name: str = ""
     location: str = ""
     #: An override of the statuses SLiMS skips (learned by ``kiosk catalog pull``); empty: SLiMS's.
-    excluded_statuses: list[str] = field(default_factory=list)
+    excluded_statuses: tuple[str, ...] = ()
     item_code_pattern: str = r"^[A-Za-z0-9_.\-]{3,32}$"
     command_prefix: str = "KIOSK:"
     misshelf_check: bool = True
@@ -52,13 +49,12 @@ class StockTake:
     catalog_max_age_days: float = 14.0
 
 
-@dataclass(frozen=True)
-class Scanner:
+class Scanner(NamedTuple):
     backend: str = "auto"
-    devices: list[str] = field(default_factory=lambda: ["auto"])
+    devices: tuple[str, ...] = ("auto",)
     grab: bool = True
     layout: str = "us"
-    terminators: list[str] = field(default_factory=lambda: ["enter", "kpenter"])
+    terminators: tuple[str, ...] = ("enter", "kpenter")
     timeout_ms: int = 300
     on_timeout: str = "flush"
     prefix: str = ""
@@ -67,29 +63,26 @@ class Scanner:
     max_length: int = 64
 
 
-@dataclass(frozen=True)
-class Buzzer:
+class Buzzer(NamedTuple):
     pin: str = "GPIO18"
     kind: str = "active"
     active_high: bool = True
     volume: float = 1.0
     mute: bool = False
     #: Sound overrides, "verdict = spec" (see kiosk/feedback/patterns.py), e.g. "ok = 30@2700~0.2".
-    patterns: list[str] = field(default_factory=list)
+    patterns: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Leds:
+class Leds(NamedTuple):
     green: str = "GPIO23"
     yellow: str = "GPIO24"
     red: str = "GPIO25"
     active_high: bool = True
     #: Light overrides, "verdict = spec" (see kiosk/feedback/patterns.py), e.g. "ok = 100:g".
-    patterns: list[str] = field(default_factory=list)
+    patterns: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Buttons:
+class Buttons(NamedTuple):
     mute: str = "GPIO5"
     sync: str = "GPIO6"
     shutdown: str = "GPIO13"
@@ -98,8 +91,7 @@ class Buttons:
     shutdown_hold_s: float = 3.0
 
 
-@dataclass(frozen=True)
-class Display:
+class Display(NamedTuple):
     driver: str = "ssd1306"
     interface: str = "i2c"
     i2c_port: int = 1
@@ -115,8 +107,7 @@ class Display:
     blank_after_s: float = 600.0
 
 
-@dataclass(frozen=True)
-class Slims:
+class Slims(NamedTuple):
     url: str = ""
     username: str = ""
     credentials_file: str = "/etc/kiosk/credentials.toml"
@@ -128,36 +119,33 @@ class Slims:
     upload_chunk: int = 2000
     #: Where upload files go first: mount points matching these (a USB stick);
     #: else the state directory's ``exports`` folder.
-    export_dirs: list[str] = field(default_factory=lambda: ["/media/*/*", "/media/*"])
+    export_dirs: tuple[str, ...] = ("/media/*/*", "/media/*")
 
 
-@dataclass(frozen=True)
-class Report:
+class Report(NamedTuple):
     language: str = "en"
 
 
-@dataclass(frozen=True)
-class Web:
+class Web(NamedTuple):
     enabled: bool = False
     address: str = "0.0.0.0"  # noqa: S104 (the phone reaches the cart over the library's Wi-Fi)
     port: int = 8080
     language: str = "en"
 
 
-@dataclass(frozen=True)
-class Config:
+class Config(NamedTuple):
     state_dir: str = str(DEFAULT_STATE_DIR)
     hardware: str = "auto"
     log_level: str = "info"
-    stocktake: StockTake = field(default_factory=StockTake)
-    scanner: Scanner = field(default_factory=Scanner)
-    buzzer: Buzzer = field(default_factory=Buzzer)
-    leds: Leds = field(default_factory=Leds)
-    buttons: Buttons = field(default_factory=Buttons)
-    display: Display = field(default_factory=Display)
-    slims: Slims = field(default_factory=Slims)
-    report: Report = field(default_factory=Report)
-    web: Web = field(default_factory=Web)
+    stocktake: StockTake = StockTake()
+    scanner: Scanner = Scanner()
+    buzzer: Buzzer = Buzzer()
+    leds: Leds = Leds()
+    buttons: Buttons = Buttons()
+    display: Display = Display()
+    slims: Slims = Slims()
+    report: Report = Report()
+    web: Web = Web()
 
     @property
     def state_path(self) -> Path:
@@ -222,9 +210,9 @@ def load(
     cfg = from_dict(data)
     override = state_dir if state_dir is not None else env.get("KIOSK_STATE_DIR") or None
     if override is not None:
-        cfg = dataclasses.replace(cfg, state_dir=str(override))
+        cfg = cfg._replace(state_dir=str(override))
     if env.get("KIOSK_SIMULATE", "") not in ("", "0"):
-        cfg = dataclasses.replace(cfg, hardware="simulated")
+        cfg = cfg._replace(hardware="simulated")
     return cfg
 
 
@@ -379,7 +367,7 @@ def check_pins(cfg: Config) -> None:
 
 def _build(cls: type[Any], data: typing.Mapping[str, Any], prefix: str) -> Any:
     hints = typing.get_type_hints(cls)
-    names = {f.name for f in dataclasses.fields(cls)}
+    names = set(cls._fields)
     unknown = sorted(set(data) - names)
     if unknown:
         where = f"[{prefix.rstrip('.')}]" if prefix else "the top level"
@@ -391,7 +379,7 @@ def _build(cls: type[Any], data: typing.Mapping[str, Any], prefix: str) -> Any:
     for name, value in data.items():
         key = prefix + name
         hint = hints[name]
-        if dataclasses.is_dataclass(hint):
+        if _is_section(hint):
             if not isinstance(value, dict):
                 raise ConfigError(f"config key {key} must be a [{key}] table")
             kwargs[name] = _build(typing.cast(type, hint), value, key + ".")
@@ -400,13 +388,17 @@ def _build(cls: type[Any], data: typing.Mapping[str, Any], prefix: str) -> Any:
     return cls(**kwargs)
 
 
+def _is_section(hint: Any) -> bool:
+    return isinstance(hint, type) and issubclass(hint, tuple) and hasattr(hint, "_fields")
+
+
 def _check(key: str, hint: Any, value: Any) -> Any:
     origin = typing.get_origin(hint)
-    if origin is list:
-        (inner,) = typing.get_args(hint)
+    if origin is tuple:  # a TOML array, kept immutable
+        inner = typing.get_args(hint)[0]
         if not isinstance(value, list):
             raise ConfigError(f"config key {key} must be a list of {inner.__name__}")
-        return [_check(f"{key}[{i}]", inner, v) for i, v in enumerate(value)]
+        return tuple(_check(f"{key}[{i}]", inner, v) for i, v in enumerate(value))
     if origin in (typing.Union, types.UnionType):
         raise AssertionError("unions are not used in config")  # pragma: no cover
     ok = isinstance(value, hint) and not (hint is int and isinstance(value, bool))
@@ -430,7 +422,3 @@ def _check(key: str, hint: Any, value: Any) -> Any:
 
 
 _TYPE_WORDS = {str: "a string", int: "an integer", float: "a number", bool: "true or false"}
-
-
-def as_dict(cfg: Config) -> dict[str, Any]:
-    return dataclasses.asdict(cfg)

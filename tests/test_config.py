@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import tomllib
 import typing
 from pathlib import Path
@@ -24,7 +23,7 @@ def test_example_config_states_every_default() -> None:
     def keys(cls: type, prefix: str = "") -> set[str]:
         out: set[str] = set()
         for name, hint in typing.get_type_hints(cls).items():
-            if dataclasses.is_dataclass(hint):
+            if hasattr(hint, "_fields"):  # a section
                 out |= keys(typing.cast(type, hint), f"{prefix}{name}.")
             else:
                 out.add(prefix + name)
@@ -43,7 +42,7 @@ def test_no_file_means_embedded_defaults(tmp_path: Path) -> None:
     """Without any file the kiosk runs on its embedded defaults."""
     cfg = config.load(None, env={})
     assert cfg.display.contrast == 255
-    assert cfg.scanner.terminators == ["enter", "kpenter"]
+    assert cfg.scanner.terminators == ("enter", "kpenter")
 
 
 @pytest.mark.parametrize(
@@ -98,10 +97,10 @@ def test_simulate_from_environment(tmp_path: Path) -> None:
 
 def test_scanner_selectors_name_the_entry() -> None:
     """The wiring's selector check names the scanner.devices entry that is no selector."""
-    scanner = config.Scanner(devices=["auto", "0c2e:0b61", "Honeywell"])
+    scanner = config.Scanner(devices=("auto", "0c2e:0b61", "Honeywell"))
     with pytest.raises(ConfigError, match=r"config key scanner.devices\[2\]: 'Honeywell' is not"):
         config.scanner_selectors(scanner)
-    kinds = [s.kind for s in config.scanner_selectors(config.Scanner(devices=["auto", "/x"]))]
+    kinds = [s.kind for s in config.scanner_selectors(config.Scanner(devices=("auto", "/x")))]
     assert kinds == ["auto", "path"]
 
 

@@ -147,8 +147,6 @@ def test_scans_before_the_clock_is_set_are_dated_honestly(state_dir: Path) -> No
 
 def test_sync_command_from_the_cart_reaches_slims(tmp_path: Path) -> None:
     """Scanning KIOSK:sync sends found items to SLiMS, each marked accepted; scanning goes on."""
-    import dataclasses
-
     from kiosk.config import Slims
     from kiosk.models import Barcode
     from kiosk.sync_worker import SyncWorker
@@ -161,7 +159,7 @@ def test_sync_command_from_the_cart_reaches_slims(tmp_path: Path) -> None:
         creds.write_text('password = "pw"\n')
         creds.chmod(0o600)
         slims_cfg = Slims(url=slims.url, username="admin", credentials_file=str(creds), retries=0)
-        cfg = dataclasses.replace(Config(), slims=slims_cfg, state_dir=str(tmp_path / "state"))
+        cfg = Config(slims=slims_cfg, state_dir=str(tmp_path / "state"))
         with Store.open(cfg.state_path) as store:
             store.replace_catalog(shelf_items(), source="test")
             fb = RecordingFeedback()
@@ -184,15 +182,11 @@ def test_sync_command_from_the_cart_reaches_slims(tmp_path: Path) -> None:
 
 def test_sync_without_slims_writes_the_upload_file(tmp_path: Path) -> None:
     """With no SLiMS, a sync from the cart writes the upload file; the scan still awaits SLiMS."""
-    import dataclasses
-
     from kiosk.config import Slims
     from kiosk.models import Barcode
     from kiosk.sync_worker import SyncWorker
 
-    cfg = dataclasses.replace(
-        Config(), slims=Slims(credentials_file="", export_dirs=[]), state_dir=str(tmp_path / "s")
-    )
+    cfg = Config(slims=Slims(credentials_file="", export_dirs=()), state_dir=str(tmp_path / "s"))
     with Store.open(cfg.state_path) as store:
         store.replace_catalog(shelf_items(), source="test")
         worker = SyncWorker(cfg, store, RecordingFeedback())
@@ -365,12 +359,11 @@ def test_empty_catalogue_is_shown_as_a_problem(tmp_path: Path) -> None:
 
 def test_stale_catalogue_is_shown_with_its_age(state_dir: Path) -> None:
     """A catalogue older than stocktake.catalog_max_age_days is a problem naming its age."""
-    import dataclasses
     import time
 
     from kiosk.config import StockTake
 
-    cfg = dataclasses.replace(Config(), stocktake=StockTake(catalog_max_age_days=2))
+    cfg = Config(stocktake=StockTake(catalog_max_age_days=2))
     assert walk(state_dir, "", cfg).problems == []
     later = Clock(wall=lambda: time.time() + 3 * 86_400)
     stale = walk(state_dir, "", cfg, clock=later)

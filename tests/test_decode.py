@@ -78,7 +78,7 @@ def test_decode_tab_is_a_terminator_only_when_configured() -> None:
     """By default Tab types nothing; configured as terminator it ends the barcode."""
     evs = press(E.KEY_A, E.KEY_TAB, E.KEY_B, E.KEY_ENTER)
     assert feed_all(Decoder(), evs) == ["ab"]
-    assert feed_all(Decoder(terminators=["tab"]), evs) == ["a"]
+    assert feed_all(Decoder(terminators=("tab",)), evs) == ["a"]
     assert feed_all(Decoder(terminators=["tab", "enter"]), evs) == ["a", "b"]
 
 
@@ -204,7 +204,7 @@ def test_decode_reset_returns_partial_barcode() -> None:
 
 def test_decode_from_config_uses_scanner_section() -> None:
     """The [scanner] section's layout, terminators and stripping reach the decoder."""
-    cfg = Scanner(layout="de", terminators=["tab"], prefix="#", timeout_ms=50, max_length=8)
+    cfg = Scanner(layout="de", terminators=("tab",), prefix="#", timeout_ms=50, max_length=8)
     d = Decoder.from_config(cfg)
     assert d.timeout_s == pytest.approx(0.05)
     evs = capture.barcode_events("#zZ9", "de", terminator=E.KEY_TAB)

@@ -198,7 +198,7 @@ def test_unknown_location_is_refused_naming_the_closest() -> None:
 def test_skip_flags_learned_from_slims_decide_exclusion() -> None:
     """A status SLiMS flags skip-stock-take is excluded; an unflagged one is in the stock take."""
     items = [Item("B9001", "100 A", status="Repair"), Item("B9002", "100 B", status="No Loan")]
-    cfg = StockTake(excluded_statuses=[])
+    cfg = StockTake(excluded_statuses=())
     learned = {"skipped": ["Repair"], "lost": ["Missing"]}
     e = Engine({it.code: it for it in items}, cfg, statuses=Statuses.resolve([], learned))
     assert e.decide("B9001").verdict is Verdict.EXCLUDED

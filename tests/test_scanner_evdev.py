@@ -309,13 +309,13 @@ def test_evdev_udev_watch_failure_falls_back_and_says_so(bench: Bench) -> None:
 def test_evdev_from_config_checks_selectors() -> None:
     """A malformed scanner.devices entry is refused; the config names it by its key."""
     with pytest.raises(ValueError, match="'Honeywell' is not a scanner selector"):
-        EvdevSource.from_config(Scanner(devices=["auto", "Honeywell"]), watch=None)
-    bad = Scanner(devices=["auto", "Honeywell"])
+        EvdevSource.from_config(Scanner(devices=("auto", "Honeywell")), watch=None)
+    bad = Scanner(devices=("auto", "Honeywell"))
     with pytest.raises(ConfigError, match=r"scanner.devices\[1\]: 'Honeywell' is not a"):
         EvdevSource.from_config(bad, selectors=scanner_selectors(bad), watch=None)
-    src = EvdevSource.from_config(Scanner(devices=["0c2e:0b61", "name:*scan*"]), watch=None)
+    src = EvdevSource.from_config(Scanner(devices=("0c2e:0b61", "name:*scan*")), watch=None)
     assert src.name == "evdev"
-    good = Scanner(devices=["usb:0C2E:0B61"])
+    good = Scanner(devices=("usb:0C2E:0B61",))
     src = EvdevSource.from_config(good, selectors=scanner_selectors(good), watch=None)
     assert src.name == "evdev"
 
@@ -468,7 +468,7 @@ def test_evdev_real_uinput_keyboard_end_to_end() -> None:
 
     ui = UInput({e.EV_KEY: list(range(1, 128))}, name="kiosk test barcode scanner")
     sink = RecordingSink()
-    src = EvdevSource.from_config(Scanner(devices=["name:kiosk test barcode*"]))
+    src = EvdevSource.from_config(Scanner(devices=("name:kiosk test barcode*",)))
     try:
         src.start(sink)
         assert sink.wait_for(lambda: src.active)

@@ -436,8 +436,6 @@ def test_web_page_off_by_default_and_a_busy_port_leaves_it_off(
     blocker.bind(("127.0.0.1", 0))
     blocker.listen()
     port = blocker.getsockname()[1]
-    import dataclasses
-
     from kiosk import app
     from kiosk.config import Slims, Web
     from kiosk.store import Store
@@ -449,7 +447,6 @@ def test_web_page_off_by_default_and_a_busy_port_leaves_it_off(
         slims=Slims(credentials_file=str(cred)),
         web=Web(enabled=True, address="127.0.0.1", port=port),
     )
-    cfg = dataclasses.replace(cfg)
     with blocker, Store.open(cfg.state_path) as store:
         daemon = app.build_cart(cfg, store, simulate=True, sources=[])
         assert getattr(daemon.feedback, "page", None) is None

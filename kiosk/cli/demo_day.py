@@ -150,7 +150,7 @@ def run_demo(out: Path, cfg: Config, narrate_to: TextIO | None = None) -> DemoRe
     frames = out / "frames"
     for d in (state, frames):
         shutil.rmtree(d, ignore_errors=True)
-    cfg = dataclasses.replace(cfg, state_dir=str(state))
+    cfg = cfg._replace(state_dir=str(state))
     items = load_sample()
     print(say(cfg.report.language, "demo.catalog", n=len(items)))
     with Store.open(state) as store:

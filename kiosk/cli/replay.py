@@ -9,7 +9,6 @@ configuration's layout, terminators, timeout and stripping rules, so a
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 
 from kiosk.cli.common import load_config, print_json
@@ -46,7 +45,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 def cmd_replay(args: argparse.Namespace) -> int:
     cfg = load_config(args).scanner
     if args.layout:
-        cfg = dataclasses.replace(cfg, layout=args.layout)
+        cfg = cfg._replace(layout=args.layout)
     bits = None if args.bits == "auto" else int(args.bits)
     status = 0
     for path in args.files:

@@ -7,7 +7,6 @@ read-only, so the doctor can run beside the daemon without taking its lock.
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 
 from kiosk import config as config_mod
@@ -30,7 +29,7 @@ def load_config(
     except KioskError as e:
         fallback = config_mod.Config()
         if state_dir is not None:
-            fallback = dataclasses.replace(fallback, state_dir=str(state_dir))
+            fallback = fallback._replace(state_dir=str(state_dir))
         return fallback, Finding(
             "config",
             Level.FAIL,
