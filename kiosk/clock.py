@@ -27,11 +27,10 @@ import os
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 log = logging.getLogger(__name__)
 
@@ -128,8 +127,7 @@ def plausible(wall: float) -> bool:
     return wall >= PLAUSIBLE_AFTER
 
 
-@dataclass(frozen=True, slots=True)
-class Stamp:
+class Stamp(NamedTuple):
     """When something happened, as well as this Pi could tell at that moment."""
 
     wall: float
@@ -150,8 +148,7 @@ class Stamp:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Anchor:
+class Anchor(NamedTuple):
     """Links one boot's monotonic clock to real time (taken while synchronised)."""
 
     boot: str
@@ -161,8 +158,7 @@ class Anchor:
         return mono + self.offset
 
 
-@dataclass(frozen=True, slots=True)
-class Dated:
+class Dated(NamedTuple):
     """A stamp's best wall time and whether it is trustworthy."""
 
     wall: float

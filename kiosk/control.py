@@ -27,9 +27,8 @@ import socket
 import struct
 import threading
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from kiosk.exc import KioskError
 
@@ -167,8 +166,7 @@ class ControlServer:
                 log.warning("control socket: request not answered: %s", e)
 
 
-@dataclass(frozen=True)
-class Answer:
+class Answer(NamedTuple):
     """What the daemon said: its pid and its final event (None if it never came)."""
 
     pid: int

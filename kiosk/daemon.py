@@ -13,8 +13,7 @@ import queue
 import threading
 import time
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, TextIO
+from typing import TYPE_CHECKING, NamedTuple, Protocol, TextIO
 
 from kiosk import __version__
 from kiosk.clock import Clock
@@ -62,8 +61,7 @@ class _Unmanaged:
         return False
 
 
-@dataclass(frozen=True)
-class _Event:
+class _Event(NamedTuple):
     kind: str  # "barcode" | "problem" | "finished" | "scanners" | "button" | "shelf_order" |
     # "session" | "stop"
     barcode: Barcode | None = None

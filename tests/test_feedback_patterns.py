@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
 
 from kiosk import config
@@ -143,4 +141,4 @@ def test_patterns_override_from_config_file() -> None:
     assert out[Verdict.OK].sound == (Tone(20, 3000.0, 0.1),)
     assert out[Verdict.OK].light == DEFAULTS[Verdict.OK].light
     assert out[Verdict.DUPLICATE] == DEFAULTS[Verdict.DUPLICATE]
-    assert dataclasses.replace(out[Verdict.OK], sound=DEFAULTS[Verdict.OK].sound) == DEFAULTS["ok"]
+    assert out[Verdict.OK]._replace(sound=DEFAULTS[Verdict.OK].sound) == DEFAULTS["ok"]

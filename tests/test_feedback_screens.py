@@ -10,7 +10,6 @@ from __future__ import annotations
 import errno
 import logging
 import threading
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +83,7 @@ def test_screens_gallery_is_enlarged(tmp_path: Path) -> None:
 def test_screens_misshelved_tells_where_it_belongs() -> None:
     """A misshelved book's screen changes with where it belongs (not a fixed picture)."""
     base = Neighbours(after_call="020 PRA m", before_call="020.3 ANW s")
-    moved = replace(base, after_call="999 ZZZ")
+    moved = base._replace(after_call="999 ZZZ")
     a = VerdictScreen(Scan(1, "B1", Verdict.MISSHELVED, "s", 0.0, detail=ScanDetail(belongs=base)))
     b = VerdictScreen(Scan(1, "B1", Verdict.MISSHELVED, "s", 0.0, detail=ScanDetail(belongs=moved)))
     assert not _same(render(a), render(b))
@@ -231,10 +230,10 @@ def _variants() -> list[Any]:
     cmd = Scan(9, "KIOSK:run", Verdict.COMMAND, "s", 0.0, detail=ScanDetail(command=Command.RUN))
     return [
         *examples(),
-        Idle(replace(STATUS, exported=STATUS.unsynced)),
-        Idle(replace(STATUS, exported=0)),
-        Idle(replace(STATUS, unsynced=0, exported=0)),
-        Idle(replace(STATUS, unsynced=123_456, exported=65_432, paused=True), muted=True),
+        Idle(STATUS._replace(exported=STATUS.unsynced)),
+        Idle(STATUS._replace(exported=0)),
+        Idle(STATUS._replace(unsynced=0, exported=0)),
+        Idle(STATUS._replace(unsynced=123_456, exported=65_432, paused=True), muted=True),
         VerdictScreen(cmd, None, Status(run=1)),  # the first run: nothing walked yet
         VerdictScreen(cmd, None, Status(run=12)),  # after a restart: span unknown
         ProblemScreen(ProblemKind.UNDO, "a sync is running"),

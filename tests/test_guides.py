@@ -83,7 +83,7 @@ def test_wiring_drawing_is_embedded_and_well_formed() -> None:
         cfg.leds.green,
         cfg.leds.yellow,
         cfg.leds.red,
-        *vars(cfg.buttons).values(),
+        *cfg.buttons,
     ):
         if isinstance(pin, str) and pin.startswith("GPIO"):
             assert pin in svg, pin

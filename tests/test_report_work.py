@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import dataclasses
 import datetime as dt
 import io
 import json
@@ -249,4 +248,4 @@ def test_due_dates_survive_the_store() -> None:
     item = Item("B1", "300 X", on_loan=True, due="2026-11-23")
     assert Item.from_dict(item.to_dict()) == item
     old = {k: v for k, v in item.to_dict().items() if k != "due"}
-    assert Item.from_dict(old) == dataclasses.replace(item, due="")
+    assert Item.from_dict(old) == item._replace(due="")

@@ -11,7 +11,6 @@ displaced book, on that book, and "ok" for every book in its place.
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 import json
 import os
@@ -42,10 +41,7 @@ def library() -> list[Item]:
     """The generated library as stored after a pull, plus two unreadable call numbers."""
     rows = sample.generate(2500, seed=5150)
     loans = set(sample.loans(rows))
-    items = [
-        dataclasses.replace(it, on_loan=it.code in loans)
-        for it in parse_export(sample.to_csv(rows))
-    ]
+    items = [it._replace(on_loan=it.code in loans) for it in parse_export(sample.to_csv(rows))]
     items.append(Item("B90001", "???", "Label torn off", RAK))
     items.append(Item("B90002", "", "Never classified", RAK))
     return items

@@ -14,7 +14,6 @@ SLiMS's own count of open loans and against the catalogue.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import logging
 import sys
 import time
@@ -317,7 +316,7 @@ def _store(
     unknown = [c for c in loans.dues if c.casefold() not in codes]
     _reconcile(loans, unknown)
     items = [
-        dataclasses.replace(it, on_loan=True, due=folded[it.code.casefold()])
+        it._replace(on_loan=True, due=folded[it.code.casefold()])
         if it.code.casefold() in folded
         else it
         for it in items

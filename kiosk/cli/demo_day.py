@@ -9,7 +9,6 @@ beyond the hardware: the same code paths run on the cart.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import datetime
 import logging
 import shutil
@@ -63,9 +62,7 @@ def load_sample(today: datetime.date | None = None) -> list[Item]:
     # Seven-day loans spread over the last five weeks: about two in three are overdue.
     due = {c: day + datetime.timedelta(days=(i * 11) % 35 - 21) for i, c in enumerate(loans)}
     return [
-        dataclasses.replace(it, on_loan=True, due=due[it.code].isoformat())
-        if it.code in due
-        else it
+        it._replace(on_loan=True, due=due[it.code].isoformat()) if it.code in due else it
         for it in items
     ]
 

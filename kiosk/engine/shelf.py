@@ -42,8 +42,8 @@ from __future__ import annotations
 from array import array
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from kiosk.models import Item
 
@@ -62,8 +62,7 @@ DEFAULT_MAX_GAP = 3
 _HISTORY = 100_000
 
 
-@dataclass(frozen=True, slots=True)
-class Misshelf:
+class Misshelf(NamedTuple):
     """A book out of call-number order, and where it belongs.
 
     ``belongs_after`` and ``belongs_before`` are the item codes of its nearest
@@ -82,7 +81,7 @@ class Misshelf:
     found_after: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return self._asdict()
 
 
 @dataclass(frozen=True)
@@ -300,8 +299,7 @@ class _Fenwick:
         return total
 
 
-@dataclass(frozen=True, slots=True)
-class _Step:
+class _Step(NamedTuple):
     code: str  # "" for a new run
     anchor: str | None
     alt: str | None

@@ -10,8 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from kiosk.engine.shelf import Misshelf, ShelfOrder, ShelfRun
 from kiosk.models import Command, Item, Neighbours, Scan, ScanDetail, Verdict, mixed_case_codes
@@ -39,8 +38,7 @@ class Rules(Protocol):
 DEFAULT_LOST = ("Missing",)
 
 
-@dataclass(frozen=True)
-class Statuses:
+class Statuses(NamedTuple):
     """Item statuses by what the stock take does with them, as SLiMS says.
 
     ``skipped``: statuses carrying SLiMS's skip-stock-take flag (SLiMS leaves
@@ -69,14 +67,13 @@ class Statuses:
         return cls(skipped=tuple(str(s) for s in skipped), lost=lost)
 
 
-@dataclass(frozen=True)
-class Decision:
+class Decision(NamedTuple):
     """What the engine concluded about one barcode, before it is stored."""
 
     code: str
     verdict: Verdict
     item: Item | None = None
-    detail: ScanDetail = field(default_factory=ScanDetail)
+    detail: ScanDetail = ScanDetail()
     #: A refused location barcode: the catalogue's locations closest to what it named.
     near: tuple[str, ...] = ()
 
@@ -156,20 +153,20 @@ class Engine:
         detail = _describe(item)
         if item.status.casefold() in self._lost:
             # Before the skip rule: SLiMS skips its lost items too, yet this one is here.
-            return Decision(code, Verdict.FOUND_AGAIN, item, replace(detail, status=item.status))
+            return Decision(code, Verdict.FOUND_AGAIN, item, detail._replace(status=item.status))
         if self._is_excluded(item):
-            return Decision(code, Verdict.EXCLUDED, item, replace(detail, status=item.status))
+            return Decision(code, Verdict.EXCLUDED, item, detail._replace(status=item.status))
         if item.on_loan:
             return Decision(code, Verdict.ON_LOAN, item, detail)
         if self.location and item.location.casefold() != self.location.casefold():
             return Decision(
-                code, Verdict.WRONG_LOCATION, item, replace(detail, expected_location=item.location)
+                code, Verdict.WRONG_LOCATION, item, detail._replace(expected_location=item.location)
             )
         shelf = self._shelf(item)
         if shelf is not None:
             misshelf = shelf.check(code)
             if misshelf is not None:
-                where = replace(detail, belongs=self._where(misshelf))
+                where = detail._replace(belongs=self._where(misshelf))
                 return Decision(code, Verdict.MISSHELVED, item, where)
         return Decision(code, Verdict.OK, item, detail)
 

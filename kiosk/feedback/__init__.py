@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from types import MappingProxyType
+from typing import TYPE_CHECKING, NamedTuple, Protocol
 
 from kiosk.models import Item, ProblemKind, Scan
 
@@ -21,14 +21,13 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True)
-class Status:
+class Status(NamedTuple):
     """What the idle screen summarises."""
 
     stocktake: str = ""
     location: str = ""
     run: int = 0
-    counts: Mapping[str, int] = field(default_factory=dict)
+    counts: Mapping[str, int] = MappingProxyType({})
     scanned: int = 0
     #: Found scans SLiMS has not confirmed yet, of which ``exported`` sit in an upload file.
     unsynced: int = 0

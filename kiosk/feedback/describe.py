@@ -14,7 +14,7 @@ on/off only, so ``pitched=False`` leaves pitch out).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from kiosk.feedback import Status
 from kiosk.feedback.patterns import COLOURS, Light, Pattern, Tone
@@ -94,8 +94,7 @@ def _times(lang: str, n: int) -> str:
 
 
 # -- sound -------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class _Beep:
+class _Beep(NamedTuple):
     ms: int
     hz: float
     level: float
@@ -248,8 +247,7 @@ def screen_words(
     return f"{title}: {', '.join(lines)}" if lines else title
 
 
-@dataclass(frozen=True)
-class Narrator:
+class Narrator(NamedTuple):
     """One line per signal saying what a librarian at the cart sees and hears.
 
     :param lang: the screen's language.

@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TypeVar
+from typing import NamedTuple, TypeVar
 
 from kiosk.models import Verdict
 
@@ -33,8 +32,7 @@ _LETTERS = {"g": "green", "y": "yellow", "r": "red"}
 PROBLEM = "problem"
 
 
-@dataclass(frozen=True)
-class Tone:
+class Tone(NamedTuple):
     """One buzzer step: ``hz == 0`` is silence; ``level`` scales the volume."""
 
     ms: int
@@ -42,8 +40,7 @@ class Tone:
     level: float = 1.0
 
 
-@dataclass(frozen=True)
-class Light:
+class Light(NamedTuple):
     """One LED step: the colours lit for ``ms`` milliseconds."""
 
     ms: int
@@ -53,8 +50,7 @@ class Light:
 _T = TypeVar("_T", Tone, Light)
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(NamedTuple):
     """A merged moment of both timelines, as the player applies it."""
 
     seconds: float
@@ -63,8 +59,7 @@ class Step:
     leds: frozenset[str]
 
 
-@dataclass(frozen=True)
-class Pattern:
+class Pattern(NamedTuple):
     """What one verdict sounds and looks like."""
 
     name: str

@@ -14,8 +14,7 @@ addresses fall back to 1 pixel a module.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -26,8 +25,7 @@ QUIET = (4, 3, 2)
 SCALES = (2, 1)
 
 
-@dataclass(frozen=True)
-class Symbol:
+class Symbol(NamedTuple):
     """A QR symbol and how it is drawn: ``matrix[row][col]`` true for a dark module."""
 
     matrix: tuple[tuple[bool, ...], ...]

@@ -15,7 +15,7 @@ emulation" send keypad digits on purpose.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from typing import NamedTuple
 
 # -- linux/input-event-codes.h ---------------------------------------------------
 EV_SYN = 0x00
@@ -110,8 +110,7 @@ _BOTTOM_ROW = KEY_Z  # z x c v b n m , . /      (10 keys)
 PLAIN, SHIFT, ALTGR = 0, 1, 2
 
 
-@dataclass(frozen=True)
-class Layout:
+class Layout(NamedTuple):
     """One keyboard layout: what each key types at each level.
 
     ``keys`` maps a key code to ``(plain, shift, altgr)``, ``""`` where the
@@ -123,7 +122,7 @@ class Layout:
     name: str
     description: str
     keys: dict[int, tuple[str, str, str]]
-    dead: frozenset[tuple[int, int]] = field(default_factory=frozenset)
+    dead: frozenset[tuple[int, int]] = frozenset()
 
     def keystrokes(self, text: str) -> list[tuple[int, int]]:
         """The ``(code, value)`` key events a scanner set to this layout sends for ``text``.

@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 MAGIC = b"KIOSKIDX"
 VERSION = 2
 _HEAD = struct.Struct("<8sII")  # magic, header length, CRC-32 of the rest
-_FIELDS = tuple(Item.__dataclass_fields__)
+_FIELDS = Item._fields
 _ALIGN = 8
 
 

@@ -28,9 +28,8 @@ import os
 import shutil
 import time
 import zlib
-from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from kiosk.fileio import atomic_write
 from kiosk.store.rows import dump_json, load_json
@@ -41,8 +40,7 @@ log = logging.getLogger(__name__)
 MARK_EVERY = 64
 
 
-@dataclass(frozen=True)
-class Loss:
+class Loss(NamedTuple):
     """One piece of damage found on opening: what, how many documents/changes, where kept."""
 
     what: str
@@ -51,7 +49,7 @@ class Loss:
     when: float = 0.0
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return self._asdict()
 
     @classmethod
     def from_dict(cls, d: Any) -> Loss | None:
@@ -86,8 +84,7 @@ def total_lost(losses: list[Loss]) -> int | None:
 
 
 # -- the mark ---------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Mark:
+class Mark(NamedTuple):
     """The last acknowledged change count for a journal generation."""
 
     generation: int
@@ -104,7 +101,7 @@ def _check(mark: Mark) -> str:
 
 def _encode(mark: Mark) -> bytes:
     """The mark's line; never shorter than an earlier one of its generation (counts only grow)."""
-    return dump_json(asdict(mark) | {"check": _check(mark)}).encode() + b"\n"
+    return dump_json(mark._asdict() | {"check": _check(mark)}).encode() + b"\n"
 
 
 def read_mark(snapshot: Path) -> Mark | None:
