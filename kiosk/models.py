@@ -7,7 +7,6 @@ can all depend on it without depending on each other.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, NamedTuple, TypeVar
 
@@ -232,8 +231,7 @@ def _member(members: Mapping[str, _E], enum: type[_E], value: Any) -> _E:
     return member if member is not None else enum(value)
 
 
-@dataclass(slots=True)
-class Scan:
+class Scan(NamedTuple):
     """A stored scan: the barcode, its verdict and where it stands in the sync.
 
     ``sync`` is ``None`` until SLiMS (or the export file) has dealt with it.
@@ -246,7 +244,7 @@ class Scan:
     ts: float
     location: str = ""
     run: int = 0
-    detail: ScanDetail = field(default_factory=ScanDetail)
+    detail: ScanDetail = ScanDetail()
     sync: SyncOutcome | None = None
     voided: bool = False
     #: Clock reading at the scan (wall, mono, boot, synced): see kiosk.clock.

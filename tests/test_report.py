@@ -137,8 +137,7 @@ def test_misshelved_neighbours_show_call_numbers_from_the_scan() -> None:
 
 def test_voided_scans_do_not_count() -> None:
     """A scan taken back with undo is neither found nor a duplicate."""
-    s = scan("B0001")
-    s.voided = True
+    s = scan("B0001")._replace(voided=True)
     rep = report.build(catalog(), [s, scan("B0002")])
     assert rep.found == ["B0002"]
     assert rep.duplicates == []
