@@ -157,7 +157,7 @@ class DisplayWorker:
                 now = self._clock()
                 if self._overlay_until is not None and now >= self._overlay_until:
                     self._overlay, self._overlay_until = None, None
-                screen = self._overlay or self._base
+                screen = self._base if self._overlay is None else self._overlay
                 idle_for = now - self._last_activity
                 closing, final = self._closing, self._final
                 overlay_until = self._overlay_until
@@ -167,7 +167,7 @@ class DisplayWorker:
             self._ensure_device(now)
             if self.device is not None:
                 power = self._power_for(idle_for)
-                if power != "off" and screen != self._shown:
+                if power != "off" and not _same(screen, self._shown):
                     self._draw(screen)
                 if self.device is not None and power != self._power:
                     self._set_power(power)
@@ -280,6 +280,14 @@ class DisplayWorker:
                 self._draw(final)
         if self.device is not None:
             _release(self.device)
+
+
+def _same(screen: Screen, shown: Screen | None) -> bool:
+    """Whether ``screen`` is already on the panel: of the same kind, with the same fields.
+
+    Screens are named tuples, which compare equal across kinds when their fields do.
+    """
+    return type(screen) is type(shown) and screen == shown
 
 
 def _release(device: Any) -> None:

@@ -1,18 +1,18 @@
 """What the OLED shows: screen descriptions and a pure renderer to 1-bit images.
 
-Screens are plain frozen dataclasses, so the display thread can tell whether a
-redraw is needed by comparing them, and ``kiosk screens`` and the tests can
-render every one without any hardware. Text uses Pillow's bundled scalable
-font (Aileron, CC0; Pillow >= 10.1), which covers ASCII only: other letters are
-folded to their base letter (``é`` -> ``e``) rather than drawn as boxes.
+Screens are named tuples (cheap to define at every start), so the display
+thread can tell whether a redraw is needed by comparing them (with their kind),
+and ``kiosk screens`` and the tests can render every one without any hardware.
+Text uses Pillow's bundled scalable font (Aileron, CC0; Pillow >= 10.1), which
+covers ASCII only: other letters are folded to their base letter (``é`` ->
+``e``) rather than drawn as boxes.
 """
 
 from __future__ import annotations
 
 import functools
 import unicodedata
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 from urllib.parse import urlsplit
 
 from kiosk import textfmt
@@ -30,27 +30,30 @@ if TYPE_CHECKING:  # PIL is imported when a screen is first drawn, on the displa
     Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
 
 
-@dataclass(frozen=True)
-class Starting:
+class Starting(NamedTuple):
     version: str = ""
-    name = "starting"
+
+    @property
+    def name(self) -> str:
+        return "starting"
 
 
-@dataclass(frozen=True)
-class Idle:
-    status: Status = field(default_factory=Status)
+class Idle(NamedTuple):
+    status: Status = Status()
     last: Scan | None = None
     muted: bool = False
     problems: tuple[ProblemKind, ...] = ()
-    name = "idle"
+
+    @property
+    def name(self) -> str:
+        return "idle"
 
 
-@dataclass(frozen=True)
-class VerdictScreen:
+class VerdictScreen(NamedTuple):
     scan: Scan
     item: Item | None = None
     #: The cart after this scan: run number, span, no-label tally for command screens.
-    status: Status = field(default_factory=Status)
+    status: Status = Status()
 
     @property
     def name(self) -> str:
@@ -58,16 +61,17 @@ class VerdictScreen:
         return str(self.scan.verdict) if command is None else f"command-{command}"
 
 
-@dataclass(frozen=True)
-class Progress:
+class Progress(NamedTuple):
     title: str
     done: int
     total: int
-    name = "sync"
+
+    @property
+    def name(self) -> str:
+        return "sync"
 
 
-@dataclass(frozen=True)
-class ProblemScreen:
+class ProblemScreen(NamedTuple):
     kind: ProblemKind
     message: str = ""  # the English account, for the log; the screen says it in its language
     details: tuple[str, ...] = ()  # filled into the screen's text (see ``body.*`` in i18n)
@@ -77,18 +81,21 @@ class ProblemScreen:
         return f"problem-{self.kind}"
 
 
-@dataclass(frozen=True)
-class Stopped:
-    name = "stopped"
+class Stopped(NamedTuple):
+    @property
+    def name(self) -> str:
+        return "stopped"
 
 
-@dataclass(frozen=True)
-class WebAddress:
+class WebAddress(NamedTuple):
     """The cart page's address as a QR code for a phone, with a one-time login PIN."""
 
     url: str
     pin: str = ""
-    name = "web"
+
+    @property
+    def name(self) -> str:
+        return "web"
 
 
 Screen = Starting | Idle | VerdictScreen | Progress | ProblemScreen | Stopped | WebAddress
