@@ -276,7 +276,7 @@ class Daemon:
         info = self.store.catalog_info()
         loaded = info.get("loaded")
         health = CatalogHealth(
-            count=len(self.engine.catalog),
+            items=len(self.engine.catalog),
             loaded=float(loaded) if isinstance(loaded, int | float) else None,
             now=self.clock.now().wall,
             max_age_days=self.cfg.stocktake.catalog_max_age_days,

@@ -8,26 +8,25 @@ so the two always agree.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 DAY_S = 86_400.0
 
 
-@dataclass(frozen=True, slots=True)
-class CatalogHealth:
-    """What is wrong with a catalogue of ``count`` items loaded at ``loaded`` (epoch s).
+class CatalogHealth(NamedTuple):
+    """What is wrong with a catalogue of ``items`` items loaded at ``loaded`` (epoch s).
 
     ``max_age_days`` 0 means a catalogue never gets too old.
     """
 
-    count: int
+    items: int
     loaded: float | None
     now: float
     max_age_days: float
 
     @property
     def empty(self) -> bool:
-        return self.count <= 0
+        return self.items <= 0
 
     @property
     def age_days(self) -> float | None:

@@ -42,7 +42,7 @@ from __future__ import annotations
 from array import array
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from kiosk.models import Item
@@ -84,8 +84,7 @@ class Misshelf(NamedTuple):
         return self._asdict()
 
 
-@dataclass(frozen=True)
-class ShelfParts:
+class ShelfParts(NamedTuple):
     """A location's shelf order as plain columns, one entry per placed book in shelf order.
 
     What :class:`ShelfOrder` is made of: computed by sorting a catalogue, or
@@ -95,7 +94,7 @@ class ShelfParts:
 
     codes: Sequence[str]
     #: Item code → place in ``codes``, for this location's placed books only.
-    index: Mapping[str, int]
+    places: Mapping[str, int]
     #: Shelf position per place; books that may stand either way share one.
     positions: Sequence[int]
     on_loan: Sequence[int]
@@ -104,7 +103,7 @@ class ShelfParts:
     prev_avail: Sequence[int]
     next_avail: Sequence[int]
     unplaced: tuple[str, ...] = ()
-    problems: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    problems: Mapping[str, tuple[str, ...]] = MappingProxyType({})
 
 
 class ShelfOrder:
@@ -173,7 +172,7 @@ class ShelfOrder:
         self._take(
             ShelfParts(
                 codes=codes,
-                index={c: i for i, c in enumerate(codes)},
+                places={c: i for i, c in enumerate(codes)},
                 positions=positions,
                 on_loan=loan,
                 statuses=tuple(chosen[c].status for c in codes),
@@ -195,7 +194,7 @@ class ShelfOrder:
     def _take(self, parts: ShelfParts) -> None:
         self.parts = parts
         self._codes = parts.codes
-        self._index = parts.index
+        self._index = parts.places
         self._pos_list = parts.positions
         self._loan = parts.on_loan
         self._prev_avail = parts.prev_avail

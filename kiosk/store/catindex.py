@@ -256,7 +256,7 @@ class CatalogIndex(Mapping[str, Item]):
         stat = self._statuses
         return ShelfParts(
             codes=codes,
-            index=dict(zip(codes, range(len(codes)), strict=True)),
+            places=dict(zip(codes, range(len(codes)), strict=True)),
             positions=self._array(f"pos.{j}", "i"),
             on_loan=self._array(f"loan.{j}", "b"),
             statuses=tuple(stat[s] for s in self._array(f"stat.{j}", "i")),

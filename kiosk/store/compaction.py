@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -29,25 +28,37 @@ class Abandoned(Exception):
     """The compaction was called off (the store closes, or compacts at once)."""
 
 
-@dataclass
 class Next:
-    """The next snapshot: the tables as they were when the journal was ``at`` bytes long."""
+    """The next snapshot: the tables as they were when the journal was ``at`` bytes long.
 
-    gen: int
-    at: int
-    changes: int
-    extra: dict[str, Any]
-    #: The tables this snapshot is of: made live when it is put in place.
-    tables: Tables
-    #: Their frozen copies, written out.
-    frozen: Tables
-    #: Filled in by :func:`write_next`: the file's size, its marks (see
-    #: :func:`~kiosk.store.records.snapshot_lines`) and where each document of a
-    #: table on disk is in it.
-    size: int = 0
-    marks: dict[str, int] = field(default_factory=dict)
-    fresh: dict[str, DiskRows] = field(default_factory=dict)
-    stop: threading.Event = field(default_factory=threading.Event)
+    A plain class, as the store's other records (see :class:`~kiosk.store.summary.Known`).
+    """
+
+    __slots__ = ("at", "changes", "extra", "fresh", "frozen", "gen", "marks", "size", "stop",
+                 "tables")  # fmt: skip
+
+    def __init__(
+        self,
+        gen: int,
+        at: int,
+        changes: int,
+        extra: dict[str, Any],
+        tables: Tables,
+        *,
+        frozen: Tables,
+    ) -> None:
+        self.gen, self.at, self.changes, self.extra = gen, at, changes, extra
+        #: The tables this snapshot is of: made live when it is put in place.
+        self.tables = tables
+        #: Their frozen copies, written out.
+        self.frozen = frozen
+        #: Filled in by :func:`write_next`: the file's size, its marks (see
+        #: :func:`~kiosk.store.records.snapshot_lines`) and where each document of a
+        #: table on disk is in it.
+        self.size = 0
+        self.marks: dict[str, int] = {}
+        self.fresh: dict[str, DiskRows] = {}
+        self.stop = threading.Event()
 
 
 def freeze(tables: Tables, gen: int, at: int, changes: int, extra: dict[str, Any]) -> Next:
@@ -58,7 +69,7 @@ def freeze(tables: Tables, gen: int, at: int, changes: int, extra: dict[str, Any
     """
     ordered = sorted(tables.items(), key=lambda kv: isinstance(kv[1], DiskRows))
     frozen: Tables = {name: rows.frozen() for name, rows in ordered}
-    return Next(gen, at, changes, extra, tables, frozen)
+    return Next(gen, at, changes, extra, tables, frozen=frozen)
 
 
 def write_next(nxt: Next, tmp: Path, files: Files) -> Next:

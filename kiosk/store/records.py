@@ -34,7 +34,6 @@ import mmap
 import os
 import zlib
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -188,23 +187,32 @@ def snapshot_lines(
     yield dump_json({"end": count, "crc32": crc}).encode() + b"\n"
 
 
-@dataclass
 class Snapshot:
-    """What a snapshot file held, and what of it could not be read."""
+    """What a snapshot file held, and what of it could not be read (a plain class: see Known)."""
 
-    tables: Tables
-    generation: int
-    size: int
-    head: dict[str, Any] = field(default_factory=dict)
-    #: Damage found: (what, documents lost or None if unknown).
-    damage: list[tuple[str, int | None]] = field(default_factory=list)
-    #: Plain TinyDB JSON of an earlier kiosk, to be converted.
-    legacy: bool = False
-    #: The ``.sum`` the tables on disk were taken from (None: every line was read).
-    known: Known | None = None
-    #: With ``known``: whether the whole file matches its checksum, being found out
-    #: on a thread; the opener must see ``True`` before it trusts the snapshot.
-    checksum: Background[bool] | None = None
+    __slots__ = ("checksum", "damage", "generation", "head", "known", "legacy", "size", "tables")
+
+    def __init__(
+        self,
+        tables: Tables,
+        generation: int,
+        size: int,
+        *,
+        head: dict[str, Any] | None = None,
+        damage: list[tuple[str, int | None]] | None = None,
+        legacy: bool = False,
+    ) -> None:
+        self.tables, self.generation, self.size = tables, generation, size
+        self.head = {} if head is None else head
+        #: Damage found: (what, documents lost or None if unknown).
+        self.damage = [] if damage is None else damage
+        #: Plain TinyDB JSON of an earlier kiosk, to be converted.
+        self.legacy = legacy
+        #: The ``.sum`` the tables on disk were taken from (None: every line was read).
+        self.known: Known | None = None
+        #: With ``known``: whether the whole file matches its checksum, being found out
+        #: on a thread; the opener must see ``True`` before it trusts the snapshot.
+        self.checksum: Background[bool] | None = None
 
 
 def _crc_matches(fd: int, length: int, expected: int) -> bool:

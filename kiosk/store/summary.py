@@ -36,7 +36,6 @@ import sys
 import zlib
 from array import array
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -57,27 +56,31 @@ class Summary(Protocol):
     def dump(self) -> bytes: ...
 
 
-@dataclass
 class Known:
-    """A snapshot as its ``.sum`` describes it, with what it saved for each table on disk."""
+    """A snapshot as its ``.sum`` describes it, with what it saved for each table on disk.
 
-    generation: int
-    size: int
-    crc32: int
-    #: Byte offset of the first line of a table kept on disk, and of the end marker.
-    cold_start: int
-    footer_at: int
-    locations: dict[str, array[int]] = field(default_factory=dict)
-    counts: dict[str, tuple[int, int]] = field(default_factory=dict)  # (documents, max id)
-    summaries: dict[str, bytes] = field(default_factory=dict)
-    #: A checkpoint's (0: none): the first ``journal_at`` bytes of the journal, with
-    #: CRC-32 ``journal_crc`` and ``changes`` changes counted in all, are in what
-    #: this describes, and ``hot`` holds the small tables (snapshot lines) instead
-    #: of the snapshot.
-    journal_at: int = 0
-    journal_crc: int = 0
-    changes: int = 0
-    hot: bytes = b""
+    Like the store's other records, a plain class: every start opens the store,
+    and loading the dataclass machinery costs more than opening one with no scans.
+    """
+
+    __slots__ = ("changes", "cold_start", "counts", "crc32", "footer_at", "generation", "hot",
+                 "journal_at", "journal_crc", "locations", "size", "summaries")  # fmt: skip
+
+    def __init__(
+        self, generation: int, size: int, crc32: int, cold_start: int, footer_at: int
+    ) -> None:
+        self.generation, self.size, self.crc32 = generation, size, crc32
+        #: Byte offset of the first line of a table kept on disk, and of the end marker.
+        self.cold_start, self.footer_at = cold_start, footer_at
+        self.locations: dict[str, array[int]] = {}
+        self.counts: dict[str, tuple[int, int]] = {}  # (documents, max id)
+        self.summaries: dict[str, bytes] = {}
+        #: A checkpoint's (0: none): the first ``journal_at`` bytes of the journal, with
+        #: CRC-32 ``journal_crc`` and ``changes`` changes counted in all, are in what
+        #: this describes, and ``hot`` holds the small tables (snapshot lines) instead
+        #: of the snapshot.
+        self.journal_at = self.journal_crc = self.changes = 0
+        self.hot = b""
 
     def snapshot(self) -> Known:
         """The snapshot alone, as this describes it: no tables saved, no checkpoint."""

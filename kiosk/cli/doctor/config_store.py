@@ -96,14 +96,14 @@ def _catalog(info: dict[str, object], max_age_days: float, system: System) -> Fi
     """The same judgement the daemon shows on the cart's screen (kiosk.engine.freshness)."""
     loaded = info.get("loaded")
     health = CatalogHealth(
-        count=int(str(info.get("count") or 0)),
+        items=int(str(info.get("count") or 0)),
         loaded=float(loaded) if isinstance(loaded, int | float) else None,
         now=system.wall(),
         max_age_days=max_age_days,
     )
     if health.ok:
         age = "" if health.age_days is None else f", pulled {health.age_days:.0f} day(s) ago"
-        return Finding("catalogue", Level.OK, f"{health.count} item(s){age}")
+        return Finding("catalogue", Level.OK, f"{health.items} item(s){age}")
     return Finding(
         "catalogue",
         Level.FAIL,
