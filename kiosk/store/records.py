@@ -215,11 +215,12 @@ class Snapshot:
         self.checksum: Background[bool] | None = None
 
 
-def _crc_matches(fd: int, length: int, expected: int) -> bool:
+def crc_matches(fd: int, length: int, expected: int) -> bool:
     """Whether the first ``length`` bytes of ``fd`` have CRC-32 ``expected``; closes ``fd``.
 
-    Run on a thread (``Snapshot.checksum``) while the opener loads the
-    summaries and replays the journal: checking 50 MB costs tens of
+    Run on a thread (``Snapshot.checksum``, and for the checkpointed start of
+    a journal) while the opener loads the summaries and replays the journal:
+    checking 50 MB costs tens of
     milliseconds. The file is mapped and checked in one ``zlib.crc32`` call,
     which lets go of the GIL for all of it; a loop over blocks would need the
     GIL back between blocks and wait for the busy opener each time.
@@ -341,7 +342,7 @@ def _read_known(path: Path, f: BinaryIO, new_rows: NewRows, known: Known) -> Sna
     if not vouched(path, f.fileno(), known.crc32):
         fd = os.dup(f.fileno())
         snap.checksum = Background(
-            _crc_matches, fd, known.footer_at, known.crc32, name="snapshot-crc"
+            crc_matches, fd, known.footer_at, known.crc32, name="snapshot-crc"
         )
     return snap
 

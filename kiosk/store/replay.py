@@ -42,6 +42,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, NoReturn
 
+from kiosk.background import Background
 from kiosk.exc import StoreCorrupt, StoreError, StoreFull
 from kiosk.fileio import fsync_dir, write_file
 from kiosk.store.cold import JOURNAL, SNAPSHOT, Files, where
@@ -51,6 +52,7 @@ from kiosk.store.records import (
     Damaged,
     Snapshot,
     apply_change,
+    crc_matches,
     parse_line,
     read_snapshot,
 )
@@ -208,12 +210,12 @@ class JournalReader(ABC):
         stale_mark = mark is not None and mark.generation > self._gen
         if self.readonly and stale_mark and self._snapshot_replaced():
             return True  # compacted since the snapshot was read: read again
-        try:
-            data = self.log_path.read_bytes()
-        except FileNotFoundError:
-            data = b""
         snap_changes = snap.head.get("changes")
         checkpoint = snap.known if snap.known is not None and snap.known.journal_at else None
+        try:
+            data, skip, prefix = self._read_journal(checkpoint)
+        except FileNotFoundError:
+            data, skip, prefix = b"", 0, None
         if data:  # replaying reads replaced documents back, some from the journal itself
             self._files.set(JOURNAL, os.open(self.log_path, os.O_RDONLY | os.O_CLOEXEC))
         pos = good = records = bad = torn = 0
@@ -271,9 +273,11 @@ class JournalReader(ABC):
                 self._changes = self._base = base if isinstance(base, int) else self._changes
                 start = self._base if past is None else past
                 if checkpoint is not None:  # what it holds is not read again
-                    if not _begins(data, checkpoint, self._gen):
+                    if checkpoint.generation != self._gen or (
+                        prefix is None and not _begins(data, checkpoint)
+                    ):
                         raise _Unmatched
-                    pos = good = crc_at = checkpoint.journal_at
+                    pos = good = crc_at = checkpoint.journal_at - skip
                     start, crc = checkpoint.changes, checkpoint.journal_crc
                     continue
             elif past is not None and rec is not None and not _numbered_past(rec, past):
@@ -284,7 +288,7 @@ class JournalReader(ABC):
                 try:
                     if rec is None:
                         raise ValueError("checksum")
-                    self._apply(rec, where(JOURNAL, pos))
+                    self._apply(rec, where(JOURNAL, pos + skip))
                     applied += 1
                     if isinstance(n := rec.get("n"), int) and n > top:
                         top, after_top = n, 0
@@ -297,6 +301,8 @@ class JournalReader(ABC):
         # number (an earlier kiosk's) count one each.
         if checkpoint is not None and not crc_at:
             raise _Unmatched  # no journal, a torn header, or an older one
+        if prefix is not None and not prefix.wait():
+            raise _Unmatched  # the journal's first part is not what was checkpointed
         # The snapshot's checksum was being checked meanwhile (a reader waits for
         # it in _load): a writer must have it before it changes a file.
         if not self.readonly and snap.checksum is not None:
@@ -316,7 +322,7 @@ class JournalReader(ABC):
         if torn:
             # Acknowledged only if the witness counted it: then _check_mark counts it lost.
             acked = mark is not None and mark.generation == self._gen and mark.acked > self._changes
-            self._torn(data, good, acknowledged=acked)
+            self._torn(data, good, skip, acknowledged=acked)
         self._check_mark(mark, have_journal=header is not None and good > 0)
         if self.readonly:
             if header is not None and good:
@@ -332,11 +338,34 @@ class JournalReader(ABC):
             return False
         self._fd = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CLOEXEC)
         self._files.set(JOURNAL, os.open(self.log_path, os.O_RDONLY | os.O_CLOEXEC))
-        self._log_size = good
+        self._log_size = skip + good
         with memoryview(data) as view:
             self._log_crc = zlib.crc32(view[crc_at:good], crc)
-        self._checkpoint_at = crc_at
+        self._checkpoint_at = skip + crc_at
         return False
+
+    def _read_journal(self, checkpoint: Known | None) -> tuple[bytes, int, Background[bool] | None]:
+        """The journal's bytes to replay, how many were skipped after its first line, the check.
+
+        Where ``checkpoint`` holds the start of this journal, that part is neither
+        read here nor replayed: only the header line and what follows the
+        checkpoint are (a day's answers make a journal of many megabytes). Its
+        CRC-32 is checked on a thread meanwhile; ``_replay`` waits for it.
+        """
+        with self.log_path.open("rb") as f:
+            if checkpoint is None:
+                return f.read(), 0, None
+            first = f.readline()  # the header: checked with the rest of that part
+            at = checkpoint.journal_at
+            if not len(first) <= at <= os.fstat(f.fileno()).st_size:
+                f.seek(0)
+                return f.read(), 0, None
+            f.seek(at)
+            rest = f.read()
+            check = Background(
+                crc_matches, os.dup(f.fileno()), at, checkpoint.journal_crc, name="journal-crc"
+            )
+        return first + rest, at - len(first), check
 
     def _seen(self, table: str, doc_id: int, doc: dict[str, Any]) -> None:
         if (summary := self.summaries.get(table)) is not None:
@@ -379,7 +408,7 @@ class JournalReader(ABC):
             lost = mark.acked - self._changes
             self._found.append((f"{self.log_path.name} {state}", lost, self.log_path))
 
-    def _torn(self, data: bytes, good: int, *, acknowledged: bool) -> None:
+    def _torn(self, data: bytes, good: int, skip: int, *, acknowledged: bool) -> None:
         """Cut an incomplete last record off the journal, keeping its bytes beside it.
 
         Only a last line without its newline counts: an append cut short by a
@@ -392,7 +421,7 @@ class JournalReader(ABC):
         write_file(keep, [data[good:]])
         fd = os.open(self.log_path, os.O_WRONLY | os.O_CLOEXEC)
         try:
-            os.ftruncate(fd, good)
+            os.ftruncate(fd, skip + good)
             os.fsync(fd)
         finally:
             os.close(fd)
@@ -458,10 +487,10 @@ class _Unmatched(Exception):
     """The journal does not begin as the checkpoint says: it must be read whole."""
 
 
-def _begins(data: bytes, checkpoint: Known, gen: int) -> bool:
-    """Whether ``data`` (a journal of generation ``gen``) begins with what ``checkpoint`` holds."""
+def _begins(data: bytes, checkpoint: Known) -> bool:
+    """Whether ``data`` (a whole journal) begins with what ``checkpoint`` holds."""
     at = checkpoint.journal_at
-    if checkpoint.generation != gen or len(data) < at:
+    if len(data) < at:
         return False
     with memoryview(data) as view:
         return zlib.crc32(view[:at]) == checkpoint.journal_crc

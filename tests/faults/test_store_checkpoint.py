@@ -118,3 +118,30 @@ def test_a_summary_that_does_not_fit_is_ignored(state_dir: Path, damage: str) ->
     seen = as_read(state_dir)
     assert seen == as_read_whole(state_dir)
     assert {"B0999", "B1000"} <= seen["codes"] and not seen["losses"]
+
+
+def test_a_record_torn_after_a_checkpoint_is_cut_off_where_it_began(state_dir: Path) -> None:
+    """A power cut mid-append after a checkpoint costs only that unconfirmed record."""
+    _day(state_dir)
+    log = state_dir / "scans.log"
+    whole = log.read_bytes()
+    known = read_known(state_dir / "scans.sum")
+    assert known is not None and 0 < known.journal_at < len(whole)
+    with log.open("ab") as f:
+        f.write(b'0badf00d {"t":"scans","n":999,"p":{"999":{"seq":999,"co')
+    with Store.open(state_dir) as store:
+        assert not store.losses()
+    assert log.read_bytes() == whole
+    seen = as_read(state_dir)
+    assert seen == as_read_whole(state_dir) and not seen["losses"]
+
+
+def test_a_restarted_cart_checkpoints_again_only_once_its_journal_has_grown(
+    state_dir: Path,
+) -> None:
+    """The first scan after a restart is not held up writing a checkpoint nothing needs yet."""
+    _day(state_dir)
+    before = (state_dir / "scans.sum").read_bytes()
+    with Store.open(state_dir, compact=False) as store:
+        store.add_scan(code="B0999", verdict=Verdict.OK, scanner="t", ts=999.0)
+        assert (state_dir / "scans.sum").read_bytes() == before
