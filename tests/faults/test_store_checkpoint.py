@@ -104,7 +104,7 @@ def test_a_journal_cut_below_its_checkpoint_is_reported_as_a_loss(state_dir: Pat
     assert loss.lost == log[cut:].count(b"\n")
 
 
-@pytest.mark.parametrize("damage", ["torn", "from before a compaction"])
+@pytest.mark.parametrize("damage", ["torn", "from before a compaction", "three bytes"])
 def test_a_summary_that_does_not_fit_is_ignored(state_dir: Path, damage: str) -> None:
     """A checkpoint cut short by a power cut, or an old one put back, costs time, not scans."""
     _day(state_dir)
@@ -114,7 +114,8 @@ def test_a_summary_that_does_not_fit_is_ignored(state_dir: Path, damage: str) ->
         store._scans_db.storage.compact()
         store.add_scan(code="B1000", verdict=Verdict.OK, scanner="t", ts=1000.0)
     now = (state_dir / "scans.sum").read_bytes()
-    (state_dir / "scans.sum").write_bytes(now[: len(now) // 2] if damage == "torn" else old)
+    damaged = {"torn": now[: len(now) // 2], "three bytes": b"0\n\n"}.get(damage, old)
+    (state_dir / "scans.sum").write_bytes(damaged)
     seen = as_read(state_dir)
     assert seen == as_read_whole(state_dir)
     assert {"B0999", "B1000"} <= seen["codes"] and not seen["losses"]
