@@ -220,10 +220,10 @@ def crc_matches(fd: int, length: int, expected: int) -> bool:
 
     Run on a thread (``Snapshot.checksum``, and for the checkpointed start of
     a journal) while the opener loads the summaries and replays the journal:
-    checking 50 MB costs tens of
-    milliseconds. The file is mapped and checked in one ``zlib.crc32`` call,
-    which lets go of the GIL for all of it; a loop over blocks would need the
-    GIL back between blocks and wait for the busy opener each time.
+    checking 50 MB costs tens of milliseconds. The file is mapped and checked
+    in one ``zlib.crc32`` call, which lets go of the GIL for all of it; a loop
+    over blocks would need the GIL back between blocks and wait for the busy
+    opener each time.
     """
     try:
         with mmap.mmap(fd, 0, access=mmap.ACCESS_READ) as mm:

@@ -273,10 +273,8 @@ class JournalReader(ABC):
                 self._changes = self._base = base if isinstance(base, int) else self._changes
                 start = self._base if past is None else past
                 if checkpoint is not None:  # what it holds is not read again
-                    if checkpoint.generation != self._gen or (
-                        prefix is None and not _begins(data, checkpoint)
-                    ):
-                        raise _Unmatched
+                    if checkpoint.generation != self._gen or prefix is None:
+                        raise _Unmatched  # or too short to hold it: read whole, unchecked
                     pos = good = crc_at = checkpoint.journal_at - skip
                     start, crc = checkpoint.changes, checkpoint.journal_crc
                     continue
@@ -350,7 +348,9 @@ class JournalReader(ABC):
         Where ``checkpoint`` holds the start of this journal, that part is neither
         read here nor replayed: only the header line and what follows the
         checkpoint are (a day's answers make a journal of many megabytes). Its
-        CRC-32 is checked on a thread meanwhile; ``_replay`` waits for it.
+        CRC-32 is checked on a thread meanwhile; ``_replay`` waits for it. A
+        journal too short to hold the checkpoint is read whole, with no check:
+        it cannot be the one checkpointed.
         """
         with self.log_path.open("rb") as f:
             if checkpoint is None:
@@ -485,15 +485,6 @@ def store_error(e: OSError, what: str) -> StoreError:
 
 class _Unmatched(Exception):
     """The journal does not begin as the checkpoint says: it must be read whole."""
-
-
-def _begins(data: bytes, checkpoint: Known) -> bool:
-    """Whether ``data`` (a whole journal) begins with what ``checkpoint`` holds."""
-    at = checkpoint.journal_at
-    if len(data) < at:
-        return False
-    with memoryview(data) as view:
-        return zlib.crc32(view[:at]) == checkpoint.journal_crc
 
 
 def _numbered_past(rec: Mapping[str, Any], count: int) -> bool:
