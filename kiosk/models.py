@@ -108,10 +108,7 @@ class Item(NamedTuple):
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Item:
-        return cls(**{k: d[k] for k in _ITEM_FIELDS if k in d})
-
-
-_ITEM_FIELDS = Item._fields
+        return cls(**{k: d[k] for k in cls._fields if k in d})
 
 
 def mixed_case_codes(codes: Iterable[str]) -> dict[str, str]:

@@ -47,7 +47,6 @@ log = logging.getLogger(__name__)
 MAGIC = b"KIOSKIDX"
 VERSION = 2
 _HEAD = struct.Struct("<8sII")  # magic, header length, CRC-32 of the rest
-_FIELDS = Item._fields
 _ALIGN = 8
 
 
@@ -64,7 +63,8 @@ def write(path: Path, items: Iterable[Item], made_from: str) -> None:
     sections: dict[str, bytes] = {}
     sections["keys"], sections["key_off"] = _blob(k for k, _ in by_key)
     sections["recs"], sections["rec_off"] = _blob(
-        json.dumps([getattr(it, f) for f in _FIELDS]).encode() for _, it in by_key
+        json.dumps(it).encode()
+        for _, it in by_key  # a named tuple: a JSON array
     )
     sections["mixed"] = json.dumps(mixed_case_codes(it.code for _, it in by_key)).encode()
     locations = sorted({it.location for _, it in by_key})
